@@ -1,0 +1,99 @@
+/**
+ * The executor contract (DESIGN.md, "The executor contract"). Every provider implements
+ * `Executor`; the worker never branches on the provider.
+ */
+import type { Account, ProviderName } from '../config/schema.ts';
+import type { ProviderError } from './errors.ts';
+
+export type { Account, ProviderName };
+
+/** A provider-native request body, as JSON. */
+export type JsonObject = { [key: string]: unknown };
+
+export interface ExecuteRequest {
+  provider: ProviderName;
+  /** The model asked for (also present inside `body` where the provider's format has it). */
+  model: string;
+  /** The request body in the provider's own format (Anthropic Messages params, ...). */
+  body: JsonObject;
+}
+
+export interface ExecuteOptions {
+  /** Cancels the upstream request. */
+  signal?: AbortSignal;
+  /** A request id for logs and upstream tracing (the job id). */
+  requestId?: string;
+}
+
+/** Finish reason, normalized next to the provider's own value. */
+export type UnifiedFinishReason =
+  | 'stop'
+  | 'length'
+  | 'stop_sequence'
+  | 'tool_calls'
+  | 'content_filter'
+  | 'pause'
+  | 'refusal'
+  | 'other';
+
+export interface FinishReason {
+  unified: UnifiedFinishReason;
+  raw: string | null;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheRead: number;
+  cacheWrite: number;
+  /** The provider's usage object as it arrived. */
+  raw: unknown;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Arguments as the JSON text the model produced. */
+  arguments: string;
+}
+
+export interface ExecuteResult {
+  /** The assistant's text, all text blocks joined. */
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** HTTP status of the upstream answer. */
+  statusCode: number;
+  /** The provider's response body (for a stream, the equivalent non-streaming body). */
+  body: JsonObject;
+  /** Upstream headers of interest: request id, rate-limit headers. Lower-case names. */
+  headers: Record<string, string>;
+}
+
+/** Typed parts of a streamed answer. The last part is `done` or `error`. */
+export type StreamPart =
+  | { type: 'text-delta'; text: string }
+  | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; finishReason: FinishReason }
+  | { type: 'error'; error: ProviderError }
+  | { type: 'done'; result: ExecuteResult };
+
+export interface Executor {
+  readonly provider: ProviderName;
+  execute(request: ExecuteRequest, options: ExecuteOptions, account: Account): Promise<ExecuteResult>;
+  executeStream(
+    request: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): AsyncIterable<StreamPart>;
+  /** True when at least one enabled account serves this provider. */
+  isAvailable(): boolean;
+  getAvailableAccountsCount(): number;
+}
+
+/** What an executor gets from its surroundings: the live account list. */
+export interface ExecutorContext {
+  accounts(): readonly Account[];
+}
