@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { providerNameSchema } from '../../src/config/schema.ts';
+
+/** What one prompt job carries through the queue. */
+export const promptJobSchema = z.object({
+  batchId: z.string().min(1),
+  customId: z.string().min(1),
+  /** 1-based line number in the input file. */
+  line: z.number().int().positive(),
+  provider: providerNameSchema,
+  model: z.string().min(1),
+  /** The request body in the provider's own format. */
+  body: z.record(z.string(), z.unknown()),
+  /** Ask the provider for a streamed answer (long generations stay within response timeouts). */
+  stream: z.boolean().default(false),
+});
+
+export type PromptJob = z.infer<typeof promptJobSchema>;

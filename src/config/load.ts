@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+
+/** A configuration problem a person can fix; the CLI prints it and exits with status 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const defaultConfigPath = 'config/relayq.yaml';
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or null when relayq runs on embedded defaults. */
+  source: string | null;
+}
+
+export interface LoadConfigOptions {
+  /** `--config`; else `RELAYQ_CONFIG`; else config/relayq.yaml when present. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? env.RELAYQ_CONFIG;
+  const source = explicit ?? (existsSync(defaultConfigPath) ? defaultConfigPath : null);
+
+  let raw: unknown = {};
+  if (source !== null) {
+    let text: string;
+    try {
+      text = await readFile(source, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${source}: ${(error as Error).message}`);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (error) {
+      throw new ConfigError(`config file ${source} is not valid YAML/JSON: ${(error as Error).message}`);
+    }
+  }
+  return { config: parseConfig(raw, env, source ?? 'the built-in defaults'), source };
+}
+
+/** Validates a config object: `${VAR}` interpolation, the REDIS_URL override, then the schema. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, where = 'config'): Config {
+  const interpolated = interpolate(raw, env, []);
+  if (env.REDIS_URL) {
+    const object = (interpolated ?? {}) as Record<string, unknown>;
+    const redis = (object.redis ?? {}) as Record<string, unknown>;
+    object.redis = { ...redis, url: env.REDIS_URL };
+  }
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError(`invalid config in ${where}:\n${formatIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+/** `accounts[0].limits.rpm: expected number, received string`, one line per issue. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => `  - ${formatPath(issue.path)}: ${issue.message}`).join('\n');
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string value, so secrets stay out of files. */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(variablePattern, (_match, name: string, fallback: string | undefined) => {
+      const found = env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError(
+        `config field ${formatPath(path)} uses \${${name}}, but the environment variable ${name} is not set`,
+      );
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key])]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * relayq's Lua scripts, one file each in ./scripts (KEYS/ARGV documented in each header; the
+ * number in the file name is the key count). ioredis runs them with EVALSHA, falling back to EVAL
+ * once per connection.
+ */
+const scriptFiles = {
+  acceptLines: 'acceptLines-3.lua',
+  writeResult: 'writeResult-3.lua',
+  finishIngest: 'finishIngest-3.lua',
+} as const;
+
+type ScriptName = keyof typeof scriptFiles;
+
+const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+
+function source(name: ScriptName): { lua: string; numberOfKeys: number } {
+  let found = sources.get(name);
+  if (!found) {
+    const file = scriptFiles[name];
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    found = { lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8'), numberOfKeys };
+    sources.set(name, found);
+  }
+  return found;
+}
+
+export interface ScriptedRedis extends Redis {
+  acceptLines(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number[]>;
+  writeResult(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
+  finishIngest(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string>;
+}
+
+/** Adds relayq's scripts to a connection as commands (idempotent). */
+export function withScripts(redis: Redis): ScriptedRedis {
+  const scripted = redis as ScriptedRedis;
+  for (const name of Object.keys(scriptFiles) as ScriptName[]) {
+    if (typeof (scripted as unknown as Record<string, unknown>)[name] !== 'function') {
+      scripted.defineCommand(name, source(name));
+    }
+  }
+  return scripted;
+}

@@ -1,0 +1,84 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { promptQueueName } from '../jobs/prompt/queue.ts';
+import { loadConfig } from './config/load.ts';
+import type { Account, Config } from './config/schema.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createRedis } from './redis/connection.ts';
+import { resolveRedis, type ResolvedRedis } from './redis/embedded.ts';
+import { createKeys, type Keys } from './redis/keys.ts';
+import { withScripts } from './redis/scripts.ts';
+import { startSimulator, type RunningSimulator } from './simulator/server.ts';
+
+/** What a command needs: config, Redis, keys, the prompt queue; the simulator when no accounts are set. */
+export interface Runtime {
+  config: Config;
+  configSource: string | null;
+  redisUrl: string;
+  redisOrigin: ResolvedRedis['origin'];
+  redis: Redis;
+  keys: Keys;
+  queue: Queue;
+  logger: Logger;
+  simulator: RunningSimulator | null;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  configPath?: string;
+  /** Start the built-in simulator and a demo account when the config has no accounts. */
+  needAccounts?: boolean;
+  logLevel?: string;
+  /** Where notices for a person go (stderr). */
+  notice?: (message: string) => void;
+}
+
+export const demoAccountId = 'demo-simulator';
+
+export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const notice = options.notice ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const { config, source } = await loadConfig({ path: options.configPath });
+  const logger = createLogger(options.logLevel);
+  const resolved = await resolveRedis({ url: config.redis.url });
+  if (resolved.origin === 'embedded') notice(`relayq: no Redis configured or running; started redis-server at ${resolved.url} (data in .relayq/redis)`);
+
+  let simulator: RunningSimulator | null = null;
+  if (options.needAccounts && config.accounts.length === 0) {
+    simulator = await startSimulator({ latencyMs: 25 });
+    const demo: Account = {
+      id: demoAccountId,
+      provider: 'anthropic',
+      baseUrl: simulator.url,
+      apiKey: 'sk-ant-relayq-demo',
+      limits: {},
+      priority: 0,
+      weight: 1,
+      enabled: true,
+      timeouts: { connectMs: 10_000, firstByteMs: 120_000, idleMs: 120_000 },
+    };
+    config.accounts.push(demo);
+    notice(`relayq: no accounts configured; using the built-in simulator at ${simulator.url} (account "${demoAccountId}")`);
+  }
+
+  const keys = createKeys(config.redis.prefix);
+  const redis = withScripts(createRedis(resolved.url));
+  const queueConnection = createRedis(resolved.url);
+  const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
+  return {
+    config,
+    configSource: source,
+    redisUrl: resolved.url,
+    redisOrigin: resolved.origin,
+    redis,
+    keys,
+    queue,
+    logger,
+    simulator,
+    close: async () => {
+      await queue.close();
+      for (const connection of [queueConnection, redis]) await connection.quit().catch(() => connection.disconnect());
+      await simulator?.close();
+      await resolved.stop();
+    },
+  };
+}

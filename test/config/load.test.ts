@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
+
+describe('config', () => {
+  it('fills in defaults for an empty config', () => {
+    const config = parseConfig({}, {});
+    expect(config.redis.prefix).toBe('relayq');
+    expect(config.redis.url).toBeUndefined();
+    expect(config.accounts).toEqual([]);
+    expect(config.worker).toMatchObject({ concurrency: 32, attempts: 5 });
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default} so secrets stay out of files', () => {
+    const config = parseConfig(
+      {
+        accounts: [
+          { id: 'a', provider: 'anthropic', apiKey: '${ANTHROPIC_KEY}', baseUrl: '${BASE:-https://api.anthropic.com}' },
+        ],
+      },
+      { ANTHROPIC_KEY: 'sk-ant-secret' },
+    );
+    expect(config.accounts[0]).toMatchObject({ apiKey: 'sk-ant-secret', baseUrl: 'https://api.anthropic.com' });
+    expect(config.accounts[0]?.timeouts).toEqual({ connectMs: 10_000, firstByteMs: 120_000, idleMs: 120_000 });
+  });
+
+  it('names the field whose variable is missing', () => {
+    expect(() => parseConfig({ accounts: [{ id: 'a', provider: 'anthropic', apiKey: '${NOPE}' }] }, {})).toThrow(
+      /accounts\[0\]\.apiKey uses \$\{NOPE\}.*NOPE is not set/,
+    );
+  });
+
+  it('lets REDIS_URL override the file', () => {
+    const config = parseConfig({ redis: { url: 'redis://file:6379' } }, { REDIS_URL: 'redis://env:6380' });
+    expect(config.redis.url).toBe('redis://env:6380');
+  });
+
+  it('names every bad field and what is wrong with it', () => {
+    let message = '';
+    try {
+      parseConfig(
+        {
+          accounts: [
+            { id: 'a', provider: 'anthropicc', limits: { rpm: -1 } },
+            { id: 'b', provider: 'anthropic', apiKey: 'k', authToken: 't', proxy: 'ftp://x' },
+            { id: 'b', provider: 'anthropic' },
+          ],
+          worker: { concurrency: 'lots' },
+          surprise: true,
+        },
+        {},
+      );
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('accounts[0].provider');
+    expect(message).toContain('accounts[0].limits.rpm');
+    expect(message).toContain('accounts[1].proxy');
+    expect(message).toContain('worker.concurrency');
+    expect(message).toMatch(/surprise/);
+  });
+
+  it('reports duplicate account ids and apiKey+authToken together', () => {
+    expect(() =>
+      parseConfig({ accounts: [{ id: 'x', provider: 'anthropic', apiKey: 'k', authToken: 't' }] }, {}),
+    ).toThrow(/accounts\[0\]\.authToken: set either apiKey or authToken/);
+    expect(() =>
+      parseConfig({ accounts: [{ id: 'x', provider: 'anthropic' }, { id: 'x', provider: 'anthropic' }] }, {}),
+    ).toThrow(/accounts\[1\]\.id: duplicate account id "x"/);
+  });
+
+  it('reads YAML files, and says which file is broken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relayq-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'redis:\n  prefix: mine\nworker:\n  concurrency: 8\n');
+    const loaded = await loadConfig({ path: good, env: {} });
+    expect(loaded.source).toBe(good);
+    expect(loaded.config.redis.prefix).toBe('mine');
+    expect(loaded.config.worker.concurrency).toBe(8);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'worker: [unclosed\n');
+    await expect(loadConfig({ path: bad, env: {} })).rejects.toThrow(/bad\.yaml is not valid YAML/);
+    await expect(loadConfig({ path: join(dir, 'missing.yaml'), env: {} })).rejects.toThrow(/cannot read config file/);
+  });
+
+  it('ships example configs that parse', async () => {
+    const loaded = await loadConfig({
+      path: 'config/relayq.example.yaml',
+      env: { ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_OAUTH_TOKEN: 'tok' },
+    });
+    expect(loaded.config.accounts.length).toBeGreaterThan(0);
+  });
+});

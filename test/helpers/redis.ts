@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../../src/redis/connection.ts';
+
+export function testRedisUrl(): string {
+  return inject('redisUrl');
+}
+
+/** A key prefix of the test's own, so tests never see each other's keys or queues. */
+export function testPrefix(name = 't'): string {
+  return `test-${name}-${randomBytes(4).toString('hex')}`;
+}
+
+export function testRedis(): Redis {
+  return createRedis(testRedisUrl());
+}
+
+/** Deletes every key under `{prefix}`. */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch, getRejects } from '../../src/batches/batch-store.ts';
+import { writeResult } from '../../src/batches/results.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
+
+function anthropicLine(id: string, text = `prompt ${id}`): string {
+  return JSON.stringify({ custom_id: id, params: { model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: text }] } });
+}
+
+function writeFile(lines: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relayq-ingest-'));
+  const file = join(dir, 'prompts.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('submitFile', () => {
+  let redis: Redis;
+  let queue: Queue;
+  let keys: Keys;
+  let prefix: string;
+
+  beforeEach(() => {
+    prefix = testPrefix('ingest');
+    keys = createKeys(prefix);
+    redis = testRedis();
+    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('enqueues valid lines and reports bad ones with their line numbers', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => anthropicLine(`p${i + 1}`));
+    lines[9] = '{"custom_id": "p10", "params": {';                                   // line 10: bad JSON
+    lines[19] = JSON.stringify({ custom_id: 'p20', params: { model: 'claude-x' } });  // line 20: bad body
+    lines[29] = anthropicLine('p5');                                                  // line 30: duplicate of line 5
+    lines[39] = JSON.stringify({ params: {} });                                       // line 40: no custom_id
+    lines[49] = '"just a string"';                                                    // line 50: not an object
+    const file = writeFile(lines);
+    const seen: number[] = [];
+    const report = await submitFile(redis, queue, keys, file, { attempts: 3, chunkSize: 7, onReject: (r) => seen.push(r.line) });
+
+    expect(report).toMatchObject({ linesRead: 100, accepted: 95, rejected: 5, alreadyAccepted: 0, status: 'in_progress' });
+    expect(seen.sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50]);
+    const rejects = await getRejects(redis, keys, report.batchId);
+    expect(rejects.map((r) => r.line).sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50]);
+    expect(rejects.find((r) => r.line === 30)?.error).toBe('duplicate custom_id "p5" (first used on line 5)');
+    expect(rejects.find((r) => r.line === 20)?.error).toMatch(/body\.max_tokens/);
+    expect(await queue.getWaitingCount()).toBe(95);
+    const job = await queue.getJob(promptJobId(report.batchId, 'p7'));
+    expect(job?.data).toMatchObject({ batchId: report.batchId, customId: 'p7', line: 7, provider: 'anthropic', model: 'claude-test' });
+    expect(job?.opts).toMatchObject({ attempts: 3, removeOnComplete: true });
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch).toMatchObject({ status: 'in_progress', ingest: 'done', counts: { total: 95, pending: 95, rejected: 5 } });
+  });
+
+  it('a retried submit into the same batch adds no duplicates, re-adds lost jobs and skips finished ones', async () => {
+    const file = writeFile(Array.from({ length: 20 }, (_, i) => anthropicLine(`q${i}`)));
+    const first = await submitFile(redis, queue, keys, file, { attempts: 3 });
+    expect(first.accepted).toBe(20);
+    // One prompt finished (its job removed, as removeOnComplete does); one job was lost.
+    await writeResult(redis, keys, first.batchId, {
+      custom_id: 'q0', status: 'succeeded', provider: 'anthropic', account: 'a', model: 'claude-test',
+      response: { status_code: 200, body: {} },
+      usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
+      attempts: 1, latency_ms: 1, line: 1,
+    });
+    await queue.remove(promptJobId(first.batchId, 'q0'));
+    await queue.remove(promptJobId(first.batchId, 'q1'));
+    expect(await queue.getWaitingCount()).toBe(18);
+
+    const again = await submitFile(redis, queue, keys, file, { attempts: 3, batchId: first.batchId });
+    expect(again).toMatchObject({ batchId: first.batchId, accepted: 0, rejected: 0, alreadyAccepted: 20 });
+    expect(await queue.getWaitingCount()).toBe(19);
+    expect(await queue.getJob(promptJobId(first.batchId, 'q0'))).toBeUndefined();
+    const batch = await getBatch(redis, keys, first.batchId);
+    expect(batch?.counts).toMatchObject({ total: 20, succeeded: 1, pending: 19 });
+  });
+
+  it('a file with no valid line gives a failed batch', async () => {
+    const file = writeFile(['not json', '{}']);
+    const report = await submitFile(redis, queue, keys, file, { attempts: 1 });
+    expect(report).toMatchObject({ accepted: 0, rejected: 2, status: 'failed' });
+  });
+
+  it('refuses a file that does not exist, creating no batch', async () => {
+    await expect(submitFile(redis, queue, keys, '/nonexistent/prompts.jsonl', { attempts: 1 })).rejects.toThrow(/ENOENT/);
+    expect(await redis.zcard(keys.batches())).toBe(0);
+  });
+});
