@@ -2,6 +2,7 @@
 export class ProgressLine {
   private lastPrint = 0;
   private lastText = '';
+  private printedText = '';
   private readonly tty = process.stderr.isTTY === true;
 
   constructor(private readonly intervalMs = 5_000) {}
@@ -15,6 +16,7 @@ export class ProgressLine {
     } else {
       if (now - this.lastPrint < this.intervalMs) return;
       process.stderr.write(`${text}\n`);
+      this.printedText = text;
     }
     this.lastPrint = now;
   }
@@ -22,7 +24,7 @@ export class ProgressLine {
   /** Prints the last state and ends the line. */
   done(): void {
     if (this.tty) process.stderr.write(`\r\x1b[2K${this.lastText}\n`);
-    else if (this.lastText) process.stderr.write(`${this.lastText}\n`);
+    else if (this.lastText && this.lastText !== this.printedText) process.stderr.write(`${this.lastText}\n`);
   }
 }
 

@@ -1,0 +1,187 @@
+/**
+ * The Anthropic Messages executor: one POST per request over the account's shared dispatcher,
+ * as JSON (`execute`) or as an event stream (`executeStream`).
+ */
+import { request, type Dispatcher } from 'undici';
+import type {
+  Account,
+  ExecuteOptions,
+  ExecuteRequest,
+  ExecuteResult,
+  Executor,
+  ExecutorContext,
+  JsonObject,
+  StreamPart,
+} from '../../executors/types.ts';
+import { ProviderError } from '../../executors/errors.ts';
+import { dispatcherFor } from '../../http/dispatchers.ts';
+import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
+import { readSseEvents } from '../../http/sse.ts';
+import { anthropicMessagesUrl, anthropicRequestHeaders, pickAnthropicHeaders } from './api.ts';
+import { malformedResponseError, mapAnthropicHttpError, mapAnthropicStreamError } from './map-error.ts';
+import { mapAnthropicMessage } from './map-response.ts';
+import { AnthropicStreamAccumulator, parseAnthropicStreamEvent } from './map-stream.ts';
+import { anthropicMessageSchema } from './schemas.ts';
+
+export class AnthropicExecutor implements Executor {
+  readonly provider = 'anthropic' as const;
+
+  constructor(private readonly context: ExecutorContext) {}
+
+  isAvailable(): boolean {
+    return this.getAvailableAccountsCount() > 0;
+  }
+
+  getAvailableAccountsCount(): number {
+    return this.context.accounts().filter((a) => a.provider === 'anthropic' && a.enabled).length;
+  }
+
+  async execute(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): Promise<ExecuteResult> {
+    const errorContext = this.errorContext(account, options);
+    const response = await this.send(executeRequest, options, account, false, errorContext);
+    const headers = pickAnthropicHeaders(response.headers);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw toProviderError(error, { ...errorContext, statusCode: response.statusCode });
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw mapAnthropicHttpError({
+        status: response.statusCode,
+        headers: response.headers,
+        bodyText: text,
+        accountId: account.id,
+      });
+    }
+
+    const meta = { statusCode: response.statusCode, accountId: account.id };
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw malformedResponseError('the body is not JSON', { ...meta, rawBody: text.slice(0, 4096), cause });
+    }
+    const parsed = anthropicMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      throw malformedResponseError('the body is not a Messages API message', {
+        ...meta,
+        rawBody: json,
+        cause: parsed.error,
+      });
+    }
+    return mapAnthropicMessage(parsed.data, { statusCode: response.statusCode, headers });
+  }
+
+  async *executeStream(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): AsyncGenerator<StreamPart, void, undefined> {
+    const errorContext = this.errorContext(account, options);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(executeRequest, options, account, true, errorContext);
+    } catch (error) {
+      yield { type: 'error', error: toProviderError(error, errorContext) };
+      return;
+    }
+    const { statusCode } = response;
+    const headers = pickAnthropicHeaders(response.headers);
+
+    if (statusCode < 200 || statusCode >= 300) {
+      let bodyText = '';
+      try {
+        bodyText = await response.body.text();
+      } catch {
+        // The status alone still says what happened.
+      }
+      yield {
+        type: 'error',
+        error: mapAnthropicHttpError({ status: statusCode, headers: response.headers, bodyText, accountId: account.id }),
+      };
+      return;
+    }
+
+    const streamContext = { statusCode, accountId: account.id };
+    const accumulator = new AnthropicStreamAccumulator(streamContext);
+    try {
+      for await (const sse of readSseEvents(response.body)) {
+        if (accumulator.finished) continue; // drain so the connection can be reused
+        const event = parseAnthropicStreamEvent(sse, streamContext);
+        if (event === undefined) continue;
+        if (event.type === 'error') {
+          yield { type: 'error', error: mapAnthropicStreamError(event, streamContext) };
+          return;
+        }
+        yield* accumulator.push(event);
+      }
+    } catch (error) {
+      // A socket that breaks after message_stop has already delivered the whole answer.
+      if (!accumulator.finished) {
+        yield { type: 'error', error: toProviderError(error, { ...errorContext, statusCode }) };
+        return;
+      }
+    }
+    if (!accumulator.finished) {
+      const host = new URL(errorContext.url).host;
+      yield {
+        type: 'error',
+        error: new ProviderError({
+          kind: 'network',
+          provider: 'anthropic',
+          statusCode,
+          message: `anthropic account "${account.id}": the event stream from ${host} ended before message_stop`,
+        }),
+      };
+      return;
+    }
+    yield* accumulator.finalParts({ statusCode, headers });
+  }
+
+  private async send(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+    stream: boolean,
+    errorContext: RequestErrorContext,
+  ): Promise<Dispatcher.ResponseData> {
+    if (account.provider !== 'anthropic') {
+      throw new ProviderError({
+        kind: 'invalid_request',
+        provider: 'anthropic',
+        message: `account "${account.id}" is a ${account.provider} account, not an anthropic one`,
+      });
+    }
+    const body: JsonObject = { ...executeRequest.body, stream };
+    if (body.model === undefined) body.model = executeRequest.model;
+    try {
+      return await request(errorContext.url, {
+        method: 'POST',
+        headers: anthropicRequestHeaders(account, { stream }),
+        body: JSON.stringify(body),
+        dispatcher: dispatcherFor(account),
+        headersTimeout: account.timeouts.firstByteMs,
+        bodyTimeout: account.timeouts.idleMs,
+        signal: options.signal ?? null,
+      });
+    } catch (error) {
+      throw toProviderError(error, errorContext);
+    }
+  }
+
+  private errorContext(account: Account, options: ExecuteOptions): RequestErrorContext & { url: string } {
+    return {
+      provider: 'anthropic',
+      url: anthropicMessagesUrl(account),
+      accountId: account.id,
+      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      timeouts: account.timeouts,
+    };
+  }
+}

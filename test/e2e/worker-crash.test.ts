@@ -1,0 +1,86 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch } from '../../src/batches/batch-store.ts';
+import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { createKeys } from '../../src/redis/keys.ts';
+import { simulatedAnswer } from '../../src/simulator/answer.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { spawnCli } from '../helpers/cli.ts';
+import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('a worker killed with SIGKILL mid-batch', () => {
+  let simulator: RunningSimulator;
+  let redis: Redis;
+  const prefix = testPrefix('crash');
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ latencyMs: 40 });
+    redis = testRedis();
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('loses nothing: after a new worker takes over, every prompt has exactly one result', async () => {
+    const dir = tempDir('relayq-crash');
+    const total = 2000;
+    const file = writePromptFile(dir, Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))));
+    const config = writeConfig(dir, {
+      redis: { prefix },
+      worker: { concurrency: 24, lockDurationMs: 2000, stalledIntervalMs: 1000 },
+      accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-test' }],
+    });
+    const keys = createKeys(prefix);
+    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+    expect(report.accepted).toBe(total);
+    const env = { REDIS_URL: testRedisUrl() };
+    const results = () => redis.hlen(keys.batchResults(report.batchId));
+
+    const first = spawnCli(['worker', '-c', config], { env });
+    const firstExit = new Promise((resolve) => first.once('exit', resolve));
+    await until(async () => (await results()) >= 300, 30_000, 'the first worker to store 300 results');
+    first.kill('SIGKILL');
+    await firstExit;
+    const afterKill = await results();
+    expect(afterKill).toBeLessThan(total);
+    expect(await queue.getActiveCount()).toBeGreaterThan(0); // jobs the dead worker held
+
+    const second = spawnCli(['worker', '-c', config], { env });
+    const secondExit = new Promise((resolve) => second.once('exit', resolve));
+    try {
+      await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 90_000, 'the batch to complete');
+    } finally {
+      second.kill('SIGTERM');
+      await secondExit;
+      await queue.close();
+    }
+
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch?.counts).toMatchObject({ total, succeeded: total, errored: 0, pending: 0 });
+    const seen = new Set<string>();
+    for await (const line of readResultLines(redis, keys, report.batchId)) {
+      const record = JSON.parse(line) as ResultRecord;
+      expect(seen.has(record.custom_id)).toBe(false);
+      seen.add(record.custom_id);
+      const body = record.response?.body as { content: { text: string }[] };
+      expect(body.content[0]?.text).toBe(simulatedAnswer(promptText(Number(record.custom_id.slice(1)))));
+    }
+    expect(seen.size).toBe(total);
+  });
+});
