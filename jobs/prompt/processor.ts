@@ -43,7 +43,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       attempts: attempt,
       line: payload.line,
     };
-    const log = logger.child({ jobId: job.id, batchId, accountId: account?.id });
+    const logFields = { jobId: job.id, batchId, accountId: account?.id };
     const started = performance.now();
     try {
       if (!account) {
@@ -75,10 +75,10 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       const error = caught instanceof ProviderError ? caught : null;
       const retryable = error ? error.retryable : true;
       if (retryable && attempt < maxAttempts) {
-        log.debug({ err: caught, attempt }, 'attempt failed; retrying after backoff');
+        logger.debug({ ...logFields, err: caught, attempt }, 'attempt failed; retrying after backoff');
         throw caught;
       }
-      log.warn({ err: caught, attempt }, 'prompt failed');
+      logger.warn({ ...logFields, err: caught, attempt }, 'prompt failed');
       await store(batchId, {
         ...base,
         status: 'errored',

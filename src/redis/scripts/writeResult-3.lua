@@ -24,9 +24,9 @@ for i = 1, 4 do
   local n = tonumber(ARGV[3 + i])
   if n and n > 0 then redis.call('HINCRBY', KEYS[1], fields[i], n) end
 end
-if redis.call('HGET', KEYS[1], 'ingest') == 'done'
-  and redis.call('HLEN', KEYS[2]) >= redis.call('HLEN', KEYS[3])
-  and redis.call('HGET', KEYS[1], 'status') == 'in_progress' then
+local state = redis.call('HMGET', KEYS[1], 'ingest', 'status')
+if state[1] == 'done' and state[2] == 'in_progress'
+  and redis.call('HLEN', KEYS[2]) >= redis.call('HLEN', KEYS[3]) then
   redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[8])
   return 2
 end
