@@ -26,7 +26,9 @@ export interface PromptProcessorDeps {
 export function createPromptProcessor(deps: PromptProcessorDeps) {
   const { redis, keys, executors, accounts, logger } = deps;
 
-  return async function processPrompt(job: Job<PromptJob>, _token?: string, signal?: AbortSignal): Promise<void> {
+  // Two parameters on purpose: BullMQ gives a processor that declares a third one an
+  // AbortSignal per job, a cost on every prompt that buys nothing until jobs can be cancelled.
+  return async function processPrompt(job: Job<PromptJob>): Promise<void> {
     const payload = promptJobSchema.parse(job.data);
     const { batchId, customId } = payload;
     const attempt = job.attemptsMade + 1;
@@ -55,7 +57,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       }
       const executor = executors.get(payload.provider);
       const request = { provider: payload.provider, model: payload.model, body: payload.body };
-      const options = { signal, requestId: job.id };
+      const options = { requestId: job.id };
       const result: ExecuteResult = payload.stream
         ? await collectStream(executor.executeStream(request, options, account))
         : await executor.execute(request, options, account);

@@ -20,7 +20,8 @@ export interface RunningWorker {
 /** Starts a prompt worker: BullMQ Worker + executors + the account pool, on the given Redis. */
 export async function startWorker(config: Config, redisUrl: string, logger: Logger): Promise<RunningWorker> {
   const keys = createKeys(config.redis.prefix);
-  const redis = withScripts(createRedis(redisUrl));
+  // Result writes from concurrent jobs share socket writes (auto-pipelining): fewer syscalls per prompt.
+  const redis = withScripts(createRedis(redisUrl, { enableAutoPipelining: true }));
   const accounts = new AccountPool(config.accounts);
   const executors = createExecutorRegistry({ accounts: () => accounts.all() });
   const processor = createPromptProcessor({ redis, keys, executors, accounts, logger });
