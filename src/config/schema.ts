@@ -47,8 +47,21 @@ export const accountSchema = z
     priority: z.number().int().default(0),
     weight: z.number().positive().default(1),
     enabled: z.boolean().default(true),
-    /** Extra provider options: `anthropic-beta` flags for Anthropic. */
+    /** Anthropic: `anthropic-beta` flags. */
     anthropicBeta: z.array(z.string().min(1)).optional(),
+    /** OpenAI: `OpenAI-Organization` and `OpenAI-Project` headers. */
+    organization: z.string().min(1).optional(),
+    project: z.string().min(1).optional(),
+    /** Azure OpenAI: model name → deployment name (a model without an entry uses its own name), and the api-version. */
+    deployments: z.record(z.string(), z.string().min(1)).optional(),
+    apiVersion: z.string().min(1).optional(),
+    /** Bedrock: region and credentials; left out, the usual AWS_* environment variables are used. */
+    region: z.string().min(1).optional(),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    sessionToken: z.string().min(1).optional(),
+    /** Accounts with the same group can be bound to a batch or tenant together. */
+    group: z.string().min(1).optional(),
     /** Per-request timeouts in milliseconds. */
     timeouts: z
       .object({
