@@ -35,6 +35,8 @@ export interface ProviderErrorInit {
   rawBody?: unknown;
   /** Overrides the default for the kind (e.g. an insufficient-quota 429 is not retryable). */
   retryable?: boolean;
+  /** Upstream headers of interest (rate-limit headers, request id), lower-case names. */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -45,6 +47,7 @@ export class ProviderError extends Error {
   readonly statusCode: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly rawBody: unknown;
+  readonly headers: Record<string, string>;
 
   constructor(init: ProviderErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -54,6 +57,7 @@ export class ProviderError extends Error {
     this.statusCode = init.statusCode;
     this.retryAfterMs = init.retryAfterMs;
     this.rawBody = init.rawBody;
+    this.headers = init.headers ?? {};
     this.retryable = init.retryable ?? retryableKinds.has(init.kind);
   }
 

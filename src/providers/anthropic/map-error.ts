@@ -3,6 +3,7 @@
  * statuses Anthropic documents), then by `error.type`; an `error` event inside a 200 stream has
  * only its `error.type`.
  */
+import { pickAnthropicHeaders } from './api.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
 import { anthropicErrorBodySchema, type AnthropicErrorBody } from './schemas.ts';
@@ -81,6 +82,7 @@ export function mapAnthropicHttpError(input: AnthropicHttpErrorInput): ProviderE
       `${prefix(input.accountId)}${status} ${what}` + (requestId ? ` (request-id ${requestId})` : ''),
     statusCode: status,
     rawBody,
+    headers: pickAnthropicHeaders(input.headers),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     // Billing stops are not fixed by waiting.
     ...(isBillingStop ? { retryable: false } : {}),
