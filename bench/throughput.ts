@@ -47,7 +47,7 @@ export default async function throughput(args: string[]): Promise<void> {
   for (let i = 0; i < jobs; i += 1000) {
     const chunk = [];
     for (let j = i; j < Math.min(i + 1000, jobs); j += 1) {
-      const data: PromptJob = { batchId: 'batch_raw', customId: `p${j}`, line: j + 1, provider: 'anthropic', model: 'claude-bench', body: bodies[j]!, stream: false };
+      const data: PromptJob = { batchId: 'batch_raw', customId: `p${j}`, line: j + 1, provider: 'anthropic', model: 'claude-bench', body: bodies[j]!, stream: false, format: 'native' };
       chunk.push({ name: 'anthropic', data, opts: { ...options, jobId: promptJobId('batch_raw', `p${j}`) } });
     }
     await rawQueue.addBulk(chunk);

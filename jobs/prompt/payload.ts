@@ -13,6 +13,13 @@ export const promptJobSchema = z.object({
   body: z.record(z.string(), z.unknown()),
   /** Ask the provider for a streamed answer (long generations stay within response timeouts). */
   stream: z.boolean().default(false),
+  /**
+   * The shape of `body`: the provider's own (`native`), or OpenAI Chat Completions
+   * (`openai-chat`), translated to the provider's format before the call and back after it.
+   */
+  format: z.enum(['native', 'openai-chat']).default('native'),
+  /** The API path for providers with several (see ExecuteRequest.endpoint). */
+  endpoint: z.string().optional(),
 });
 
 export type PromptJob = z.infer<typeof promptJobSchema>;

@@ -7,6 +7,7 @@ import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
 import type { ExecutorRegistry } from '../../src/executors/registry.ts';
 import type { ExecuteResult } from '../../src/executors/types.ts';
+import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
 import type { Keys } from '../../src/redis/keys.ts';
 import { promptJobSchema, type PromptJob } from './payload.ts';
 
@@ -37,7 +38,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     if ((job.attemptsMade > 0 || job.stalledCounter > 0) && (await hasResult(redis, keys, batchId, customId))) return;
 
     const account = accounts.pick(payload.provider, payload.model);
-    const base = {
+    const base: Omit<ResultRecord, 'status' | 'usage' | 'latency_ms'> = {
       custom_id: customId,
       provider: payload.provider,
       account: account?.id ?? null,
@@ -56,7 +57,8 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
         });
       }
       const executor = executors.get(payload.provider);
-      const request = { provider: payload.provider, model: payload.model, body: payload.body };
+      const { request, warnings } = prepareRequest(payload);
+      if (warnings.length > 0) base.warnings = warnings;
       const options = { requestId: job.id };
       const result: ExecuteResult = payload.stream
         ? await collectStream(executor.executeStream(request, options, account))
@@ -64,7 +66,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       await store(batchId, {
         ...base,
         status: 'succeeded',
-        response: { status_code: result.statusCode, body: result.body },
+        response: { status_code: result.statusCode, body: presentResult(payload, result) },
         usage: {
           input_tokens: result.usage.inputTokens,
           output_tokens: result.usage.outputTokens,

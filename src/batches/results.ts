@@ -24,6 +24,8 @@ export interface ResultRecord {
   latency_ms: number;
   /** The input line the prompt came from. */
   line: number;
+  /** Settings of the request the provider could not honour (dropped or approximated in translation). */
+  warnings?: string[];
 }
 
 export type WriteOutcome = 'duplicate' | 'written' | 'completed-batch';

@@ -16,6 +16,11 @@ export interface ExecuteRequest {
   model: string;
   /** The request body in the provider's own format (Anthropic Messages params, ...). */
   body: JsonObject;
+  /**
+   * The API path for providers with several (OpenAI: `/v1/chat/completions`, `/v1/responses`,
+   * `/v1/embeddings`); left out, the executor infers it from the body.
+   */
+  endpoint?: string;
 }
 
 export interface ExecuteOptions {

@@ -10,6 +10,10 @@ export interface ParsedLine {
   model: string;
   body: Record<string, unknown>;
   stream: boolean;
+  /** `native`: the body is in the provider's own format; `openai-chat`: OpenAI Chat Completions, translated. */
+  format: 'native' | 'openai-chat';
+  /** The API path for providers with several (OpenAI's chat, responses, embeddings). */
+  endpoint?: string;
 }
 
 export type LineResult = { ok: true; value: ParsedLine } | { ok: false; customId: string | null; error: string };
@@ -97,7 +101,7 @@ export function parseLine(text: string): LineResult {
   if (!schema) return fail(`provider "${provider}" is not supported yet`);
   const checked = schema.safeParse(body);
   if (!checked.success) return fail(`invalid ${provider} request body:\n${formatIssues(prefixed(checked.error.issues))}`);
-  return { ok: true, value: { customId: customId as string, provider, model, body, stream } };
+  return { ok: true, value: { customId: customId as string, provider, model, body, stream, format: 'native' } };
 }
 
 function prefixed(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {

@@ -8,7 +8,7 @@ describe('parseLine', () => {
     const result = parseLine(JSON.stringify({ custom_id: 'a', params: { model: 'claude-x', max_tokens: 10, messages } }));
     expect(result).toEqual({
       ok: true,
-      value: { customId: 'a', provider: 'anthropic', model: 'claude-x', stream: false, body: { model: 'claude-x', max_tokens: 10, messages } },
+      value: { customId: 'a', provider: 'anthropic', model: 'claude-x', stream: false, format: 'native', body: { model: 'claude-x', max_tokens: 10, messages } },
     });
   });
 
