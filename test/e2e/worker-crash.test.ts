@@ -84,3 +84,39 @@ describe('a worker killed with SIGKILL mid-batch', () => {
     expect(seen.size).toBe(total);
   });
 });
+
+describe('a worker stopped with SIGTERM mid-batch', () => {
+  it('lets its in-flight prompts finish, holds no job, and exits 0', async () => {
+    const simulator = await startSimulator({ latencyMs: 300 });
+    const redis = testRedis();
+    const prefix = testPrefix('sigterm');
+    const keys = createKeys(prefix);
+    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    try {
+      const dir = tempDir('relayq-sigterm');
+      const file = writePromptFile(dir, Array.from({ length: 200 }, (_, i) => anthropicBatchLine(`s${i}`, promptText(i))));
+      const config = writeConfig(dir, {
+        redis: { prefix },
+        worker: { concurrency: 8 },
+        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-test' }],
+      });
+      const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+      const worker = spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } });
+      const exit = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+      await until(async () => (await queue.getActiveCount()) > 0, 30_000, 'the worker to take jobs');
+      worker.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      // Nothing is left active (locked by the stopped worker); what it took has a result.
+      expect(await queue.getActiveCount()).toBe(0);
+      const results = await redis.hlen(keys.batchResults(report.batchId));
+      const waiting = await queue.getWaitingCount();
+      expect(results).toBeGreaterThan(0);
+      expect(results + waiting).toBe(200);
+    } finally {
+      await queue.close();
+      await simulator.close();
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+});
