@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { redisAnswers } from '../src/redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from '../src/redis/embedded.ts';
+import { freePort } from '../src/lib/free-port.ts';
 
 export function argValue(args: string[], name: string, fallback: number): number {
   const index = args.indexOf(name);
@@ -14,17 +14,6 @@ export async function benchRedis(): Promise<ResolvedRedis> {
   return resolveRedis({ url: process.env.REDIS_URL, dataDir: '.relayq/bench-redis' });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** The simulator in its own process, so it does not share an event loop with what is measured. */
 export async function startSimulatorProcess(configFile?: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {

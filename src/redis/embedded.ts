@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { redactRedisUrl, redisAnswers } from './connection.ts';
+import { freePort } from '../lib/free-port.ts';
 
 export const localRedisUrl = 'redis://127.0.0.1:6379';
 
@@ -104,14 +104,3 @@ export async function startEmbeddedRedis(dataDir: string, binary = 'redis-server
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
