@@ -4,6 +4,8 @@
  */
 const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Promise<void> }>> = {
   throughput: () => import('./throughput.ts'),
+  scheduling: () => import('./scheduling.ts'),
+  ingest: () => import('./ingest.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

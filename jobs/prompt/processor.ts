@@ -1,7 +1,6 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AccountPool } from '../../src/accounts/pool.ts';
 import { hasResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
@@ -9,27 +8,38 @@ import type { ExecutorRegistry } from '../../src/executors/registry.ts';
 import type { ExecuteResult } from '../../src/executors/types.ts';
 import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
 import type { Keys } from '../../src/redis/keys.ts';
+import { NoCandidateError, type PromptToSchedule, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { promptJobSchema, type PromptJob } from './payload.ts';
 
 export interface PromptProcessorDeps {
   redis: Redis;
   keys: Keys;
   executors: ExecutorRegistry;
-  accounts: AccountPool;
+  scheduler: Scheduler;
   logger: Logger;
 }
 
 /**
- * Runs one prompt: choose an account, call the provider, store the one result. A retryable
- * failure is thrown back to BullMQ (which retries it after the backoff) until the last attempt;
- * then, and for errors no retry can fix, the error itself becomes the prompt's result.
+ * A prompt goes back to scheduling without an attempt when its account, not the prompt, failed
+ * (429, 401/403); after this many times in one run it counts as an ordinary retryable failure.
+ */
+const maxReschedules = 20;
+/** Delay of a retry after a 529 when another account has room. */
+const retrySoonMs = 50;
+
+/**
+ * Runs one prompt: get capacity on an account (the scheduler), call the provider, store the one
+ * result. A retryable failure is thrown back to BullMQ (which retries it after the backoff) until
+ * the last attempt; then, and for errors no retry can fix, the error itself becomes the prompt's
+ * result. Waiting for capacity costs no attempt: the prompt waits in line, or is parked
+ * (a BullMQ DelayedError) and comes back when its accounts have room.
  */
 export function createPromptProcessor(deps: PromptProcessorDeps) {
-  const { redis, keys, executors, accounts, logger } = deps;
+  const { redis, keys, executors, scheduler, logger } = deps;
 
-  // Two parameters on purpose: BullMQ gives a processor that declares a third one an
-  // AbortSignal per job, a cost on every prompt that buys nothing until jobs can be cancelled.
-  return async function processPrompt(job: Job<PromptJob>): Promise<void> {
+  // BullMQ gives each job an AbortSignal (the third parameter) that fires when the job is
+  // cancelled; it is passed to the executor, so cancelling a job cancels its upstream request.
+  return async function processPrompt(job: Job<PromptJob>, token?: string, signal?: AbortSignal): Promise<void> {
     const payload = promptJobSchema.parse(job.data);
     const { batchId, customId } = payload;
     const attempt = job.attemptsMade + 1;
@@ -37,46 +47,83 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     // A job that ran before (a retry, or a worker that died) may already have its result.
     if ((job.attemptsMade > 0 || job.stalledCounter > 0) && (await hasResult(redis, keys, batchId, customId))) return;
 
-    const account = accounts.pick(payload.provider, payload.model);
     const base: Omit<ResultRecord, 'status' | 'usage' | 'latency_ms'> = {
       custom_id: customId,
       provider: payload.provider,
-      account: account?.id ?? null,
+      account: null,
       model: payload.model,
       attempts: attempt,
       line: payload.line,
     };
-    const logFields = { jobId: job.id, batchId, accountId: account?.id };
+    const logFields = { jobId: job.id, batchId, accountId: null as string | null };
     const started = performance.now();
     try {
-      if (!account) {
-        throw new ProviderError({
-          kind: 'invalid_request',
-          provider: payload.provider,
-          message: `no enabled account serves provider "${payload.provider}" and model "${payload.model}"; add one to the config`,
-        });
-      }
       const executor = executors.get(payload.provider);
       const { request, warnings } = prepareRequest(payload);
       if (warnings.length > 0) base.warnings = warnings;
-      const options = { requestId: job.id };
-      const result: ExecuteResult = payload.stream
-        ? await collectStream(executor.executeStream(request, options, account))
-        : await executor.execute(request, options, account);
-      await store(batchId, {
-        ...base,
-        status: 'succeeded',
-        response: { status_code: result.statusCode, body: presentResult(payload, result) },
-        usage: {
-          input_tokens: result.usage.inputTokens,
-          output_tokens: result.usage.outputTokens,
-          cache_read_tokens: result.usage.cacheRead,
-          cache_write_tokens: result.usage.cacheWrite,
+      const options = { requestId: job.id, ...(signal === undefined ? {} : { signal }) };
+      const prompt: PromptToSchedule = {
+        jobId: job.id ?? customId,
+        batchId,
+        provider: payload.provider,
+        model: payload.model,
+        body: request.body,
+        priority: job.opts.priority ?? 0,
+        delay: async (until) => {
+          if (token === undefined) throw new Error('a prompt can only be parked by the worker holding its lock');
+          await job.moveToDelayed(until, token);
         },
-        latency_ms: Math.round(performance.now() - started),
-      });
+      };
+      if (signal !== undefined) prompt.signal = signal;
+      for (let reschedules = 0; ; reschedules += 1) {
+        // Accounts without limits answer at once, with no round trip.
+        const grant = scheduler.acquireNow(prompt) ?? (await scheduler.acquire(prompt));
+        base.account = grant.account.id;
+        logFields.accountId = grant.account.id;
+        let result: ExecuteResult;
+        try {
+          result = payload.stream
+            ? await collectStream(executor.executeStream(request, options, grant.account), payload.provider)
+            : await executor.execute(request, options, grant.account);
+        } catch (caught) {
+          const error = caught instanceof ProviderError ? caught : null;
+          const reaction = await scheduler.settle(grant, { ok: false, error });
+          if (reaction === 'reschedule' && reschedules < maxReschedules) {
+            logger.debug({ ...logFields, err: caught }, 'account refused the call; scheduling the prompt again');
+            continue;
+          }
+          if (reaction === 'retry-soon' && error !== null && attempt < maxAttempts && scheduler.hasOtherReadyAccount(grant)) {
+            throw withRetryAfter(error, retrySoonMs);
+          }
+          throw caught;
+        }
+        const settling = scheduler.settleSuccess(grant, result, payload.stream);
+        await Promise.all([
+          settling,
+          store(batchId, {
+            ...base,
+            status: 'succeeded',
+            response: { status_code: result.statusCode, body: presentResult(payload, result) },
+            usage: {
+              input_tokens: result.usage.inputTokens,
+              output_tokens: result.usage.outputTokens,
+              cache_read_tokens: result.usage.cacheRead,
+              cache_write_tokens: result.usage.cacheWrite,
+            },
+            latency_ms: Math.round(performance.now() - started),
+          }),
+        ]);
+        return;
+      }
     } catch (caught) {
-      const error = caught instanceof ProviderError ? caught : null;
+      // Parked until capacity returns: BullMQ leaves the job where parking put it.
+      if (caught instanceof DelayedError) throw caught;
+      const error =
+        caught instanceof ProviderError
+          ? caught
+          : caught instanceof NoCandidateError
+            ? new ProviderError({ kind: 'invalid_request', provider: payload.provider, message: caught.message })
+            : null;
       const retryable = error ? error.retryable : true;
       if (retryable && attempt < maxAttempts) {
         logger.debug({ ...logFields, err: caught, attempt }, 'attempt failed; retrying after backoff');
@@ -99,4 +146,18 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     const outcome = await writeResult(redis, keys, batchId, record);
     if (outcome === 'completed-batch') logger.info({ batchId }, 'batch completed');
   }
+}
+
+/** The same error, asking BullMQ's backoff (src/worker/backoff.ts) to retry after `ms`. */
+function withRetryAfter(error: ProviderError, ms: number): ProviderError {
+  return new ProviderError({
+    kind: error.kind,
+    provider: error.provider,
+    message: error.message,
+    retryAfterMs: ms,
+    retryable: error.retryable,
+    rawBody: error.rawBody,
+    headers: error.headers,
+    ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+  });
 }

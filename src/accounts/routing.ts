@@ -1,15 +1,36 @@
+/**
+ * Which provider serves a model: the config's routing rules first (first match wins), then the
+ * built-in model families. Also the model-name globs used by rules and accounts[].models.
+ */
 import type { ProviderName } from '../config/schema.ts';
 
-/** Model-name families and the provider that serves them when a line does not say. */
+/** One entry of the config's `routing` list: models matching the glob go to the provider. */
+export interface RoutingRule {
+  /** A model name or glob (`*` matches any run of characters), as in accounts[].models. */
+  model: string;
+  provider: ProviderName;
+}
+
+/** Model-name families and the provider that serves them when a line and the rules do not say. */
 const modelFamilies: ReadonlyArray<[RegExp, ProviderName]> = [
   [/^claude-/, 'anthropic'],
-  [/^anthropic\./, 'bedrock'],
+  // Bedrock model ids and cross-region inference profiles: anthropic.*, us.anthropic.*, ...
+  [/^((us|us-gov|eu|apac|jp|au|global)\.)?anthropic\.|^arn:aws[a-z-]*:bedrock:/, 'bedrock'],
+  [/^(gemini-|text-embedding-00\d|gemini-embedding-)/, 'gemini'],
   [/^(gpt-|o\d|chatgpt-|text-embedding-)/, 'openai'],
-  [/^(gemini-|text-embedding-00|gemini-embedding-)/, 'gemini'],
 ];
 
+/** The built-in family a model name belongs to, or undefined. */
 export function providerForModel(model: string): ProviderName | undefined {
   return modelFamilies.find(([pattern]) => pattern.test(model))?.[1];
+}
+
+/** The provider for a model: the first routing rule that matches it, else its family. */
+export function routeModel(model: string, rules: readonly RoutingRule[] = []): ProviderName | undefined {
+  for (const rule of rules) {
+    if (globToRegExp(rule.model).test(model)) return rule.provider;
+  }
+  return providerForModel(model);
 }
 
 /** Whether `model` matches one of an account's model patterns (`*` matches any run of characters). */

@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
+import { batchStatuses, isTerminal, type BatchStatus } from './status.ts';
 
-export type BatchStatus = 'in_progress' | 'completed' | 'failed';
+export { batchStatuses, isTerminal, type BatchStatus };
 
 export interface BatchCounts {
   /** Accepted prompts. */
   total: number;
   succeeded: number;
   errored: number;
+  cancelled: number;
+  expired: number;
   /** Accepted prompts without a result yet. */
   pending: number;
   /** Input lines that were rejected (bad JSON, bad body, duplicate custom_id). */
@@ -21,19 +24,50 @@ export interface BatchUsage {
   output_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  reasoning_tokens: number;
+}
+
+/** Batch-level defaults given at submit (`--model`, `--max-tokens`, ...), applied to lines that lack them. */
+export interface BatchDefaults {
+  provider?: string;
+  model?: string;
+  maxTokens?: number;
+  system?: string;
 }
 
 export interface BatchInfo {
   id: string;
   status: BatchStatus;
-  /** The input file's name. */
+  /** The input file's name, and its absolute path (what `retry` and `--resume` read again). */
   source: string;
+  source_path: string | null;
+  /** The input line format, detected from the file: native, openai-batch, anthropic-batch, gemini-batch. */
+  input_format: string | null;
   /** Still reading input lines ("running") or done. */
   ingest: 'running' | 'done';
   created_at: string;
+  started_at: string | null;
+  paused_at: string | null;
+  finalizing_at: string | null;
   completed_at: string | null;
+  failed_at: string | null;
+  cancelling_at: string | null;
+  cancelled_at: string | null;
+  /** End of the completion window (`--window`); null when the batch has none. */
+  expires_at: string | null;
+  expired_at: string | null;
   counts: BatchCounts;
   usage: BatchUsage;
+  /** Errored results by error kind. */
+  errors: Record<string, number>;
+  /** Failed attempts that were retried, by error kind (429s are `rate_limited`). */
+  attempt_errors: Record<string, number>;
+  /** Attempts beyond the first, over all results. */
+  retries: number;
+  metadata: Record<string, string>;
+  defaults: BatchDefaults;
+  /** Seconds the batch's keys stay in Redis after it ends. */
+  retention_s: number;
 }
 
 export interface RejectedLine {
@@ -48,25 +82,70 @@ export function newBatchId(): string {
 
 export const batchIdPattern = /^batch_[a-z0-9]+$/;
 
+/** How long a finished batch's results stay in Redis unless the submit says otherwise. */
+export const defaultRetentionSeconds = 7 * 24 * 3600;
+
+/** Every key of a batch but the record itself, in the order the finalize and reopen scripts take them. */
+export function batchDataKeys(keys: Keys, id: string): string[] {
+  return [
+    keys.batchLines(id),
+    keys.batchResults(id),
+    keys.batchRejects(id),
+    keys.batchDone(id),
+    keys.batchErrored(id),
+    keys.batchParked(id),
+  ];
+}
+
+export interface OpenBatchOptions {
+  /** The input file's name and absolute path. */
+  source: string;
+  sourcePath?: string;
+  inputFormat?: string;
+  defaults?: BatchDefaults;
+  metadata?: Record<string, string>;
+  /** Completion window: what has not run this long after creation is marked expired. */
+  windowMs?: number;
+  retentionSeconds?: number;
+}
+
 /**
- * Creates the batch record, or reopens an existing one for a resubmission of the same file
- * (its accepted lines and results stay; the rejected-lines report starts afresh).
+ * Creates the batch record, or reopens an existing one for a resubmission of the same file (its
+ * accepted lines and results stay; the rejected-lines report starts afresh; a finished batch
+ * runs again and its keys lose their retention time).
  */
-export async function openBatch(redis: Redis, keys: Keys, id: string, source: string): Promise<void> {
+export async function openBatch(redis: Redis, keys: Keys, id: string, options: OpenBatchOptions): Promise<void> {
   const now = Date.now();
-  await redis
+  const key = keys.batch(id);
+  const tx = redis
     .multi()
-    .hsetnx(keys.batch(id), 'created_at', now)
-    .hsetnx(keys.batch(id), 'status', 'in_progress')
-    .hset(keys.batch(id), 'id', id, 'source', source, 'ingest', 'running')
+    .hsetnx(key, 'created_at', now)
+    .hsetnx(key, 'status', 'validating')
+    .hsetnx(key, 'retention_s', options.retentionSeconds ?? defaultRetentionSeconds)
+    .hsetnx(key, 'defaults', JSON.stringify(options.defaults ?? {}))
+    .hsetnx(key, 'metadata', JSON.stringify(options.metadata ?? {}))
+    .hset(key, 'id', id, 'source', options.source, 'ingest', 'running')
     .zadd(keys.batches(), 'NX', now, id)
-    .del(keys.batchRejects(id))
-    .exec();
-  // A completed batch that gets more lines runs again.
+    .del(keys.batchRejects(id));
+  if (options.retentionSeconds !== undefined) tx.hset(key, 'retention_s', options.retentionSeconds);
+  if (options.windowMs !== undefined) tx.hsetnx(key, 'expires_at', now + options.windowMs);
+  if (options.inputFormat !== undefined) tx.hset(key, 'input_format', options.inputFormat);
+  if (options.sourcePath !== undefined) {
+    tx.hset(key, 'source_path', options.sourcePath);
+    tx.hset(keys.batchSources(), options.sourcePath, id);
+  }
+  await tx.exec();
+  // A finished batch that gets more lines runs again, and is kept until it finishes again.
   await redis.eval(
-    "if redis.call('HGET', KEYS[1], 'status') ~= 'in_progress' then redis.call('HSET', KEYS[1], 'status', 'in_progress'); redis.call('HDEL', KEYS[1], 'completed_at') end",
-    1,
-    keys.batch(id),
+    `local status = redis.call('HGET', KEYS[1], 'status')
+     if status == 'finalizing' or status == 'completed' or status == 'failed' then
+       redis.call('HSET', KEYS[1], 'status', 'in_progress')
+       redis.call('HDEL', KEYS[1], 'finalizing_at', 'completed_at', 'failed_at')
+     end
+     for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end`,
+    7,
+    key,
+    ...batchDataKeys(keys, id),
   );
 }
 
@@ -75,38 +154,71 @@ export async function recordRejects(redis: Redis, keys: Keys, id: string, reject
   await redis.rpush(keys.batchRejects(id), ...rejects.map((reject) => JSON.stringify(reject)));
 }
 
-/** Marks the input as fully read; returns the status after that (completed when nothing is pending). */
+/** Marks the input as fully read; returns the status after that (sealed when nothing is pending). */
 export async function finishIngest(redis: Redis, keys: Keys, id: string, rejected: number): Promise<BatchStatus> {
-  const status = await withScripts(redis).finishIngest(
+  const status = (await withScripts(redis).finishIngest(
     keys.batch(id),
     keys.batchResults(id),
     keys.batchLines(id),
     Date.now(),
     rejected,
-  );
-  return status as BatchStatus;
+  )) as BatchStatus;
+  return isTerminal(status) || status === 'finalizing' ? finalizeBatch(redis, keys, id) : status;
 }
 
+/** `finalizing` → `completed`, and the retention time on every key of an ended batch. Idempotent. */
+export async function finalizeBatch(redis: Redis, keys: Keys, id: string): Promise<BatchStatus> {
+  return (await withScripts(redis).finalizeBatch(keys.batch(id), ...batchDataKeys(keys, id), Date.now())) as BatchStatus;
+}
+
+/** A batch left in `finalizing` this long (its finalizer died) is finalized by the next reader. */
+const finalizeGraceMs = 5_000;
+
 export async function getBatch(redis: Redis, keys: Keys, id: string): Promise<BatchInfo | null> {
-  const [record, total, results] = await Promise.all([
-    redis.hgetall(keys.batch(id)),
-    redis.hlen(keys.batchLines(id)),
-    redis.hlen(keys.batchResults(id)),
-  ]);
+  const [record, results] = await Promise.all([redis.hgetall(keys.batch(id)), redis.hlen(keys.batchResults(id))]);
   if (!record.id) return null;
+  if (record.status === 'finalizing' && Date.now() - Number(record.finalizing_at ?? 0) > finalizeGraceMs) {
+    await finalizeBatch(redis, keys, id);
+    return getBatch(redis, keys, id);
+  }
+  return batchFromRecord(id, record, results);
+}
+
+export function batchFromRecord(id: string, record: Record<string, string>, results: number): BatchInfo {
   const int = (field: string) => Number(record[field] ?? 0);
   const time = (field: string) => (record[field] ? new Date(Number(record[field])).toISOString() : null);
+  const byPrefix = (prefix: string) => {
+    const counts: Record<string, number> = {};
+    for (const [field, value] of Object.entries(record)) {
+      if (field.startsWith(prefix) && Number(value) > 0) counts[field.slice(prefix.length)] = Number(value);
+    }
+    return counts;
+  };
+  const total = int('total');
+  const status = (batchStatuses as readonly string[]).includes(record.status ?? '') ? (record.status as BatchStatus) : 'in_progress';
   return {
     id,
-    status: (record.status ?? 'in_progress') as BatchStatus,
+    status,
     source: record.source ?? '',
+    source_path: record.source_path ?? null,
+    input_format: record.input_format ?? null,
     ingest: record.ingest === 'done' ? 'done' : 'running',
     created_at: time('created_at') ?? new Date(0).toISOString(),
+    started_at: time('started_at'),
+    paused_at: time('paused_at'),
+    finalizing_at: time('finalizing_at'),
     completed_at: time('completed_at'),
+    failed_at: time('failed_at'),
+    cancelling_at: time('cancelling_at'),
+    cancelled_at: time('cancelled_at'),
+    expires_at: time('expires_at'),
+    expired_at: time('expired_at'),
     counts: {
       total,
       succeeded: int('succeeded'),
       errored: int('errored'),
+      cancelled: int('cancelled'),
+      expired: int('expired'),
       pending: Math.max(0, total - results),
       rejected: int('rejected'),
     },
@@ -115,15 +227,62 @@ export async function getBatch(redis: Redis, keys: Keys, id: string): Promise<Ba
       output_tokens: int('output_tokens'),
       cache_read_tokens: int('cache_read_tokens'),
       cache_write_tokens: int('cache_write_tokens'),
+      reasoning_tokens: int('reasoning_tokens'),
     },
+    errors: byPrefix('error:'),
+    attempt_errors: byPrefix('attempt_error:'),
+    retries: int('retries'),
+    metadata: parseJsonObject(record.metadata) as Record<string, string>,
+    defaults: parseJsonObject(record.defaults) as BatchDefaults,
+    retention_s: int('retention_s'),
   };
 }
 
-export async function getRejects(redis: Redis, keys: Keys, id: string): Promise<RejectedLine[]> {
-  const items = await redis.lrange(keys.batchRejects(id), 0, -1);
+function parseJsonObject(text: string | undefined): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function getRejects(redis: Redis, keys: Keys, id: string, limit = -1): Promise<RejectedLine[]> {
+  const items = await redis.lrange(keys.batchRejects(id), 0, limit < 0 ? -1 : limit - 1);
   return items.map((item) => JSON.parse(item) as RejectedLine);
 }
 
 export async function listBatchIds(redis: Redis, keys: Keys, limit = 50): Promise<string[]> {
   return redis.zrevrange(keys.batches(), 0, limit - 1);
+}
+
+/** The newest batches first, with their records; ids whose records expired are dropped from the index. */
+export async function listBatches(redis: Redis, keys: Keys, options: { limit?: number; since?: number } = {}): Promise<BatchInfo[]> {
+  const limit = options.limit ?? 50;
+  const ids =
+    options.since === undefined
+      ? await redis.zrevrange(keys.batches(), 0, limit - 1)
+      : await redis.zrevrangebyscore(keys.batches(), '+inf', options.since, 'LIMIT', 0, limit);
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hgetall(keys.batch(id)).hlen(keys.batchResults(id));
+  const replies = (await pipeline.exec()) ?? [];
+  const batches: BatchInfo[] = [];
+  const gone: string[] = [];
+  ids.forEach((id, index) => {
+    const record = replies[index * 2]?.[1] as Record<string, string> | undefined;
+    const results = Number(replies[index * 2 + 1]?.[1] ?? 0);
+    if (!record?.id) gone.push(id);
+    else batches.push(batchFromRecord(id, record, results));
+  });
+  if (gone.length > 0) await redis.zrem(keys.batches(), ...gone);
+  return batches;
+}
+
+/** The latest batch made from this input file (absolute path), for `submit --resume`. */
+export async function batchForSource(redis: Redis, keys: Keys, sourcePath: string): Promise<string | null> {
+  const id = await redis.hget(keys.batchSources(), sourcePath);
+  if (id === null) return null;
+  return (await redis.exists(keys.batch(id))) === 1 ? id : null;
 }

@@ -1,25 +1,35 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import type { ProviderName } from '../config/schema.ts';
 import type { ErrorKind } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
-import { withScripts } from '../redis/scripts.ts';
+import { withScripts, type ScriptedRedis } from '../redis/scripts.ts';
+import { reasoningTokensOf } from '../usage/reasoning.ts';
+import { finalizeBatch } from './batch-store.ts';
+
+export type ResultStatus = 'succeeded' | 'errored' | 'cancelled' | 'expired';
+
+export interface ResultUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  /** Reasoning ("thinking") tokens, when the provider reports them; part of output_tokens' bill. */
+  reasoning_tokens?: number;
+}
 
 /** One line of `relayq results`: the outcome of one prompt. */
 export interface ResultRecord {
   custom_id: string;
-  status: 'succeeded' | 'errored';
-  provider: ProviderName;
-  /** The account that served the last attempt (null when none could be chosen). */
+  status: ResultStatus;
+  /** Null only for a prompt cancelled or expired before relayq knew where it would go. */
+  provider: ProviderName | null;
+  /** The account that served the last attempt (null when none could be chosen, or it never ran). */
   account: string | null;
-  model: string;
-  response?: { status_code: number; body: unknown };
+  model: string | null;
+  response?: { status_code: number; body: unknown; request_id?: string };
   error?: { kind: ErrorKind | 'internal'; message: string; status_code: number | null };
-  usage: {
-    input_tokens: number;
-    output_tokens: number;
-    cache_read_tokens: number;
-    cache_write_tokens: number;
-  };
+  usage: ResultUsage;
   attempts: number;
   latency_ms: number;
   /** The input line the prompt came from. */
@@ -30,34 +40,215 @@ export interface ResultRecord {
 
 export type WriteOutcome = 'duplicate' | 'written' | 'completed-batch';
 
-/** Stores a prompt's result and the batch counters in one round trip; a second result is ignored. */
+/** Results longer than this are stored deflated: LLM answers are text and shrink to a third or so. */
+const compressAbove = 1024;
+/** First byte of a deflated result; a JSON result starts with "{". */
+const deflatedMark = 0;
+/** Daily usage hashes are kept this long. */
+const usageDaySeconds = 400 * 24 * 3600;
+
+export function encodeResult(record: ResultRecord): string | Buffer {
+  const json = JSON.stringify(record);
+  if (json.length <= compressAbove) return json;
+  const deflated = deflateRawSync(json);
+  const out = Buffer.allocUnsafe(deflated.length + 1);
+  out[0] = deflatedMark;
+  deflated.copy(out, 1);
+  return out;
+}
+
+export function decodeResult(stored: Buffer | string): ResultRecord {
+  if (typeof stored === 'string') return JSON.parse(stored) as ResultRecord;
+  const json = stored[0] === deflatedMark ? inflateRawSync(stored.subarray(1)).toString('utf8') : stored.toString('utf8');
+  return JSON.parse(json) as ResultRecord;
+}
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+let dayCache = { until: 0, day: '' };
+
+// The prompt path writes a result per job: the connection's script commands and each batch's key
+// names are worked out once, not per result.
+const prepared = new WeakSet<Redis>();
+function scripted(redis: Redis): ScriptedRedis {
+  if (!prepared.has(redis)) {
+    withScripts(redis);
+    prepared.add(redis);
+  }
+  return redis as ScriptedRedis;
+}
+
+type BatchKeys = readonly [record: string, results: string, lines: string, done: string, errored: string];
+const keyCache = new WeakMap<Keys, Map<string, BatchKeys>>();
+function keysOf(keys: Keys, batchId: string): BatchKeys {
+  let byBatch = keyCache.get(keys);
+  if (!byBatch) {
+    byBatch = new Map();
+    keyCache.set(keys, byBatch);
+  }
+  let found = byBatch.get(batchId);
+  if (!found) {
+    if (byBatch.size > 1000) byBatch.clear();
+    found = [keys.batch(batchId), keys.batchResults(batchId), keys.batchLines(batchId), keys.batchDone(batchId), keys.batchErrored(batchId)];
+    byBatch.set(batchId, found);
+  }
+  return found;
+}
+
+/** Today's UTC day, computed once a minute at most (the prompt path calls it for every result). */
+function today(now: number): string {
+  if (now >= dayCache.until) {
+    const day = utcDay(now);
+    dayCache = { day, until: Math.min(Date.parse(`${day}T00:00:00Z`) + 86_400_000, now + 60_000) };
+  }
+  return dayCache.day;
+}
+
+/**
+ * Stores a prompt's result, its usage (per UTC day, by provider, account, batch and model) and
+ * the batch counters in one round trip; a second result for the same custom_id is ignored. The
+ * write that gives the batch its last result also seals the batch (one more round trip, once per
+ * batch).
+ */
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
-  const answer = await withScripts(redis).writeResult(
-    keys.batch(batchId),
-    keys.batchResults(batchId),
-    keys.batchLines(batchId),
+  const now = Date.now();
+  const usage = record.usage;
+  if (usage.reasoning_tokens === undefined && record.response !== undefined) {
+    const reasoning = reasoningTokensOf(record.response.body);
+    if (reasoning > 0) usage.reasoning_tokens = reasoning;
+  }
+  const ran = record.account !== null && record.provider !== null && record.model !== null;
+  const batchKeys = keysOf(keys, batchId);
+  const answer = await scripted(redis).storeResult(
+    batchKeys[0],
+    batchKeys[1],
+    batchKeys[2],
+    keys.usageDay(today(now)),
+    batchKeys[3],
+    batchKeys[4],
     record.custom_id,
-    JSON.stringify(record),
+    encodeResult(record),
     record.status,
-    record.usage.input_tokens,
-    record.usage.output_tokens,
-    record.usage.cache_read_tokens,
-    record.usage.cache_write_tokens,
-    Date.now(),
+    now,
+    ran ? `${record.provider}|${record.account}|${batchId}|${record.model}` : '',
+    record.status === 'errored' ? (record.error?.kind ?? 'internal') : '',
+    record.attempts,
+    usageDaySeconds,
+    usage.input_tokens,
+    usage.output_tokens,
+    usage.cache_read_tokens,
+    usage.cache_write_tokens,
+    usage.reasoning_tokens ?? 0,
   );
-  return answer === 0 ? 'duplicate' : answer === 2 ? 'completed-batch' : 'written';
+  if (answer === 0) return 'duplicate';
+  if (answer === 2) {
+    await finalizeBatch(redis, keys, batchId);
+    return 'completed-batch';
+  }
+  return 'written';
+}
+
+/** The result of a prompt that never ran: cancelled or expired while it waited. */
+export function skippedResult(
+  customId: string,
+  status: 'cancelled' | 'expired',
+  line: number,
+  job?: { provider?: ProviderName; model?: string; attempts?: number },
+): ResultRecord {
+  return {
+    custom_id: customId,
+    status,
+    provider: job?.provider ?? null,
+    account: null,
+    model: job?.model ?? null,
+    error: {
+      kind: 'cancelled',
+      message:
+        status === 'cancelled'
+          ? 'the batch was cancelled before this prompt ran'
+          : "the batch's completion window ended before this prompt ran",
+      status_code: null,
+    },
+    usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
+    attempts: job?.attempts ?? 0,
+    latency_ms: 0,
+    line,
+  };
 }
 
 export async function hasResult(redis: Redis, keys: Keys, batchId: string, customId: string): Promise<boolean> {
   return (await redis.hexists(keys.batchResults(batchId), customId)) === 1;
 }
 
-/** Streams the batch's results as JSON lines (one per custom_id, in no particular order). */
-export async function* readResultLines(redis: Redis, keys: Keys, batchId: string): AsyncGenerator<string> {
+export async function getResult(redis: Redis, keys: Keys, batchId: string, customId: string): Promise<ResultRecord | null> {
+  const stored = await redis.hgetBuffer(keys.batchResults(batchId), customId);
+  return stored === null ? null : decodeResult(stored);
+}
+
+/** Every result of the batch, in no particular order, read in chunks. */
+export async function* scanResults(redis: Redis, keys: Keys, batchId: string): AsyncGenerator<ResultRecord> {
   let cursor = '0';
   do {
-    const [next, entries] = await redis.hscan(keys.batchResults(batchId), cursor, 'COUNT', 1000);
-    cursor = next;
-    for (let i = 1; i < entries.length; i += 2) yield entries[i] as string;
+    const [next, entries] = await redis.hscanBuffer(keys.batchResults(batchId), cursor, 'COUNT', 1000);
+    cursor = next.toString();
+    for (let i = 1; i < entries.length; i += 2) yield decodeResult(entries[i] as Buffer);
   } while (cursor !== '0');
+}
+
+/** The batch's results as JSON lines (one per custom_id, in no particular order). */
+export async function* readResultLines(redis: Redis, keys: Keys, batchId: string): AsyncGenerator<string> {
+  for await (const record of scanResults(redis, keys, batchId)) yield JSON.stringify(record);
+}
+
+/** Results of these custom_ids, in the same order (null where there is none). */
+export async function getResults(redis: Redis, keys: Keys, batchId: string, customIds: string[]): Promise<(ResultRecord | null)[]> {
+  if (customIds.length === 0) return [];
+  const stored = await redis.hmgetBuffer(keys.batchResults(batchId), ...customIds);
+  return stored.map((value) => (value === null ? null : decodeResult(value)));
+}
+
+/**
+ * Results in the order they landed, from position `from` of the batch's done list: what
+ * `results --follow` tails. Returns the records and the position to continue from.
+ */
+export async function resultsSince(
+  redis: Redis,
+  keys: Keys,
+  batchId: string,
+  from: number,
+  max = 1000,
+): Promise<{ records: ResultRecord[]; next: number }> {
+  const ids = await redis.lrange(keys.batchDone(batchId), from, from + max - 1);
+  const records = (await getResults(redis, keys, batchId, ids)).filter((record): record is ResultRecord => record !== null);
+  return { records, next: from + ids.length };
+}
+
+/**
+ * Every result in input-line order. Redis sorts: the custom_ids go into a temporary sorted set
+ * scored by line number, which is then read in chunks, so memory stays bounded for any batch size.
+ */
+export async function* resultsInInputOrder(redis: Redis, keys: Keys, batchId: string): AsyncGenerator<ResultRecord> {
+  const order = keys.batchOrder(batchId);
+  await redis.del(order);
+  let cursor = '0';
+  do {
+    const [next, entries] = await redis.hscan(keys.batchLines(batchId), cursor, 'COUNT', 2000);
+    cursor = next;
+    if (entries.length === 0) continue;
+    const args: (string | number)[] = [];
+    for (let i = 0; i < entries.length; i += 2) args.push(Number(entries[i + 1]), entries[i] as string);
+    await redis.zadd(order, ...args);
+  } while (cursor !== '0');
+  await redis.expire(order, 3600);
+  try {
+    for (let start = 0; ; start += 1000) {
+      const ids = await redis.zrange(order, start, start + 999);
+      if (ids.length === 0) break;
+      for (const record of await getResults(redis, keys, batchId, ids)) if (record !== null) yield record;
+    }
+  } finally {
+    await redis.del(order);
+  }
 }

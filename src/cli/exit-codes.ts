@@ -11,4 +11,8 @@ export const exitCodes = {
   erroredPrompts: 4,
   /** The batch or file named does not exist. */
   notFound: 5,
+  /** The batch was cancelled: what had finished is kept, the rest has `cancelled` results. */
+  cancelled: 6,
+  /** The batch's completion window ended: what had finished is kept, the rest has `expired` results. */
+  expired: 7,
 } as const;

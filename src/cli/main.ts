@@ -1,71 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { batchIdPattern } from '../batches/batch-store.ts';
 import { ConfigError } from '../config/load.ts';
 import { RedisUnavailableError } from '../redis/embedded.ts';
-import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime.ts';
 import { startSimulator } from '../simulator/server.ts';
 import type { SimulatorConfigInput } from '../simulator/config.ts';
 import { exitCodes } from './exit-codes.ts';
-import { writeResults } from './commands/results.ts';
-import { runCommand } from './commands/run.ts';
-import { statusCommand } from './commands/status.ts';
-import { submitWithProgress } from './commands/submit.ts';
+import { registerBatchCommands } from './commands/register-batch-commands.ts';
+import { registerAccountsCommand } from './commands/accounts.ts';
 import { workerCommand } from './commands/worker.ts';
+import { configHelp, UsageError, withRuntime } from './context.ts';
 
 const program = new Command('relayq')
   .description('Batch processor for LLM prompts: prompt files through your own provider accounts, as fast as their rate limits allow.')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText('after', '\nExit statuses: 0 done; 1 unexpected failure; 2 bad command line or config; 3 input lines rejected;\n4 prompts errored; 5 no such batch or file; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
 
-const configHelp = 'config file (default: $RELAYQ_CONFIG, else config/relayq.yaml, else built-in defaults)';
-
-/** Opens config + Redis for a command, runs it, closes everything, and returns its exit status. */
-async function withRuntime(options: RuntimeOptions, body: (runtime: Runtime) => Promise<number | void>): Promise<number> {
-  const runtime = await openRuntime(options);
-  try {
-    return (await body(runtime)) ?? exitCodes.ok;
-  } finally {
-    await runtime.close();
-  }
-}
-
-function checkBatchId(id: string): string {
-  if (!batchIdPattern.test(id)) throw new UsageError(`"${id}" is not a batch id (they look like batch_mh2k1...)`);
-  return id;
-}
-
-class UsageError extends Error {}
-
-program
-  .command('run')
-  .option('-c, --config <file>', configHelp)
-  .description('submit FILE, process it with an in-process worker, wait, and write the results')
-  .argument('<file>', 'prompt file, one JSON request per line')
-  .option('-o, --out <file>', 'results file (JSONL); stdout when left out')
-  .option('--batch <id>', 'resubmit into this batch instead of a new one')
-  .addHelpText('after', '\nExample:\n  relayq run examples/prompts.jsonl -o results.jsonl')
-  .action(async (file: string, options: { out?: string; batch?: string; config?: string }) => {
-    process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true, logLevel: process.env.LOG_LEVEL ?? 'warn' }, (runtime) =>
-      runCommand(runtime, file, { out: options.out, batch: options.batch && checkBatchId(options.batch) }),
-    );
-  });
-
-program
-  .command('submit')
-  .option('-c, --config <file>', configHelp)
-  .description('stream FILE into a new batch; prints the batch id as the last line of stdout')
-  .argument('<file>', 'prompt file, one JSON request per line')
-  .option('--batch <id>', 'resubmit into this batch (lines already accepted are not added twice)')
-  .addHelpText('after', '\nExample:\n  BATCH=$(relayq submit prompts.jsonl) && relayq status "$BATCH"')
-  .action(async (file: string, options: { batch?: string; config?: string }) => {
-    process.exitCode = await withRuntime({ configPath: options.config }, async (runtime) => {
-      const report = await submitWithProgress(runtime, file, { batch: options.batch && checkBatchId(options.batch) });
-      process.stdout.write(`${report.batchId}\n`);
-      return report.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
-    });
-  });
+registerBatchCommands(program);
+registerAccountsCommand(program);
 
 program
   .command('worker')
@@ -73,42 +26,6 @@ program
   .description('process prompt jobs until stopped (run as many as you like, on as many machines)')
   .action(async (options: { config?: string }) => {
     process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true }, workerCommand);
-  });
-
-program
-  .command('status')
-  .option('-c, --config <file>', configHelp)
-  .description("show a batch's status and counts")
-  .argument('<batch>', 'batch id')
-  .option('--json', 'machine-readable output')
-  .action(async (batch: string, options: { json?: boolean; config?: string }) => {
-    process.exitCode = await withRuntime({ configPath: options.config }, async (runtime) => {
-      const found = await statusCommand(runtime, checkBatchId(batch), options.json === true);
-      if (!found) {
-        process.stderr.write(`relayq: no batch ${batch}\n`);
-        return exitCodes.notFound;
-      }
-      return exitCodes.ok;
-    });
-  });
-
-program
-  .command('results')
-  .option('-c, --config <file>', configHelp)
-  .description("stream a batch's results as JSONL, one line per custom_id")
-  .argument('<batch>', 'batch id')
-  .option('-o, --out <file>', 'write to a file instead of stdout')
-  .action(async (batch: string, options: { out?: string; config?: string }) => {
-    process.exitCode = await withRuntime({ configPath: options.config }, async (runtime) => {
-      const exists = await runtime.redis.exists(runtime.keys.batch(checkBatchId(batch)));
-      if (!exists) {
-        process.stderr.write(`relayq: no batch ${batch}\n`);
-        return exitCodes.notFound;
-      }
-      const count = await writeResults(runtime, batch, options.out);
-      if (options.out) process.stderr.write(`${count} results written to ${options.out}\n`);
-      return exitCodes.ok;
-    });
   });
 
 program

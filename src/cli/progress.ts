@@ -21,9 +21,16 @@ export class ProgressLine {
     this.lastPrint = now;
   }
 
+  /** Clears the line on a terminal so something else can be printed; the next update redraws it. */
+  clear(): void {
+    if (this.tty && this.lastText) process.stderr.write('\r\x1b[2K');
+  }
+
   /** Prints the last state and ends the line. */
   done(): void {
-    if (this.tty) process.stderr.write(`\r\x1b[2K${this.lastText}\n`);
+    if (this.tty) {
+      if (this.lastText) process.stderr.write(`\r\x1b[2K${this.lastText}\n`);
+    }
     else if (this.lastText && this.lastText !== this.printedText) process.stderr.write(`${this.lastText}\n`);
   }
 }

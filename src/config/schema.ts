@@ -94,6 +94,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     accounts: z.array(accountSchema).default([]),
+    /** Which provider serves a model a line does not assign: first matching rule wins, else the model family. */
+    routing: z
+      .array(z.object({ model: z.string().min(1), provider: providerNameSchema }).strict())
+      .default([]),
     worker: z
       .object({
         /** Jobs one worker process runs at once. */

@@ -4,9 +4,17 @@
 import type { ProviderName } from '../config/schema.ts';
 import type { Executor, ExecutorContext } from './types.ts';
 import { AnthropicExecutor } from '../providers/anthropic/executor.ts';
+import { GeminiExecutor } from '../providers/gemini/executor.ts';
+import { BedrockExecutor } from '../providers/bedrock/executor.ts';
+import { OpenAIExecutor } from '../providers/openai/executor.ts';
+import { AzureOpenAIExecutor } from '../providers/azure-openai/executor.ts';
 
 const executorFactories: Partial<Record<ProviderName, (context: ExecutorContext) => Executor>> = {
   anthropic: (context) => new AnthropicExecutor(context),
+  gemini: (context) => new GeminiExecutor(context),
+  bedrock: (context) => new BedrockExecutor(context),
+  openai: (context) => new OpenAIExecutor(context),
+  'azure-openai': (context) => new AzureOpenAIExecutor(context),
 };
 
 export interface ExecutorRegistry {

@@ -1,11 +1,19 @@
 /**
  * undici dispatchers shared by every request of the process, so connections (and TLS sessions)
  * are reused across jobs. A dispatcher's connect timeout is fixed when it is built, so the cache
- * key is (proxy URL, connectMs): accounts with the same proxy and connect timeout share one pool.
+ * key is (proxy URL, connectMs): accounts with the same proxy and connect timeout share one
+ * dispatcher, which keeps one connection pool per target origin inside it.
+ *
+ * - no proxy: an undici Agent;
+ * - `http://` / `https://` proxy: CONNECT tunnels (http-proxy-dispatcher.ts);
+ * - `socks5h://` (the proxy resolves host names) / `socks5://` (relayq resolves them):
+ *   socks5-dispatcher.ts.
  */
-import { Agent, ProxyAgent, Socks5ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Account } from '../config/schema.ts';
 import { ConfigError } from '../config/load.ts';
+import { createHttpProxyDispatcher } from './http-proxy-dispatcher.ts';
+import { createSocks5Dispatcher } from './socks5-dispatcher.ts';
 
 /** Connections kept per origin; a worker runs tens of requests at once, not thousands. */
 const connectionsPerOrigin = 256;
@@ -71,23 +79,10 @@ function createDispatcher(account: DispatcherAccount, connectMs: number): Dispat
   switch (url.protocol) {
     case 'http:':
     case 'https:':
-      return new ProxyAgent({
-        ...pool,
-        uri: url.href,
-        // Connect timeout to the proxy, and for the TLS handshake through the tunnel.
-        proxyTls: { timeout: connectMs },
-        requestTls: { timeout: connectMs },
-      });
+      return createHttpProxyDispatcher(url, { connectMs, pool });
     case 'socks5:':
-    case 'socks5h:': {
-      // undici's SOCKS5 agent always sends the host name to the proxy (remote DNS), which is
-      // what socks5h:// asks for; it only accepts the socks5:// spelling.
-      const socksUrl = new URL(url.href.replace(/^socks5h:/, 'socks5:'));
-      return new Socks5ProxyAgent(socksUrl, {
-        ...pool,
-        connect: buildConnector({ timeout: connectMs }),
-      });
-    }
+    case 'socks5h:':
+      return createSocks5Dispatcher(url, { connectMs, resolveLocally: url.protocol === 'socks5:' });
     default:
       throw new ConfigError(
         `account "${account.id}": proxy ${redactProxyUrl(account.proxy)} uses an unsupported ` +

@@ -61,13 +61,15 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
 
   const detail = errorDetail(error);
   const timeouts = context.timeouts;
+  const proxy = context.proxy === undefined ? undefined : redactProxyUrl(context.proxy);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return make(
         'timeout',
         `could not connect to ${where}` +
-          (timeouts ? ` within ${timeouts.connectMs} ms (timeouts.connectMs)` : ' (timed out)'),
+          (timeouts ? ` within ${timeouts.connectMs} ms (timeouts.connectMs)` : ' (timed out)') +
+          (proxy === undefined ? '' : `: ${detail}`),
       );
     case 'UND_ERR_HEADERS_TIMEOUT':
       return make(
@@ -81,17 +83,45 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
         `the response from ${where} went silent` +
           (timeouts ? ` for more than ${timeouts.idleMs} ms (timeouts.idleMs)` : ' (timed out)'),
       );
+    case 'UND_ERR_SOCKS5_AUTH_FAILED':
+      return make('auth', `the SOCKS5 proxy rejected its username and password, for ${where}`);
+    case 'UND_ERR_SOCKS5_AUTH_REJECTED':
+      return make(
+        'auth',
+        `the SOCKS5 proxy accepts none of the offered login methods for ${where} ` +
+          '(it may want a username and password in the proxy URL)',
+      );
+    case 'UND_ERR_SOCKS5_REPLY_2':
+      return make('permission', `the SOCKS5 proxy's rules do not allow a connection to ${where}`);
   }
   if (code !== undefined && code.startsWith('UND_ERR_SOCKS5')) {
     return make('network', `the SOCKS5 proxy failed to reach ${where}: ${detail}`);
   }
-  if (code === 'UND_ERR_ABORTED' && /Proxy response \(407\)/.test(detail)) {
-    return make('auth', `the proxy rejected its credentials (407) for ${where}`);
+  // undici's own SOCKS5 handshake waits (5 s each for the login and CONNECT answers).
+  if (/^SOCKS5 (authentication|connection) timeout/.test(detail)) {
+    return make('timeout', `the SOCKS5 proxy did not answer in time, for ${where}: ${detail}`);
   }
-  if (code === 'UND_ERR_ABORTED' && /Proxy response \((\d+)\)/.test(detail)) {
-    return make('network', `the proxy refused the tunnel to ${where}: ${detail}`);
+  // An HTTP proxy's answer to CONNECT (tunnel) or to a forwarded request (absolute form).
+  const proxyStatus = /Proxy response \((\d+)\)|Proxy Authentication Required \((407)\)/.exec(detail);
+  if (proxyStatus !== null && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_INVALID_ARG')) {
+    const status = Number(proxyStatus[1] ?? proxyStatus[2]);
+    if (status === 407) {
+      return make(
+        'auth',
+        `the proxy rejected its credentials (407) for ${where}; check the user and password in the proxy URL`,
+      );
+    }
+    if (status === 403) return make('permission', `the proxy refused the tunnel (403) to ${where}`);
+    return make('network', `the proxy could not open a tunnel to ${where} (it answered ${status})`);
   }
   if (code !== undefined && networkCodes.has(code)) {
+    if (proxy !== undefined && code === 'ECONNREFUSED') {
+      // With a proxy, the only TCP connection relayq opens itself is the one to the proxy.
+      return make(
+        'network',
+        `connection to ${where} failed: nothing accepts connections at the proxy's address (${detail})`,
+      );
+    }
     return make('network', `connection to ${where} failed: ${detail}`);
   }
   if (/other side closed|socket hang up/i.test(detail)) {

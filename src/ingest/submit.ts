@@ -1,14 +1,29 @@
 import { createReadStream } from 'node:fs';
-import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { promptJobId, promptJobOptions } from '../../jobs/prompt/queue.ts';
 import type { PromptJob } from '../../jobs/prompt/payload.ts';
-import { finishIngest, newBatchId, openBatch, recordRejects, type BatchStatus, type RejectedLine } from '../batches/batch-store.ts';
+import {
+  batchDataKeys,
+  finishIngest,
+  newBatchId,
+  openBatch,
+  recordRejects,
+  type BatchDefaults,
+  type BatchStatus,
+  type RejectedLine,
+} from '../batches/batch-store.ts';
+import { decodeResult } from '../batches/results.ts';
+import { unparkBatch, type ParkedJob } from '../batches/sweep.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { parseLine, type ParsedLine } from './parse-line.ts';
+import type { RoutingRule } from '../accounts/routing.ts';
+import type { ParsedLine } from './parse-line.ts';
+import { createLineReader } from './formats/line-reader.ts';
+import type { InputFormat } from './formats/detect.ts';
 
 export interface SubmitOptions {
   /** Resubmit into this batch (a retried submit adds no duplicates); a new batch when left out. */
@@ -21,19 +36,40 @@ export interface SubmitOptions {
   onProgress?: (progress: SubmitProgress) => void;
   /** Called for each rejected line as it is found. */
   onReject?: (reject: RejectedLine) => void;
+  /** The config's routing rules: which provider serves a model a line does not assign. */
+  routing?: readonly RoutingRule[];
+  /** Filled into lines that lack them (`--provider`, `--model`, `--max-tokens`, `--system`). */
+  defaults?: BatchDefaults;
+  /** Tags kept on the batch record (`--tag team=search`). */
+  metadata?: Record<string, string>;
+  /** Completion window in ms (`--window 24h`): what has not run by then is marked expired. */
+  windowMs?: number;
+  /** Seconds the batch stays in Redis after it ends (`--retention 7d`). */
+  retentionSeconds?: number;
+  /** Take the batch's errored results back and run those prompts again (`relayq retry`). */
+  retryErrored?: boolean;
 }
 
 export interface SubmitProgress {
   linesRead: number;
   accepted: number;
   rejected: number;
+  /** Bytes of the file read so far, and its size (for a progress bar and an ETA). */
+  bytesRead: number;
+  bytesTotal: number;
 }
 
 export interface SubmitReport extends SubmitProgress {
   batchId: string;
   /** Lines accepted by an earlier submission of the same batch. */
   alreadyAccepted: number;
+  /** Errored prompts taken back to run again (retryErrored). */
+  retried: number;
+  /** The file's line format, detected from its first line. */
+  inputFormat: InputFormat | null;
   status: BatchStatus;
+  /** Set when reading stopped because the batch was cancelled or expired meanwhile. */
+  stoppedBy?: 'cancelled' | 'expired';
 }
 
 interface Pending {
@@ -41,9 +77,12 @@ interface Pending {
   value: ParsedLine;
 }
 
+type BulkJob = { name: string; data: PromptJob; opts: ReturnType<typeof promptJobOptions> & { jobId: string } };
+
 /**
  * Streams a prompt file into a batch: each line validated on its own, valid ones enqueued in
- * chunks with addBulk, bad ones reported with their line numbers while the rest runs.
+ * chunks with addBulk, bad ones reported with their line numbers while the rest runs. Memory
+ * stays bounded whatever the file's size: one chunk is parsed while the previous one is written.
  */
 export async function submitFile(
   redis: Redis,
@@ -56,36 +95,67 @@ export async function submitFile(
   const chunkSize = options.chunkSize ?? 1000;
   const jobOptions = promptJobOptions(options.attempts);
   const scripted = withScripts(redis);
-  const input = createReadStream(file, { encoding: 'utf8' });
+  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   // Fail before creating the batch when the file cannot be read.
   await new Promise<void>((ready, fail) => {
     input.once('readable', ready);
     input.once('error', fail);
   });
-  await openBatch(redis, keys, batchId, basename(file));
+  const bytesTotal = (await stat(file)).size;
+  await openBatch(redis, keys, batchId, {
+    source: basename(file),
+    sourcePath: resolve(file),
+    defaults: options.defaults,
+    metadata: options.metadata,
+    windowMs: options.windowMs,
+    retentionSeconds: options.retentionSeconds,
+  });
 
-  const progress: SubmitProgress = { linesRead: 0, accepted: 0, rejected: 0 };
+  const reader = createLineReader({ defaults: options.defaults, routing: options.routing });
+  const progress: SubmitProgress = { linesRead: 0, accepted: 0, rejected: 0, bytesRead: 0, bytesTotal };
   let alreadyAccepted = 0;
+  let retried = 0;
+  let closed = false;
+  let formatRecorded = false;
   let chunk: Pending[] = [];
   let rejects: RejectedLine[] = [];
-  let inFlight: Promise<void> = Promise.resolve();
+  // Two chunks may be written at once: one chunk's duplicate check (relayq's connection) runs
+  // while the previous chunk's addBulk (the queue's connection) does; checks stay in line order.
+  const inFlight: Promise<void>[] = [];
 
   const reject = (entry: RejectedLine, into: RejectedLine[]) => {
     progress.rejected += 1;
     into.push(entry);
     options.onReject?.(entry);
   };
+  const toJob = (line: number, value: ParsedLine): BulkJob => ({
+    name: value.provider,
+    data: { batchId, line, ...value },
+    opts: { ...jobOptions, jobId: promptJobId(batchId, value.customId) },
+  });
 
   const flush = async (lines: Pending[], lineRejects: RejectedLine[]): Promise<void> => {
-    const args: (string | number)[] = [];
+    if (!formatRecorded && reader.format !== null) {
+      formatRecorded = true;
+      await redis.hset(keys.batch(batchId), 'input_format', reader.format);
+    }
+    const args: (string | number)[] = [Date.now()];
     for (const { line, value } of lines) args.push(value.customId, line);
-    const verdicts =
-      lines.length === 0
-        ? []
+    const reply =
+      lines.length === 0 || closed
+        ? [closed ? 0 : 1]
         : await scripted.acceptLines(keys.batchLines(batchId), keys.batchResults(batchId), keys.batch(batchId), ...args);
-    const jobs: { name: string; data: PromptJob; opts: ReturnType<typeof promptJobOptions> }[] = [];
-    lines.forEach(({ line, value }, index) => {
-      const verdict = verdicts[index] ?? 0;
+    const state = reply[0];
+    if (state === 0) {
+      closed = true;
+      await recordRejects(redis, keys, batchId, lineRejects);
+      return;
+    }
+    const jobs: BulkJob[] = [];
+    const finished: Pending[] = [];
+    lines.forEach((pending, index) => {
+      const { line, value } = pending;
+      const verdict = reply[index + 1] ?? 0;
       if (verdict > 0) {
         const error = `duplicate custom_id "${value.customId}" (first used on line ${verdict})`;
         reject({ line, custom_id: value.customId, error }, lineRejects);
@@ -93,17 +163,23 @@ export async function submitFile(
       }
       if (verdict === -2) {
         alreadyAccepted += 1;
+        if (options.retryErrored) finished.push(pending);
         return;
       }
       if (verdict === -1) alreadyAccepted += 1;
       else progress.accepted += 1;
-      jobs.push({
-        name: value.provider,
-        data: { batchId, line, ...value },
-        opts: { ...jobOptions, jobId: promptJobId(batchId, value.customId) },
-      });
+      jobs.push(toJob(line, value));
     });
-    if (jobs.length > 0) await queue.addBulk(jobs);
+    if (finished.length > 0) {
+      const reopened = await reopenErrored(redis, keys, batchId, finished);
+      retried += reopened.length;
+      for (const { line, value } of reopened) jobs.push(toJob(line, value));
+    }
+    if (jobs.length > 0) {
+      if (options.retryErrored) await clearFailedJobs(queue, jobs);
+      if (state === 2) await park(redis, keys, queue, batchId, jobs);
+      else await queue.addBulk(jobs);
+    }
     await recordRejects(redis, keys, batchId, lineRejects);
     options.onProgress?.({ ...progress });
   };
@@ -114,7 +190,7 @@ export async function submitFile(
     lineNumber += 1;
     progress.linesRead = lineNumber;
     if (text.trim() === '') continue;
-    const parsed = parseLine(text);
+    const parsed = reader.read(text);
     if (parsed.ok) chunk.push({ line: lineNumber, value: parsed.value });
     else reject({ line: lineNumber, custom_id: parsed.customId, error: parsed.error }, rejects);
     if (chunk.length >= chunkSize) {
@@ -123,13 +199,61 @@ export async function submitFile(
       const lineRejects = rejects;
       chunk = [];
       rejects = [];
-      await inFlight;
-      inFlight = flush(lineChunk, lineRejects);
-      inFlight.catch(() => {}); // awaited before the next flush; this only keeps Node from calling it unhandled
+      if (inFlight.length >= 2) await inFlight.shift();
+      progress.bytesRead = input.bytesRead;
+      if (closed) break;
+      const written = flush(lineChunk, lineRejects);
+      written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled
+      inFlight.push(written);
     }
   }
-  await inFlight;
-  await flush(chunk, rejects);
+  for (const written of inFlight) await written;
+  if (closed) {
+    lines.close();
+    input.destroy();
+  } else {
+    progress.bytesRead = bytesTotal;
+    await flush(chunk, rejects);
+  }
   const status = await finishIngest(redis, keys, batchId, progress.rejected);
-  return { batchId, ...progress, alreadyAccepted, status };
+  const report: SubmitReport = { batchId, ...progress, alreadyAccepted, retried, inputFormat: reader.format, status };
+  if (closed) report.stoppedBy = status === 'expired' || status === 'expiring' ? 'expired' : 'cancelled';
+  return report;
+}
+
+/** Of these lines that already have a result, takes back the errored ones; returns those. */
+async function reopenErrored(redis: Redis, keys: Keys, batchId: string, lines: Pending[]): Promise<Pending[]> {
+  const ids = lines.map(({ value }) => value.customId);
+  const member = await redis.smismember(keys.batchErrored(batchId), ...ids);
+  const errored = lines.filter((_, index) => member[index] === 1);
+  if (errored.length === 0) return [];
+  const stored = await redis.hmgetBuffer(keys.batchResults(batchId), ...errored.map(({ value }) => value.customId));
+  const args: (string | number)[] = [Date.now()];
+  errored.forEach(({ value }, index) => {
+    const result = stored[index];
+    args.push(value.customId, result ? (decodeResult(result).error?.kind ?? '') : '');
+  });
+  await withScripts(redis).reopenResults(keys.batch(batchId), ...batchDataKeys(keys, batchId), ...args);
+  return errored;
+}
+
+/** A prompt whose job ended in BullMQ's failed set (a relayq fault) would never run again: clear it first. */
+async function clearFailedJobs(queue: Queue, jobs: BulkJob[]): Promise<void> {
+  await Promise.all(
+    jobs.map(async ({ opts }) => {
+      const job = await queue.getJob(opts.jobId);
+      if (job && (await job.isFailed())) await job.remove();
+    }),
+  );
+}
+
+/** Lines that arrive while the batch is paused are parked, not queued; a resume meanwhile takes them back. */
+async function park(redis: Redis, keys: Keys, queue: Queue, batchId: string, jobs: BulkJob[]): Promise<void> {
+  const args: string[] = [];
+  for (const job of jobs) {
+    const parked: ParkedJob = { data: job.data, attempts: job.opts.attempts ?? 1 };
+    args.push(job.data.customId, JSON.stringify(parked));
+  }
+  await redis.hset(keys.batchParked(batchId), ...args);
+  if ((await redis.hget(keys.batch(batchId), 'status')) !== 'paused') await unparkBatch({ redis, keys, queue }, batchId);
 }

@@ -15,6 +15,36 @@ export interface Keys {
   batchResults(batchId: string): string;
   /** List: JSON of each rejected input line ({line, custom_id, error}). */
   batchRejects(batchId: string): string;
+  /** List: custom_ids in the order their results landed (what `results --follow` tails). */
+  batchDone(batchId: string): string;
+  /** Set: custom_ids whose result is `errored` (what `relayq retry` re-runs). */
+  batchErrored(batchId: string): string;
+  /** Hash: custom_id -> job JSON of prompts taken out of the queue while the batch is paused. */
+  batchParked(batchId: string): string;
+  /** Sorted set, temporary: custom_ids scored by input line, for exports in input order. */
+  batchOrder(batchId: string): string;
+  /** Hash: absolute input file path -> the latest batch made from it (`submit --resume`). */
+  batchSources(): string;
+  /** Hash: usage of one UTC day, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD. */
+  usageDay(day: string): string;
+  /** Hash: the scheduling state of every account, `<account>|<field>` -> value (see src/scheduler). */
+  accountsState(): string;
+  /** Sorted set: concurrency leases, `<account>|<lease id>` -> expiry (ms); expired ones free their slot. */
+  accountLeases(): string;
+  /** List: the account's latest errors, newest first, as JSON. */
+  accountErrors(accountId: string): string;
+  /** Hash: dedicated accounts, `batch:<id>` / `tenant:<name>` -> binding JSON. */
+  accountBindings(): string;
+  /** Sorted set: worker processes by their last heartbeat (ms). */
+  schedWorkers(): string;
+  /** Hash: scheduling pools with parked prompts, pool key -> pool description JSON. */
+  schedPools(): string;
+  /** Hash: a pool's fair-queueing clock (`vt`) and each batch's last tag (`b:<batch>`). */
+  schedPool(poolKey: string): string;
+  /** Sorted set: prompts of a pool parked until capacity returns, `<batch>|<job id>` -> order. */
+  schedParked(poolKey: string): string;
+  /** Hash: parked prompts, `<batch>|<pool key>` -> count (why a batch waits). */
+  schedWaiting(): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -26,5 +56,20 @@ export function createKeys(prefix: string): Keys {
     batchLines: (id) => `${tag}:batch:${id}:lines`,
     batchResults: (id) => `${tag}:batch:${id}:results`,
     batchRejects: (id) => `${tag}:batch:${id}:rejects`,
+    batchDone: (id) => `${tag}:batch:${id}:done`,
+    batchErrored: (id) => `${tag}:batch:${id}:errored`,
+    batchParked: (id) => `${tag}:batch:${id}:parked`,
+    batchOrder: (id) => `${tag}:batch:${id}:order`,
+    batchSources: () => `${tag}:batch-sources`,
+    usageDay: (day) => `${tag}:usage:${day}`,
+    accountsState: () => `${tag}:accounts:state`,
+    accountLeases: () => `${tag}:accounts:leases`,
+    accountErrors: (id) => `${tag}:account:${id}:errors`,
+    accountBindings: () => `${tag}:accounts:bindings`,
+    schedWorkers: () => `${tag}:sched:workers`,
+    schedPools: () => `${tag}:sched:pools`,
+    schedPool: (pool) => `${tag}:sched:pool:${pool}`,
+    schedParked: (pool) => `${tag}:sched:pool:${pool}:parked`,
+    schedWaiting: () => `${tag}:sched:waiting`,
   };
 }

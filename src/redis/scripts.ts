@@ -10,6 +10,15 @@ const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
   writeResult: 'writeResult-3.lua',
   finishIngest: 'finishIngest-3.lua',
+  storeResult: 'storeResult-6.lua',
+  finalizeBatch: 'finalizeBatch-7.lua',
+  transitionBatch: 'transitionBatch-1.lua',
+  pendingLines: 'pendingLines-2.lua',
+  reopenResults: 'reopenResults-7.lua',
+  admitAccount: 'admitAccount-2.lua',
+  settleAccount: 'settleAccount-3.lua',
+  parkJob: 'parkJob-4.lua',
+  unparkJobs: 'unparkJobs-4.lua',
 } as const;
 
 type ScriptName = keyof typeof scriptFiles;
@@ -31,6 +40,15 @@ export interface ScriptedRedis extends Redis {
   acceptLines(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number[]>;
   writeResult(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
   finishIngest(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string>;
+  storeResult(...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
+  finalizeBatch(...keysThenArgs: (string | number)[]): Promise<string>;
+  transitionBatch(key: string, ...args: (string | number)[]): Promise<[number, string]>;
+  pendingLines(k1: string, k2: string, ...args: (string | number)[]): Promise<string[]>;
+  reopenResults(...keysThenArgs: (string | number)[]): Promise<number>;
+  admitAccount(k1: string, k2: string, ...args: (string | number)[]): Promise<(number | string)[]>;
+  settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
+  unparkJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
 /** Adds relayq's scripts to a connection as commands (idempotent). */

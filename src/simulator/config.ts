@@ -28,6 +28,8 @@ export type SimulatorLimits = z.infer<typeof simulatorLimitsSchema>;
 export const simulatorKeySchema = z
   .object({
     key: z.string().min(1),
+    /** Bedrock: the secret access key that goes with `key` (the access key id); SigV4 signatures are checked when set. */
+    secret: z.string().min(1).optional(),
     limits: simulatorLimitsSchema.default({}),
   })
   .strict();

@@ -12,6 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { parseSimulatorConfig, type SimulatorConfigInput } from './config.ts';
 import { Exchange } from './exchange.ts';
 import { anthropicProvider } from './providers/anthropic.ts';
+import { geminiProvider } from './providers/gemini.ts';
+import { bedrockProvider } from './providers/bedrock.ts';
+import { openaiProvider } from './providers/openai.ts';
+import { azureOpenAIProvider } from './providers/azure-openai.ts';
 import { createRuntime, type ExchangeHandler, type SimulatedProvider, type SimulatorRuntime } from './runtime.ts';
 import type { SimulatorStats } from './stats.ts';
 
@@ -39,7 +43,7 @@ export interface SimulatorListenOptions {
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Providers in routing order; the first one answers paths nobody serves. */
-const providers: readonly SimulatedProvider[] = [anthropicProvider];
+const providers: readonly SimulatedProvider[] = [anthropicProvider, geminiProvider, bedrockProvider, openaiProvider, azureOpenAIProvider];
 const defaultProvider: SimulatedProvider = anthropicProvider;
 
 export async function startSimulator(

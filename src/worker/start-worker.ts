@@ -1,30 +1,43 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
 import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import type { PromptJob } from '../../jobs/prompt/payload.ts';
-import { AccountPool } from '../accounts/pool.ts';
 import type { Config } from '../config/schema.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createKeys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
+import { createPromoter } from '../scheduler/parking.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
 import { promptBackoff } from './backoff.ts';
 
 export interface RunningWorker {
   worker: Worker<PromptJob>;
+  scheduler: Scheduler;
   /** Finishes in-flight jobs, then closes; `force` stops at once (their jobs come back after the lock expires). */
   close(force?: boolean): Promise<void>;
 }
 
-/** Starts a prompt worker: BullMQ Worker + executors + the account pool, on the given Redis. */
+/** Starts a prompt worker: BullMQ Worker + executors + the account scheduler, on the given Redis. */
 export async function startWorker(config: Config, redisUrl: string, logger: Logger): Promise<RunningWorker> {
   const keys = createKeys(config.redis.prefix);
-  // Result writes from concurrent jobs share socket writes (auto-pipelining): fewer syscalls per prompt.
+  // Result writes and scheduling scripts from concurrent jobs share socket writes (auto-pipelining).
   const redis = withScripts(createRedis(redisUrl, { enableAutoPipelining: true }));
-  const accounts = new AccountPool(config.accounts);
-  const executors = createExecutorRegistry({ accounts: () => accounts.all() });
-  const processor = createPromptProcessor({ redis, keys, executors, accounts, logger });
+  // Promotes parked prompts back into the queue (shares the scheduler's connection).
+  const queue = new Queue(promptQueueName, { connection: redis, prefix: keys.bullPrefix });
+  const scheduler = new Scheduler({
+    redis,
+    keys,
+    accounts: config.accounts,
+    concurrency: config.worker.concurrency,
+    leaseTtlMs: config.worker.lockDurationMs,
+    logger,
+    promote: createPromoter(queue),
+  });
+  await scheduler.start();
+  const executors = createExecutorRegistry({ accounts: () => scheduler.liveAccounts() });
+  const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
   const workerConnection = createRedis(redisUrl);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {
     connection: workerConnection,
@@ -46,10 +59,15 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   let closed = false;
   return {
     worker,
+    scheduler,
     close: async (force = false) => {
       if (closed) return;
       closed = true;
+      // Prompts waiting for capacity go back to the queue for other workers instead of holding this one open.
+      scheduler.shutdown();
       await worker.close(force);
+      scheduler.stop();
+      await queue.close();
       for (const connection of [redis, workerConnection]) await connection.quit().catch(() => connection.disconnect());
     },
   };

@@ -95,6 +95,53 @@ describe('submitFile', () => {
     expect(report).toMatchObject({ accepted: 0, rejected: 2, status: 'failed' });
   });
 
+  it('detects each batch file format and fills in the batch defaults where lines lack them', async () => {
+    const gemini = writeFile([
+      JSON.stringify({ key: 'g1', request: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } }),
+      JSON.stringify({ key: 'g2', request: { contents: [{ parts: [{ text: 'yo' }] }], generationConfig: { maxOutputTokens: 5 } } }),
+      JSON.stringify({ key: 'g3', request: { content: { parts: [{ text: 'embed me' }] } } }),
+    ]);
+    const defaults = { model: 'gemini-2.5-flash', maxTokens: 64, system: 'Be brief.' };
+    const report = await submitFile(redis, queue, keys, gemini, { attempts: 1, defaults });
+    expect(report).toMatchObject({ inputFormat: 'gemini-batch', accepted: 2, rejected: 1 });
+    const g1 = await queue.getJob(promptJobId(report.batchId, 'g1'));
+    expect(g1?.data).toMatchObject({ provider: 'gemini', model: 'gemini-2.5-flash', body: { generationConfig: { maxOutputTokens: 64 }, systemInstruction: { parts: [{ text: 'Be brief.' }] } } });
+    expect((await queue.getJob(promptJobId(report.batchId, 'g2')))?.data.body).toMatchObject({ generationConfig: { maxOutputTokens: 5 } });
+    expect((await getRejects(redis, keys, report.batchId))[0]?.error).toMatch(/embedding requests/);
+    expect((await getBatch(redis, keys, report.batchId))?.input_format).toBe('gemini-batch');
+
+    const noModel = await submitFile(redis, queue, keys, gemini, { attempts: 1 });
+    expect(noModel.rejected).toBe(3);
+    expect((await getRejects(redis, keys, noModel.batchId))[0]?.error).toMatch(/pass --model/);
+
+    const anthropic = writeFile([JSON.stringify({ custom_id: 'a1', params: { messages: [{ role: 'user', content: 'hi' }] } })]);
+    const filled = await submitFile(redis, queue, keys, anthropic, { attempts: 1, defaults: { model: 'claude-haiku-4-5', maxTokens: 32, system: 'Be brief.' }, metadata: { team: 'search' } });
+    expect(filled).toMatchObject({ inputFormat: 'anthropic-batch', accepted: 1 });
+    expect((await queue.getJob(promptJobId(filled.batchId, 'a1')))?.data).toMatchObject({ provider: 'anthropic', model: 'claude-haiku-4-5', body: { max_tokens: 32, system: 'Be brief.' } });
+    expect((await getBatch(redis, keys, filled.batchId))?.metadata).toEqual({ team: 'search' });
+
+    const openai = writeFile([
+      JSON.stringify({ custom_id: 'o1', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } }),
+    ]);
+    const chat = await submitFile(redis, queue, keys, openai, { attempts: 1, defaults: { maxTokens: 16, system: 'Be brief.' } });
+    expect(chat.inputFormat).toBe('openai-batch');
+    expect((await queue.getJob(promptJobId(chat.batchId, 'o1')))?.data).toMatchObject({
+      provider: 'openai',
+      endpoint: '/v1/chat/completions',
+      body: { max_completion_tokens: 16, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] },
+    });
+  });
+
+  it('stops reading into a batch that was cancelled meanwhile, recording nothing more', async () => {
+    const file = writeFile(Array.from({ length: 30 }, (_, i) => anthropicLine(`x${i}`)));
+    const first = await submitFile(redis, queue, keys, file, { attempts: 1, chunkSize: 10 });
+    await redis.hset(keys.batch(first.batchId), 'status', 'cancelling');
+    const more = writeFile(Array.from({ length: 30 }, (_, i) => anthropicLine(`y${i}`)));
+    const again = await submitFile(redis, queue, keys, more, { attempts: 1, batchId: first.batchId, chunkSize: 10 });
+    expect(again).toMatchObject({ accepted: 0, stoppedBy: 'cancelled' });
+    expect(await redis.hlen(keys.batchLines(first.batchId))).toBe(30);
+  });
+
   it('refuses a file that does not exist, creating no batch', async () => {
     await expect(submitFile(redis, queue, keys, '/nonexistent/prompts.jsonl', { attempts: 1 })).rejects.toThrow(/ENOENT/);
     expect(await redis.zcard(keys.batches())).toBe(0);

@@ -1,43 +1,47 @@
 import { getBatch, type BatchInfo } from '../../batches/batch-store.ts';
+import type { ExportFormat } from '../../batches/export/export-results.ts';
+import { startBatchMaintenance } from '../../batches/lifecycle.ts';
+import { isTerminal } from '../../batches/status.ts';
 import type { Runtime } from '../../runtime.ts';
 import { startWorker } from '../../worker/start-worker.ts';
-import { exitCodes } from '../exit-codes.ts';
+import { formatDuration } from '../durations.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
 import { writeResults } from './results.ts';
-import { submitWithProgress } from './submit.ts';
+import { outcomeExitCode } from './status.ts';
+import { submitWithProgress, type SubmitCommandOptions } from './submit.ts';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends SubmitCommandOptions {
   out?: string;
-  batch?: string;
+  format?: ExportFormat;
 }
 
 /** submit + an in-process worker + wait + results, in one command. Returns the exit status. */
 export async function runCommand(runtime: Runtime, file: string, options: RunCommandOptions): Promise<number> {
   const started = Date.now();
   const worker = await startWorker(runtime.config, runtime.redisUrl, runtime.logger);
-  let batch: BatchInfo | null;
+  const maintenance = startBatchMaintenance({ redis: runtime.redis, keys: runtime.keys, queue: runtime.queue }, { intervalMs: 2_000 });
+  let batch: BatchInfo;
   let report;
   try {
-    report = await submitWithProgress(runtime, file, { batch: options.batch });
+    report = await submitWithProgress(runtime, file, options);
     batch = await waitForBatch(runtime, report.batchId, started);
   } finally {
+    await maintenance.stop();
     await worker.close();
   }
-  const count = await writeResults(runtime, report.batchId, options.out);
+  const count = await writeResults(runtime, report.batchId, { out: options.out, format: options.format });
   const seconds = (Date.now() - started) / 1000;
   const { counts, usage } = batch;
   const stats = runtime.simulator?.stats();
   const lines = [
     `batch      ${batch.id} ${batch.status} in ${seconds.toFixed(1)} s`,
-    `prompts    ${formatNumber(counts.total)}: ${formatNumber(counts.succeeded)} succeeded, ${formatNumber(counts.errored)} errored; ${formatNumber(counts.rejected)} input lines rejected`,
+    `prompts    ${formatNumber(counts.total)}: ${formatNumber(counts.succeeded)} succeeded, ${formatNumber(counts.errored)} errored${counts.cancelled > 0 ? `, ${formatNumber(counts.cancelled)} cancelled` : ''}${counts.expired > 0 ? `, ${formatNumber(counts.expired)} expired` : ''}; ${formatNumber(counts.rejected)} input lines rejected`,
     `tokens     ${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out (cache: ${formatNumber(usage.cache_read_tokens)} read, ${formatNumber(usage.cache_write_tokens)} written)`,
     `rate       ${(counts.total / seconds).toFixed(1)} prompts/s${stats ? `, ${(stats.requests / seconds).toFixed(1)} upstream requests/s` : ''}`,
-    `results    ${formatNumber(count)} lines -> ${options.out ?? 'stdout'}`,
+    `results    ${formatNumber(count.output + count.errors)} lines -> ${options.out ?? 'stdout'}`,
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
-  if (counts.rejected > 0) return exitCodes.rejectedLines;
-  if (counts.errored > 0) return exitCodes.erroredPrompts;
-  return exitCodes.ok;
+  return outcomeExitCode(batch);
 }
 
 async function waitForBatch(runtime: Runtime, batchId: string, started: number): Promise<BatchInfo> {
@@ -46,12 +50,13 @@ async function waitForBatch(runtime: Runtime, batchId: string, started: number):
     const batch = await getBatch(runtime.redis, runtime.keys, batchId);
     if (!batch) throw new Error(`batch ${batchId} disappeared from Redis`);
     const { counts } = batch;
-    const done = counts.succeeded + counts.errored;
-    const seconds = (Date.now() - started) / 1000;
+    const done = counts.total - counts.pending;
+    const elapsed = Date.now() - started;
+    const rate = (done * 1000) / Math.max(elapsed, 1);
     progress.update(
-      `${bar(counts.total === 0 ? 1 : done / counts.total)} ${formatNumber(done)}/${formatNumber(counts.total)} prompts, ${formatNumber(counts.errored)} errored, ${(done / Math.max(seconds, 0.001)).toFixed(1)}/s`,
+      `${bar(counts.total === 0 ? 1 : done / counts.total)} ${formatNumber(done)}/${formatNumber(counts.total)} prompts, ${formatNumber(counts.errored)} errored, ${rate.toFixed(1)}/s, ETA ${rate > 0 ? formatDuration((counts.pending / rate) * 1000) : '-'}`,
     );
-    if (batch.status !== 'in_progress') {
+    if (isTerminal(batch.status)) {
       progress.done();
       return batch;
     }

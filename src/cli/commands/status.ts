@@ -1,29 +1,152 @@
 import { getBatch, getRejects, type BatchInfo } from '../../batches/batch-store.ts';
+import { expireIfDue } from '../../batches/lifecycle.ts';
+import { isTerminal } from '../../batches/status.ts';
 import type { Runtime } from '../../runtime.ts';
+import { loadPrices, type PriceTable } from '../../usage/prices.ts';
+import { buildUsageReport } from '../../usage/report.ts';
+import { readBatchUsage } from '../../usage/usage-store.ts';
+import { formatDuration } from '../durations.ts';
+import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
+import { colourOn, formatCost, paint, statusColour } from '../style.ts';
 
-export async function statusCommand(runtime: Runtime, batchId: string, json: boolean): Promise<BatchInfo | null> {
-  const batch = await getBatch(runtime.redis, runtime.keys, batchId);
+export interface StatusView {
+  batch: BatchInfo;
+  /** Requests per account that served the batch. */
+  accounts: Record<string, number>;
+  cost: number | null;
+  currency: string;
+  /** Results per second: measured between two looks when watching, else since the batch started. */
+  rate: number;
+  eta_ms: number | null;
+}
+
+export async function loadStatus(runtime: Runtime, batchId: string, prices: PriceTable, rate?: number): Promise<StatusView | null> {
+  let batch = await getBatch(runtime.redis, runtime.keys, batchId);
   if (!batch) return null;
-  const rejects = batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId) : [];
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ ...batch, rejected_lines: rejects.slice(0, 1000) }, null, 2)}\n`);
-    return batch;
+  if (await expireIfDue({ redis: runtime.redis, keys: runtime.keys, queue: runtime.queue }, batch)) {
+    batch = (await getBatch(runtime.redis, runtime.keys, batchId)) ?? batch;
   }
+  const rows = await readBatchUsage(runtime.redis, runtime.keys, [batch]);
+  const accounts: Record<string, number> = {};
+  for (const row of rows) accounts[row.account] = (accounts[row.account] ?? 0) + row.requests;
+  const report = buildUsageReport(rows, 'batch', prices);
+  const { counts } = batch;
+  const done = counts.total - counts.pending;
+  const since = batch.started_at ? Date.parse(batch.started_at) : Date.parse(batch.created_at);
+  const end = batch.completed_at ?? batch.cancelled_at ?? batch.expired_at;
+  const elapsed = Math.max(1, (end ? Date.parse(end) : Date.now()) - since);
+  const measured = rate ?? (done * 1000) / elapsed;
+  const eta = counts.pending === 0 ? 0 : measured > 0 ? (counts.pending / measured) * 1000 : null;
+  return { batch, accounts, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
+}
+
+export function renderStatus(view: StatusView, colour: boolean, rejectLines: { line: number; error: string }[] = []): string {
+  const { batch, accounts } = view;
   const { counts, usage } = batch;
-  const done = counts.succeeded + counts.errored;
+  const done = counts.total - counts.pending;
+  const fraction = counts.total === 0 ? (isTerminal(batch.status) ? 1 : 0) : done / counts.total;
+  const kinds = (record: Record<string, number>) =>
+    Object.entries(record)
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, n]) => `${kind} ${formatNumber(n)}`)
+      .join(', ') || '-';
+  const rateLimited = batch.attempt_errors.rate_limited ?? 0;
   const lines = [
-    `batch      ${batch.id} (${batch.source})`,
-    `status     ${batch.status}${batch.ingest === 'running' ? ' (still reading input)' : ''}`,
-    `progress   ${bar(counts.total === 0 ? 1 : done / counts.total)} ${formatNumber(done)}/${formatNumber(counts.total)}`,
-    `prompts    ${formatNumber(counts.succeeded)} succeeded, ${formatNumber(counts.errored)} errored, ${formatNumber(counts.pending)} pending`,
+    `batch      ${batch.id} (${batch.source}${batch.input_format ? `, ${batch.input_format} format` : ''})`,
+    `status     ${paint(batch.status, statusColour(batch.status), colour)}${batch.ingest === 'running' ? ' (still reading input)' : ''}`,
+    `progress   ${bar(fraction)} ${(fraction * 100).toFixed(0)}% ${formatNumber(done)}/${formatNumber(counts.total)}, ${view.rate.toFixed(1)}/s, ETA ${view.eta_ms === null ? '-' : formatDuration(view.eta_ms)}`,
+    `prompts    ${paint(formatNumber(counts.succeeded), 'green', colour)} succeeded, ${paint(formatNumber(counts.errored), counts.errored > 0 ? 'red' : 'dim', colour)} errored, ${formatNumber(counts.cancelled)} cancelled, ${formatNumber(counts.expired)} expired, ${formatNumber(counts.pending)} pending`,
     `rejected   ${formatNumber(counts.rejected)} input lines`,
-    `tokens     ${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out (cache: ${formatNumber(usage.cache_read_tokens)} read, ${formatNumber(usage.cache_write_tokens)} written)`,
+    `errors     ${kinds(batch.errors)}`,
+    `retries    ${formatNumber(batch.retries)} (429s: ${formatNumber(rateLimited)}; failed attempts: ${kinds(batch.attempt_errors)})`,
+    `accounts   ${kinds(accounts)}`,
+    `tokens     ${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out (cache: ${formatNumber(usage.cache_read_tokens)} read, ${formatNumber(usage.cache_write_tokens)} written; reasoning ${formatNumber(usage.reasoning_tokens)})`,
+    `cost       ${formatCost(view.cost, view.currency)} at list prices`,
     `created    ${batch.created_at}`,
-    `completed  ${batch.completed_at ?? '-'}`,
   ];
-  for (const reject of rejects.slice(0, 20)) lines.push(`  line ${reject.line}: ${reject.error.split('\n')[0]}`);
-  if (rejects.length > 20) lines.push(`  ... ${rejects.length - 20} more (relayq status ${batch.id} --json)`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return batch;
+  const stamps: [string, string | null][] = [
+    ['started', batch.started_at],
+    ['paused', batch.status === 'paused' ? batch.paused_at : null],
+    ['finalizing', batch.finalizing_at],
+    ['completed', batch.completed_at],
+    ['failed', batch.failed_at],
+    ['cancelling', batch.cancelling_at],
+    ['cancelled', batch.cancelled_at],
+    ['expires', batch.expires_at],
+    ['expired', batch.expired_at],
+  ];
+  for (const [name, at] of stamps) if (at) lines.push(`${name.padEnd(10)} ${at}`);
+  if (Object.keys(batch.metadata).length > 0) {
+    lines.push(`tags       ${Object.entries(batch.metadata).map(([key, value]) => `${key}=${value}`).join(' ')}`);
+  }
+  for (const reject of rejectLines.slice(0, 20)) lines.push(`  line ${reject.line}: ${reject.error.split('\n')[0]}`);
+  if (counts.rejected > 20 && rejectLines.length > 0) lines.push(`  ... ${counts.rejected - 20} more (relayq status ${batch.id} --json)`);
+  return lines.join('\n');
+}
+
+/** The exit status that says how a batch ended (for `status --watch` and `run`). */
+export function outcomeExitCode(batch: BatchInfo): number {
+  if (batch.status === 'cancelled') return exitCodes.cancelled;
+  if (batch.status === 'expired') return exitCodes.expired;
+  if (batch.counts.rejected > 0) return exitCodes.rejectedLines;
+  if (batch.counts.errored > 0) return exitCodes.erroredPrompts;
+  return exitCodes.ok;
+}
+
+export async function statusCommand(runtime: Runtime, batchId: string, options: { json: boolean; watch: boolean; intervalMs?: number }): Promise<number> {
+  const prices = await loadPrices();
+  if (!options.watch) {
+    const view = await loadStatus(runtime, batchId, prices);
+    if (!view) return exitCodes.notFound;
+    const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...statusJson(view), rejected_lines: rejects }, null, 2)}\n`);
+    else process.stdout.write(`${renderStatus(view, colourOn(), rejects)}\n`);
+    return exitCodes.ok;
+  }
+  return watchStatus(runtime, batchId, prices, options);
+}
+
+export function statusJson(view: StatusView) {
+  return { ...view.batch, accounts: view.accounts, cost: view.cost, currency: view.currency, rate_per_s: view.rate, eta_ms: view.eta_ms };
+}
+
+/** Redraws the status every interval until the batch ends; exits with the batch's outcome. */
+async function watchStatus(runtime: Runtime, batchId: string, prices: PriceTable, options: { json: boolean; intervalMs?: number }): Promise<number> {
+  const tty = process.stdout.isTTY === true && !options.json;
+  const colour = colourOn();
+  let previous: { at: number; done: number } | null = null;
+  let rate: number | undefined;
+  let drawn = 0;
+  let lastPlain = 0;
+  for (;;) {
+    const view = await loadStatus(runtime, batchId, prices, rate);
+    if (!view) return exitCodes.notFound;
+    const done = view.batch.counts.total - view.batch.counts.pending;
+    const now = Date.now();
+    if (previous && now > previous.at) {
+      const sample = ((done - previous.done) * 1000) / (now - previous.at);
+      rate = rate === undefined ? sample : rate * 0.7 + sample * 0.3;
+    }
+    previous = { at: now, done };
+    const ended = isTerminal(view.batch.status);
+    if (options.json) process.stdout.write(`${JSON.stringify(statusJson(view))}\n`);
+    else if (tty) {
+      const text = renderStatus(view, colour);
+      if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+      process.stdout.write(`${text}\n`);
+      drawn = text.split('\n').length;
+    } else if (ended || now - lastPlain >= 5_000) {
+      lastPlain = now;
+      const { counts } = view.batch;
+      process.stdout.write(
+        `${view.batch.status} ${formatNumber(done)}/${formatNumber(counts.total)} done, ${formatNumber(counts.errored)} errored, ${view.rate.toFixed(1)}/s, ETA ${view.eta_ms === null ? '-' : formatDuration(view.eta_ms)}\n`,
+      );
+    }
+    if (ended) {
+      if (!tty && !options.json) process.stdout.write(`${renderStatus(view, false)}\n`);
+      return outcomeExitCode(view.batch);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000));
+  }
 }

@@ -1,36 +1,81 @@
-import type { RejectedLine } from '../../batches/batch-store.ts';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { BatchDefaults, RejectedLine } from '../../batches/batch-store.ts';
 import { submitFile, type SubmitReport } from '../../ingest/submit.ts';
 import type { Runtime } from '../../runtime.ts';
-import { formatNumber, ProgressLine } from '../progress.ts';
+import { formatDuration } from '../durations.ts';
+import { bar, formatNumber, ProgressLine } from '../progress.ts';
 
 export interface SubmitCommandOptions {
   batch?: string;
+  defaults?: BatchDefaults;
+  metadata?: Record<string, string>;
+  windowMs?: number;
+  retentionSeconds?: number;
+  retryErrored?: boolean;
+  /** Write every rejected line here as JSONL ({line, custom_id, error}). */
+  errorsOut?: string;
 }
+
+/** Rejected lines printed on stderr; beyond this many, only counted (all of them are in `relayq status --json` and --errors-out). */
+const printedRejects = 100;
 
 export function printReject(reject: RejectedLine): void {
   const id = reject.custom_id ? ` (custom_id "${reject.custom_id}")` : '';
   process.stderr.write(`line ${reject.line}${id}: ${reject.error.replace(/\n/g, '\n    ')}\n`);
 }
 
-/** Streams FILE into a batch, reporting progress and rejected lines on stderr. */
+/** Streams FILE into a batch, reporting progress (rate, ETA) and rejected lines on stderr. */
 export async function submitWithProgress(runtime: Runtime, file: string, options: SubmitCommandOptions): Promise<SubmitReport> {
   const progress = new ProgressLine(2_000);
   const started = Date.now();
+  let rejectedCount = 0;
+  let errorsFile: WriteStream | undefined;
+  if (options.errorsOut) errorsFile = createWriteStream(options.errorsOut);
   const report = await submitFile(runtime.redis, runtime.queue, runtime.keys, file, {
     batchId: options.batch,
     attempts: runtime.config.worker.attempts,
-    onReject: printReject,
+    routing: runtime.config.routing,
+    defaults: options.defaults,
+    metadata: options.metadata,
+    windowMs: options.windowMs,
+    retentionSeconds: options.retentionSeconds,
+    retryErrored: options.retryErrored,
+    onReject: (reject) => {
+      rejectedCount += 1;
+      errorsFile?.write(`${JSON.stringify(reject)}\n`);
+      if (rejectedCount <= printedRejects) {
+        progress.clear();
+        printReject(reject);
+      }
+    },
     onProgress: (state) => {
-      const seconds = (Date.now() - started) / 1000;
+      const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+      const fraction = state.bytesTotal > 0 ? state.bytesRead / state.bytesTotal : 0;
+      const eta = fraction > 0 ? ((1 - fraction) * seconds * 1000) / fraction : NaN;
       progress.update(
-        `ingest: ${formatNumber(state.linesRead)} lines read, ${formatNumber(state.accepted)} accepted, ${formatNumber(state.rejected)} rejected (${formatNumber(Math.round(state.linesRead / Math.max(seconds, 0.001)))} lines/s)`,
+        `ingest ${bar(fraction)} ${(fraction * 100).toFixed(0)}% ${formatNumber(state.linesRead)} lines, ` +
+          `${formatNumber(Math.round(state.linesRead / seconds))} lines/s, ETA ${formatDuration(eta)}; ` +
+          `${formatNumber(state.accepted)} accepted, ${formatNumber(state.rejected)} rejected`,
       );
     },
   });
   progress.done();
-  const resumed = report.alreadyAccepted > 0 ? `, ${formatNumber(report.alreadyAccepted)} already in the batch` : '';
+  if (errorsFile) {
+    errorsFile.end();
+    await new Promise<void>((resolve) => errorsFile.once('close', () => resolve()));
+  }
+  if (rejectedCount > printedRejects) {
+    process.stderr.write(`... ${formatNumber(rejectedCount - printedRejects)} more rejected lines (relayq status ${report.batchId} --json${options.errorsOut ? `, or ${options.errorsOut}` : ', or --errors-out FILE'})\n`);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const extra = [
+    report.alreadyAccepted > 0 ? `${formatNumber(report.alreadyAccepted)} already in the batch` : '',
+    report.retried > 0 ? `${formatNumber(report.retried)} errored prompts queued again` : '',
+    report.stoppedBy ? `stopped: the batch was ${report.stoppedBy} meanwhile` : '',
+  ].filter(Boolean);
   process.stderr.write(
-    `batch ${report.batchId}: ${formatNumber(report.accepted)} prompts accepted, ${formatNumber(report.rejected)} lines rejected${resumed}\n`,
+    `batch ${report.batchId}: ${formatNumber(report.accepted)} prompts accepted, ${formatNumber(report.rejected)} lines rejected` +
+      `${extra.length > 0 ? `, ${extra.join(', ')}` : ''} (${report.inputFormat ?? 'unknown'} format, ${seconds.toFixed(1)} s)\n`,
   );
   return report;
 }

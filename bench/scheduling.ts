@@ -1,0 +1,277 @@
+/**
+ * `npm run bench -- scheduling [--scenario requests|tokens|learned] [--prompts N] [--workers N]`
+ *
+ * Rate-limit-aware scheduling against the simulator with strict limits: 3 accounts of about 20
+ * requests/s each with 2-second bursts and 200 ms latency. In each scenario, in the same run:
+ *
+ *  (a) naive baseline: one process, fixed concurrency 32, accounts in turn, SDK-style retries
+ *      (2 retries honouring retry-after, else 0.5·2^n s backoff with jitter);
+ *  (b) relayq: `--workers` worker processes (default 3) at concurrency 64 each.
+ *
+ * Scenarios: `requests` (requests/min binding, limits in the config), `tokens` (output
+ * tokens/min binding), `learned` (limits left out of the config: learned from headers and 429s).
+ * Ideal time = work ÷ summed capacity of the binding dimension. Targets: requests and tokens
+ * within 1.10× of ideal with at most 1% of upstream calls answered 429 and no failed prompt;
+ * learned within 1.25× and at most 5% 429s after the first 30 seconds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Agent, request } from 'undici';
+import { stringify } from 'yaml';
+import { promptQueueName } from '../jobs/prompt/queue.ts';
+import { getBatch } from '../src/batches/batch-store.ts';
+import { submitFile } from '../src/ingest/submit.ts';
+import { createRedis } from '../src/redis/connection.ts';
+import { createKeys } from '../src/redis/keys.ts';
+import type { SimulatorStats } from '../src/simulator/stats.ts';
+import { argValue, benchRedis, startSimulatorProcess, table } from './support.ts';
+
+type ScenarioName = 'requests' | 'tokens' | 'learned';
+const scenarioNames: readonly ScenarioName[] = ['requests', 'tokens', 'learned'];
+
+interface Limits { rpm: number; outputTpm?: number }
+interface Scenario {
+  name: ScenarioName;
+  /** What the simulator enforces per key. */
+  simLimits: Limits;
+  /** What relayq's config says (null: nothing, relayq learns). */
+  configLimits: Limits | null;
+  /** Filler words per answer (output tokens ≈ 55 with 40). */
+  words: number;
+  maxTokens: number;
+  target: { ratio: number; rate429: number };
+}
+
+const accounts = 3;
+const rpm = 1_200;
+const scenarios: Record<ScenarioName, Scenario> = {
+  requests: { name: 'requests', simLimits: { rpm }, configLimits: { rpm }, words: 0, maxTokens: 64, target: { ratio: 1.1, rate429: 0.01 } },
+  // About 55 output tokens per answer: 49,500/min ≈ 15 answers/s per account, below the 20 requests/s.
+  tokens: {
+    name: 'tokens',
+    simLimits: { rpm, outputTpm: 49_500 },
+    configLimits: { rpm, outputTpm: 49_500 },
+    words: 40,
+    maxTokens: 128,
+    target: { ratio: 1.1, rate429: 0.01 },
+  },
+  learned: { name: 'learned', simLimits: { rpm }, configLimits: null, words: 0, maxTokens: 64, target: { ratio: 1.25, rate429: 0.05 } },
+};
+
+interface RunResult {
+  ms: number;
+  failed: number;
+  stats: SimulatorStats;
+  /** 429 share after the first 30 s (learned scenario). */
+  late429: number | null;
+}
+
+export default async function scheduling(args: string[]): Promise<void> {
+  const prompts = argValue(args, '--prompts', 2_400);
+  const workers = argValue(args, '--workers', 3);
+  const concurrency = argValue(args, '--concurrency', 64);
+  const baselineConcurrency = argValue(args, '--baseline-concurrency', 32);
+  const only = args.includes('--scenario') ? args[args.indexOf('--scenario') + 1] : undefined;
+  const chosen = scenarioNames.filter((name) => only === undefined || name === only);
+  if (chosen.length === 0) throw new Error(`--scenario wants one of ${scenarioNames.join(', ')}`);
+  const redisInfo = await benchRedis();
+  const redis = createRedis(redisInfo.url);
+  const dir = mkdtempSync(join(tmpdir(), 'relayq-sched-'));
+  const run = `sched-${Date.now().toString(36)}`;
+  console.error(`bench scheduling: ${prompts} prompts, ${accounts} accounts of ${rpm / 60} requests/s (2 s bursts, 200 ms latency); relayq ${workers} workers x ${concurrency}, baseline concurrency ${baselineConcurrency}; Redis ${redisInfo.url}`);
+
+  const rows: string[][] = [['scenario', 'runner', 'wall s', 'ideal s', 'x ideal', '429s', '429 %', 'failed', 'verdict']];
+  for (const name of chosen) {
+    const scenario = scenarios[name];
+    const simConfig = join(dir, `sim-${name}.yaml`);
+    writeFileSync(simConfig, stringify({
+      latencyMs: 200,
+      burstSeconds: 2,
+      acceptAnyKey: false,
+      keys: Array.from({ length: accounts }, (_, i) => ({ key: `sk-bench-${i}`, limits: scenario.simLimits })),
+    }));
+    const simulator = await startSimulatorProcess(simConfig);
+    try {
+      const bodies = Array.from({ length: prompts }, (_, i) => ({
+        model: 'claude-bench',
+        max_tokens: scenario.maxTokens,
+        messages: [{ role: 'user', content: `Question ${i}: what is ${i} plus ${i}?${scenario.words > 0 ? ` [[sim:words=${scenario.words}]]` : ''}` }],
+      }));
+
+      await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
+      const baseline = await naive(simulator.url, bodies, baselineConcurrency);
+      rows.push(row(scenario, `naive, concurrency ${baselineConcurrency}`, baseline, prompts));
+
+      await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
+      const file = join(dir, `prompts-${name}.jsonl`);
+      writeFileSync(file, `${bodies.map((params, i) => JSON.stringify({ custom_id: `p${i}`, params })).join('\n')}\n`);
+      const prefix = `${run}-${name}`;
+      const configFile = join(dir, `relayq-${name}.yaml`);
+      writeFileSync(configFile, stringify({
+        redis: { prefix },
+        worker: { concurrency, attempts: 5 },
+        accounts: Array.from({ length: accounts }, (_, i) => ({
+          id: `acct-${i}`,
+          provider: 'anthropic',
+          baseUrl: simulator.url,
+          apiKey: `sk-bench-${i}`,
+          ...(scenario.configLimits === null ? {} : { limits: scenario.configLimits }),
+        })),
+      }));
+      const relayq = await relayqRun(redisInfo.url, redis, prefix, configFile, file, workers, simulator.url);
+      rows.push(row(scenario, `relayq, ${workers} x ${concurrency}`, relayq, prompts));
+      await dropKeys(redis, `{${prefix}}`);
+    } finally {
+      await simulator.stop();
+    }
+  }
+  console.log(table(rows));
+  redis.disconnect();
+  await redisInfo.stop();
+}
+
+/** Ideal seconds: the binding dimension's work over the accounts' summed capacity. */
+function idealSeconds(scenario: Scenario, prompts: number, stats: SimulatorStats): number {
+  const requests = prompts / ((accounts * scenario.simLimits.rpm) / 60);
+  const outputTpm = scenario.simLimits.outputTpm;
+  const tokens = outputTpm === undefined ? 0 : stats.totals.outputTokens / ((accounts * outputTpm) / 60);
+  return Math.max(requests, tokens);
+}
+
+function row(scenario: Scenario, runner: string, result: RunResult, prompts: number): string[] {
+  const ideal = idealSeconds(scenario, prompts, result.stats);
+  const seconds = result.ms / 1000;
+  const limited = result.stats.byStatus['429'] ?? 0;
+  const share = limited / Math.max(1, result.stats.requests);
+  const judged = result.late429 ?? share;
+  const pass = seconds / ideal <= scenario.target.ratio && judged <= scenario.target.rate429 && result.failed === 0;
+  const late = result.late429 === null ? '' : ` (${(result.late429 * 100).toFixed(2)} after 30 s)`;
+  return [
+    scenario.name,
+    runner,
+    seconds.toFixed(1),
+    ideal.toFixed(1),
+    (seconds / ideal).toFixed(2),
+    String(limited),
+    `${(share * 100).toFixed(2)}${late}`,
+    `${result.failed} (${((result.failed / prompts) * 100).toFixed(1)} %)`,
+    runner.startsWith('relayq') ? `${pass ? 'meets' : 'MISSES'} <= ${scenario.target.ratio}x, <= ${scenario.target.rate429 * 100} % 429s, 0 failed` : '',
+  ];
+}
+
+/** The naive client: fixed concurrency, accounts in turn, 2 SDK-style retries. */
+async function naive(url: string, bodies: Record<string, unknown>[], concurrency: number): Promise<RunResult> {
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const index = next++;
+      let ok = false;
+      for (let retry = 0; retry <= 2 && !ok; retry += 1) {
+        const response = await request(`${url}/v1/messages`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json', 'x-api-key': `sk-bench-${index % accounts}`, 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify(bodies[index]),
+        }).catch(() => null);
+        if (response === null) continue;
+        await response.body.text();
+        ok = response.statusCode === 200;
+        const retryable = response.statusCode === 429 || response.statusCode >= 500 || response.statusCode === 408;
+        if (ok || !retryable || retry === 2) break;
+        const header = Number(response.headers['retry-after']);
+        const waitMs = Number.isFinite(header) && header <= 60 ? header * 1000 : Math.min(500 * 2 ** retry, 8_000) * (1 - Math.random() * 0.25);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+      if (!ok) failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const ms = performance.now() - started;
+  await agent.close();
+  return { ms, failed, stats: await simStats(url), late429: null };
+}
+
+async function relayqRun(
+  redisUrl: string,
+  redis: ReturnType<typeof createRedis>,
+  prefix: string,
+  configFile: string,
+  file: string,
+  workers: number,
+  simulatorUrl: string,
+): Promise<RunResult> {
+  const children = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess(configFile, redisUrl)));
+  const keys = createKeys(prefix);
+  const queue = new Queue(promptQueueName, { connection: createRedis(redisUrl), prefix: keys.bullPrefix });
+  try {
+    const started = performance.now();
+    let at30: SimulatorStats | null = null;
+    const thirty = setTimeout(() => void simStats(simulatorUrl).then((stats) => (at30 = stats)), 30_000);
+    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+    for (;;) {
+      const batch = await getBatch(redis, keys, report.batchId);
+      if (batch !== null && batch.counts.pending === 0 && batch.ingest === 'done') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const ms = performance.now() - started;
+    clearTimeout(thirty);
+    const stats = await simStats(simulatorUrl);
+    const batch = await getBatch(redis, keys, report.batchId);
+    const early = at30 as SimulatorStats | null;
+    const late429 = early === null
+      ? null
+      : ((stats.byStatus['429'] ?? 0) - (early.byStatus['429'] ?? 0)) / Math.max(1, stats.requests - early.requests);
+    return { ms, failed: batch?.counts.errored ?? 0, stats, late429 };
+  } finally {
+    await Promise.all(children.map(stopProcess));
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
+}
+
+/** `relayq worker` in its own process; resolves once it logged that it started. */
+function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['bin/relayq.js', 'worker', '-c', configFile], {
+    env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString();
+      if (log.includes('"worker started"')) {
+        child.stderr?.off('data', onData);
+        child.stderr?.resume();
+        resolve(child);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`a worker exited with ${code} before starting:\n${log.slice(-2000)}`)));
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function simStats(url: string): Promise<SimulatorStats> {
+  return (await (await fetch(`${url}/_sim/stats`)).json()) as SimulatorStats;
+}
+
+async function dropKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${pattern}*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) await redis.del(...found);
+  } while (cursor !== '0');
+}

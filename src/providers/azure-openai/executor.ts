@@ -1,0 +1,25 @@
+/**
+ * The Azure OpenAI executor: the OpenAI executor with Azure's addressing (resource endpoint,
+ * deployment, api-version) and auth (`api-key` or an Entra ID token). See api.ts.
+ */
+import type { ExecutorContext } from '../../executors/types.ts';
+import { OpenAICompatibleExecutor, type OpenAIDialect } from '../openai/executor.ts';
+import { azureNotFoundHint, azureOpenAIUrl, azureRequestBody, azureRequestHeaders } from './api.ts';
+
+export const azureOpenAIDialect: OpenAIDialect = {
+  provider: 'azure-openai',
+  route(request, account, endpoint, stream) {
+    return {
+      url: azureOpenAIUrl(account, endpoint, request.model),
+      headers: azureRequestHeaders(account, { stream }),
+      body: azureRequestBody(request, account, { endpoint, stream }),
+      notFoundHint: azureNotFoundHint(account, endpoint, request.model),
+    };
+  },
+};
+
+export class AzureOpenAIExecutor extends OpenAICompatibleExecutor {
+  constructor(context: ExecutorContext) {
+    super(context, azureOpenAIDialect);
+  }
+}

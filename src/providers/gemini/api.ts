@@ -1,0 +1,66 @@
+/**
+ * Where and how to call the Gemini API for one account: the generateContent URLs, auth headers,
+ * and which response headers to keep. The same paths hang off the Google AI Studio base
+ * (`https://generativelanguage.googleapis.com/v1beta`), a Vertex AI publisher base
+ * (`https://{location}-aiplatform.googleapis.com/v1/projects/{p}/locations/{l}/publishers/google`)
+ * or a gateway that mirrors either, so the account's baseUrl is all that differs.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Account } from '../../config/schema.ts';
+
+export const geminiDefaultBaseUrl = 'https://generativelanguage.googleapis.com/v1beta';
+
+export type GeminiApiAccount = Pick<Account, 'apiKey' | 'authToken'>;
+
+/**
+ * `{base}/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a stream
+ * (without `alt=sse` Gemini streams one JSON array instead of server-sent events). A trailing
+ * slash on baseUrl and a leading `models/` on the model name are ignored.
+ */
+export function geminiUrl(account: Pick<Account, 'baseUrl'>, model: string, stream: boolean): string {
+  const base = (account.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
+  const name = encodeURIComponent(model.replace(/^models\//, ''));
+  return stream
+    ? `${base}/models/${name}:streamGenerateContent?alt=sse`
+    : `${base}/models/${name}:generateContent`;
+}
+
+/**
+ * Request headers for an account: `x-goog-api-key` for an API key (Google AI Studio), else
+ * `authorization: Bearer` for an OAuth access token (Vertex AI, Code Assist). An account with
+ * neither sends no auth header (a gateway may add it); Google itself answers 403.
+ */
+export function geminiRequestHeaders(
+  account: GeminiApiAccount,
+  options: { stream?: boolean } = {},
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: options.stream ? 'text/event-stream' : 'application/json',
+    'user-agent': 'relayq',
+  };
+  if (account.apiKey !== undefined) headers['x-goog-api-key'] = account.apiKey;
+  else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
+  return headers;
+}
+
+/**
+ * Response headers worth keeping. Gemini sends no rate-limit headers of its own; gateways in
+ * front of it may send `retry-after`, a request id or `x-ratelimit-*`.
+ */
+export function pickGeminiHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (
+      lower === 'retry-after' ||
+      lower === 'x-request-id' ||
+      lower === 'x-goog-request-id' ||
+      lower.startsWith('x-ratelimit-')
+    ) {
+      kept[lower] = Array.isArray(value) ? value.join(', ') : value;
+    }
+  }
+  return kept;
+}

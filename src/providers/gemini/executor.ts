@@ -1,0 +1,212 @@
+/**
+ * The Gemini executor: one POST per request over the account's shared dispatcher, to
+ * `:generateContent` (`execute`) or `:streamGenerateContent?alt=sse` (`executeStream`). The body
+ * is the native GenerateContentRequest; the model goes in the URL.
+ */
+import { request, type Dispatcher } from 'undici';
+import type {
+  Account,
+  ExecuteOptions,
+  ExecuteRequest,
+  ExecuteResult,
+  Executor,
+  ExecutorContext,
+  JsonObject,
+  StreamPart,
+} from '../../executors/types.ts';
+import { ProviderError } from '../../executors/errors.ts';
+import { dispatcherFor } from '../../http/dispatchers.ts';
+import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
+import { readSseEvents } from '../../http/sse.ts';
+import { geminiRequestHeaders, geminiUrl, pickGeminiHeaders } from './api.ts';
+import { malformedResponseError, mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
+import { mapGeminiResponse } from './map-response.ts';
+import { GeminiStreamAccumulator, parseGeminiStreamFrame } from './map-stream.ts';
+import { geminiResponseSchema } from './schemas.ts';
+
+/** Fields of a relayq request body that are not GenerateContentRequest fields (Gemini rejects unknown names). */
+const nonGeminiFields = ['model', 'stream'] as const;
+
+export class GeminiExecutor implements Executor {
+  readonly provider = 'gemini' as const;
+
+  constructor(private readonly context: ExecutorContext) {}
+
+  isAvailable(): boolean {
+    return this.getAvailableAccountsCount() > 0;
+  }
+
+  getAvailableAccountsCount(): number {
+    return this.context.accounts().filter((a) => a.provider === 'gemini' && a.enabled).length;
+  }
+
+  async execute(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): Promise<ExecuteResult> {
+    const errorContext = this.errorContext(executeRequest, account, options, false);
+    const response = await this.send(executeRequest, options, account, false, errorContext);
+    const headers = pickGeminiHeaders(response.headers);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw toProviderError(error, { ...errorContext, statusCode: response.statusCode });
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw mapGeminiHttpError({
+        status: response.statusCode,
+        headers: response.headers,
+        bodyText: text,
+        accountId: account.id,
+      });
+    }
+
+    const meta = { statusCode: response.statusCode, accountId: account.id };
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw malformedResponseError('the body is not JSON', { ...meta, rawBody: text.slice(0, 4096), cause });
+    }
+    const parsed = geminiResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw malformedResponseError('the body is not a GenerateContentResponse', {
+        ...meta,
+        rawBody: json,
+        cause: parsed.error,
+      });
+    }
+    return mapGeminiResponse(parsed.data, { ...meta, headers });
+  }
+
+  async *executeStream(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): AsyncGenerator<StreamPart, void, undefined> {
+    const errorContext = this.errorContext(executeRequest, account, options, true);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(executeRequest, options, account, true, errorContext);
+    } catch (error) {
+      yield { type: 'error', error: toProviderError(error, errorContext) };
+      return;
+    }
+    const { statusCode } = response;
+    const headers = pickGeminiHeaders(response.headers);
+
+    if (statusCode < 200 || statusCode >= 300) {
+      let bodyText = '';
+      try {
+        bodyText = await response.body.text();
+      } catch {
+        // The status alone still says what happened.
+      }
+      yield {
+        type: 'error',
+        error: mapGeminiHttpError({ status: statusCode, headers: response.headers, bodyText, accountId: account.id }),
+      };
+      return;
+    }
+
+    const streamContext = { statusCode, accountId: account.id };
+    const accumulator = new GeminiStreamAccumulator(streamContext);
+    try {
+      for await (const sse of readSseEvents(response.body)) {
+        const frame = parseGeminiStreamFrame(sse, streamContext);
+        if (frame.type === 'error') {
+          // An error after the finishing chunk cannot take back an answer already complete.
+          if (accumulator.finished) break;
+          yield { type: 'error', error: mapGeminiStreamError(frame.body, streamContext) };
+          return;
+        }
+        // Chunks after the finishing one (a late usageMetadata) still update the body.
+        const wasFinished = accumulator.finished;
+        const parts = accumulator.push(frame.response);
+        if (!wasFinished) yield* parts;
+      }
+    } catch (error) {
+      // A socket that breaks after the finishing chunk has already delivered the whole answer.
+      if (!accumulator.finished) {
+        yield { type: 'error', error: toProviderError(error, { ...errorContext, statusCode }) };
+        return;
+      }
+    }
+    const blocked = accumulator.blockedError(headers);
+    if (blocked !== undefined) {
+      yield { type: 'error', error: blocked };
+      return;
+    }
+    if (!accumulator.finished) {
+      const host = new URL(errorContext.url).host;
+      yield {
+        type: 'error',
+        error: new ProviderError({
+          kind: 'network',
+          provider: 'gemini',
+          statusCode,
+          message:
+            `gemini account "${account.id}": the event stream from ${host} ended before a chunk ` +
+            'with a finishReason (the answer is incomplete)',
+        }),
+      };
+      return;
+    }
+    yield* accumulator.finalParts({ statusCode, headers, accountId: account.id });
+  }
+
+  private async send(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+    stream: boolean,
+    errorContext: RequestErrorContext,
+  ): Promise<Dispatcher.ResponseData> {
+    if (account.provider !== 'gemini') {
+      throw new ProviderError({
+        kind: 'invalid_request',
+        provider: 'gemini',
+        message: `account "${account.id}" is a ${account.provider} account, not a gemini one`,
+      });
+    }
+    const body: JsonObject = { ...executeRequest.body };
+    for (const field of nonGeminiFields) delete body[field];
+    try {
+      return await request(errorContext.url, {
+        method: 'POST',
+        headers: geminiRequestHeaders(account, { stream }),
+        body: JSON.stringify(body),
+        dispatcher: dispatcherFor(account),
+        headersTimeout: account.timeouts.firstByteMs,
+        bodyTimeout: account.timeouts.idleMs,
+        signal: options.signal ?? null,
+      });
+    } catch (error) {
+      throw toProviderError(error, errorContext);
+    }
+  }
+
+  private errorContext(
+    executeRequest: ExecuteRequest,
+    account: Account,
+    options: ExecuteOptions,
+    stream: boolean,
+  ): RequestErrorContext & { url: string } {
+    return {
+      provider: 'gemini',
+      url: geminiUrl(account, modelOf(executeRequest), stream),
+      accountId: account.id,
+      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      timeouts: account.timeouts,
+    };
+  }
+}
+
+/** The request's model, else the body's `model` field. */
+function modelOf(executeRequest: ExecuteRequest): string {
+  if (executeRequest.model !== '') return executeRequest.model;
+  return typeof executeRequest.body.model === 'string' ? executeRequest.body.model : '';
+}

@@ -1,0 +1,333 @@
+/**
+ * The OpenAI executor: Chat Completions and Responses, as JSON (`execute`) or as an event stream
+ * (`executeStream`), one POST per request over the account's shared dispatcher.
+ *
+ * `OpenAICompatibleExecutor` does the work for every provider that speaks OpenAI's wire format;
+ * a dialect says where a call goes and how it authenticates (OpenAI here, Azure OpenAI in
+ * providers/azure-openai), and the mappers in this folder read the answers of both.
+ */
+import { request, type Dispatcher } from 'undici';
+import type {
+  Account,
+  ExecuteOptions,
+  ExecuteRequest,
+  ExecuteResult,
+  Executor,
+  ExecutorContext,
+  JsonObject,
+  StreamPart,
+} from '../../executors/types.ts';
+import { ProviderError } from '../../executors/errors.ts';
+import { dispatcherFor } from '../../http/dispatchers.ts';
+import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
+import { readSseEvents, type SseEvent } from '../../http/sse.ts';
+import {
+  openaiDefaultBaseUrl,
+  openaiRequestBody,
+  openaiRequestHeaders,
+  openaiUrl,
+  pickOpenAIHeaders,
+  resolveOpenAIEndpoint,
+  type OpenAIEndpoint,
+} from './api.ts';
+import {
+  malformedResponseError,
+  mapOpenAIHttpError,
+  mapOpenAIStreamError,
+  type OpenAIFamilyProvider,
+} from './map-error.ts';
+import { mapOpenAIChatCompletion, mapOpenAIResponse, type ResponseMeta } from './map-response.ts';
+import { OpenAIResponsesStreamAccumulator, parseOpenAIResponsesEvent } from './map-responses-stream.ts';
+import { OpenAIChatStreamAccumulator, parseOpenAIChatStreamFrame, type StreamContext } from './map-stream.ts';
+import { openaiChatCompletionSchema, openaiResponseSchema } from './schemas.ts';
+
+/** One upstream call, fully addressed. */
+export interface OpenAIRoute {
+  url: string;
+  headers: Record<string, string>;
+  body: JsonObject;
+  /** Added to the message of a 404: what to check (Azure: resource endpoint, deployment, api-version). */
+  notFoundHint?: string;
+}
+
+/** What differs between the providers that speak OpenAI's format: addressing and auth. */
+export interface OpenAIDialect {
+  readonly provider: OpenAIFamilyProvider;
+  /** URL, headers and body of a call; throws a ProviderError when the account cannot make it. */
+  route(request: ExecuteRequest, account: Account, endpoint: OpenAIEndpoint, stream: boolean): OpenAIRoute;
+}
+
+export const openaiDialect: OpenAIDialect = {
+  provider: 'openai',
+  route(executeRequest, account, endpoint, stream) {
+    return {
+      url: openaiUrl(account, endpoint),
+      headers: openaiRequestHeaders(account, { stream }),
+      body: openaiRequestBody(executeRequest.body, { endpoint, stream, model: executeRequest.model }),
+    };
+  },
+};
+
+/** Where a stream stands after one SSE event. */
+type StreamStep = { parts: StreamPart[] } | { error: ProviderError };
+
+/** The per-endpoint half of reading a stream: chat chunks or Responses events. */
+interface StreamReader {
+  readonly finished: boolean;
+  /** What the stream must end with, for the error when it does not. */
+  readonly endMarker: string;
+  step(sse: SseEvent): StreamStep;
+  finalParts(meta: ResponseMeta): StreamPart[];
+}
+
+export class OpenAICompatibleExecutor implements Executor {
+  readonly provider: OpenAIFamilyProvider;
+
+  constructor(
+    private readonly context: ExecutorContext,
+    private readonly dialect: OpenAIDialect,
+  ) {
+    this.provider = dialect.provider;
+  }
+
+  isAvailable(): boolean {
+    return this.getAvailableAccountsCount() > 0;
+  }
+
+  getAvailableAccountsCount(): number {
+    return this.context.accounts().filter((a) => a.provider === this.provider && a.enabled).length;
+  }
+
+  async execute(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account): Promise<ExecuteResult> {
+    const call = this.prepare(executeRequest, options, account, false);
+    const response = await this.send(call, options);
+    const headers = pickOpenAIHeaders(response.headers);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw toProviderError(error, { ...call.errorContext, statusCode: response.statusCode });
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      throw this.httpError(response.statusCode, response.headers, text, call);
+    }
+
+    const context = this.streamContext(response.statusCode, account);
+    let json: unknown;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw malformedResponseError('the body is not JSON', { ...context, rawBody: text.slice(0, 4096), cause });
+    }
+    const meta = { statusCode: response.statusCode, headers };
+    if (call.endpoint === 'chat') {
+      const parsed = openaiChatCompletionSchema.safeParse(json);
+      if (!parsed.success) {
+        throw malformedResponseError('the body is not a chat.completion', { ...context, rawBody: json, cause: parsed.error });
+      }
+      return mapOpenAIChatCompletion(parsed.data, meta);
+    }
+    const parsed = openaiResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw malformedResponseError('the body is not a Responses API response', {
+        ...context,
+        rawBody: json,
+        cause: parsed.error,
+      });
+    }
+    if (parsed.data.status === 'failed') {
+      throw mapOpenAIStreamError(parsed.data.error ?? { message: 'the response failed' }, { ...context, rawBody: json });
+    }
+    return mapOpenAIResponse(parsed.data, meta);
+  }
+
+  async *executeStream(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+  ): AsyncGenerator<StreamPart, void, undefined> {
+    let call: PreparedCall;
+    let response: Dispatcher.ResponseData;
+    try {
+      call = this.prepare(executeRequest, options, account, true);
+      response = await this.send(call, options);
+    } catch (error) {
+      yield { type: 'error', error: toProviderError(error, this.errorContext(account, options)) };
+      return;
+    }
+    const { statusCode } = response;
+    const headers = pickOpenAIHeaders(response.headers);
+    if (statusCode < 200 || statusCode >= 300) {
+      let bodyText = '';
+      try {
+        bodyText = await response.body.text();
+      } catch {
+        // The status alone still says what happened.
+      }
+      yield { type: 'error', error: this.httpError(statusCode, response.headers, bodyText, call) };
+      return;
+    }
+
+    const reader = call.endpoint === 'chat'
+      ? chatReader(this.streamContext(statusCode, account))
+      : responsesReader(this.streamContext(statusCode, account));
+    try {
+      for await (const sse of readSseEvents(response.body)) {
+        if (reader.finished) continue; // drain so the connection can be reused
+        const step = reader.step(sse);
+        if ('error' in step) {
+          yield { type: 'error', error: step.error };
+          return;
+        }
+        yield* step.parts;
+      }
+    } catch (error) {
+      // A socket that breaks after the end marker has already delivered the whole answer.
+      if (!reader.finished) {
+        yield { type: 'error', error: toProviderError(error, { ...call.errorContext, statusCode }) };
+        return;
+      }
+    }
+    if (!reader.finished) {
+      yield {
+        type: 'error',
+        error: new ProviderError({
+          kind: 'network',
+          provider: this.provider,
+          statusCode,
+          message:
+            `${this.provider} account "${account.id}": the event stream from ` +
+            `${new URL(call.errorContext.url).host} ended before ${reader.endMarker}`,
+        }),
+      };
+      return;
+    }
+    try {
+      yield* reader.finalParts({ statusCode, headers });
+    } catch (error) {
+      yield { type: 'error', error: toProviderError(error, { ...call.errorContext, statusCode }) };
+    }
+  }
+
+  private prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): PreparedCall {
+    if (account.provider !== this.provider) {
+      throw new ProviderError({
+        kind: 'invalid_request',
+        provider: this.provider,
+        message: `account "${account.id}" is a ${account.provider} account, not an ${this.provider} one`,
+      });
+    }
+    const endpoint = resolveOpenAIEndpoint(executeRequest, this.provider);
+    const route = this.dialect.route(executeRequest, account, endpoint, stream);
+    return {
+      endpoint,
+      route,
+      account,
+      errorContext: { ...this.errorContext(account, options), url: route.url },
+    };
+  }
+
+  private async send(call: PreparedCall, options: ExecuteOptions): Promise<Dispatcher.ResponseData> {
+    const { account } = call;
+    try {
+      return await request(call.route.url, {
+        method: 'POST',
+        headers: call.route.headers,
+        body: JSON.stringify(call.route.body),
+        dispatcher: dispatcherFor(account),
+        headersTimeout: account.timeouts.firstByteMs,
+        bodyTimeout: account.timeouts.idleMs,
+        signal: options.signal ?? null,
+      });
+    } catch (error) {
+      throw toProviderError(error, call.errorContext);
+    }
+  }
+
+  private httpError(
+    status: number,
+    headers: Dispatcher.ResponseData['headers'],
+    bodyText: string,
+    call: PreparedCall,
+  ): ProviderError {
+    const hint = status === 404 ? call.route.notFoundHint : undefined;
+    return mapOpenAIHttpError({
+      status,
+      headers,
+      bodyText,
+      accountId: call.account.id,
+      provider: this.provider,
+      ...(hint === undefined ? {} : { hint }),
+    });
+  }
+
+  private streamContext(statusCode: number, account: Account): StreamContext & { accountId: string } {
+    return { statusCode, accountId: account.id, provider: this.provider };
+  }
+
+  private errorContext(account: Account, options: ExecuteOptions): RequestErrorContext & { url: string } {
+    return {
+      provider: this.provider,
+      // Replaced by the route's URL once there is one; errors before that name the base URL.
+      url: account.baseUrl ?? openaiDefaultBaseUrl,
+      accountId: account.id,
+      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      timeouts: account.timeouts,
+    };
+  }
+}
+
+interface PreparedCall {
+  endpoint: OpenAIEndpoint;
+  route: OpenAIRoute;
+  account: Account;
+  errorContext: RequestErrorContext & { url: string };
+}
+
+function chatReader(context: StreamContext): StreamReader {
+  const accumulator = new OpenAIChatStreamAccumulator(context);
+  return {
+    get finished() {
+      return accumulator.finished;
+    },
+    endMarker: '[DONE]',
+    step(sse) {
+      const frame = parseOpenAIChatStreamFrame(sse, context);
+      if (frame.type === 'error') return { error: mapOpenAIStreamError(frame.error, { ...context, rawBody: frame.rawBody }) };
+      return { parts: accumulator.push(frame) };
+    },
+    finalParts: (meta) => accumulator.finalParts(meta),
+  };
+}
+
+function responsesReader(context: StreamContext): StreamReader {
+  const accumulator = new OpenAIResponsesStreamAccumulator(context);
+  return {
+    get finished() {
+      return accumulator.finished;
+    },
+    endMarker: 'response.completed',
+    step(sse) {
+      const event = parseOpenAIResponsesEvent(sse, context);
+      if (event === undefined) return { parts: [] };
+      if (event.type === 'error') {
+        const { code, message, param } = event;
+        return { error: mapOpenAIStreamError({ code, message, param }, { ...context, rawBody: event }) };
+      }
+      if (event.type === 'response.failed') {
+        const failure = event.response.error ?? { message: 'the response failed' };
+        return { error: mapOpenAIStreamError(failure, { ...context, rawBody: event }) };
+      }
+      return { parts: accumulator.push(event) };
+    },
+    finalParts: (meta) => accumulator.finalParts(meta),
+  };
+}
+
+/** The executor for OpenAI accounts. */
+export class OpenAIExecutor extends OpenAICompatibleExecutor {
+  constructor(context: ExecutorContext) {
+    super(context, openaiDialect);
+  }
+}

@@ -1,0 +1,154 @@
+/** A chat.completion or a Responses object → ExecuteResult. Pure functions. */
+import type {
+  ExecuteResult,
+  FinishReason,
+  JsonObject,
+  ToolCall,
+  UnifiedFinishReason,
+  Usage,
+} from '../../executors/types.ts';
+import {
+  openaiFunctionCallItemSchema,
+  openaiMessageItemSchema,
+  openaiOutputTextSchema,
+  type OpenAIChatCompletion,
+  type OpenAIChatUsage,
+  type OpenAIResponse,
+  type OpenAIResponsesUsage,
+} from './schemas.ts';
+
+export interface ResponseMeta {
+  statusCode: number;
+  headers: Record<string, string>;
+}
+
+const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  content_filter: 'content_filter',
+};
+
+export function mapOpenAIFinishReason(finishReason: string | null | undefined): FinishReason {
+  const raw = finishReason ?? null;
+  return { unified: (raw !== null ? unifiedByFinishReason[raw] : undefined) ?? 'other', raw };
+}
+
+const noUsage: Usage = { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheWrite: 0, raw: null };
+
+/**
+ * OpenAI's `prompt_tokens` includes the cached tokens (`cached_tokens` is a part of it, not an
+ * addition), and `completion_tokens` includes the reasoning tokens (kept in `raw`).
+ */
+export function mapOpenAIChatUsage(usage: OpenAIChatUsage | null | undefined): Usage {
+  if (usage === null || usage === undefined) return { ...noUsage };
+  return {
+    inputTokens: usage.prompt_tokens,
+    outputTokens: usage.completion_tokens,
+    cacheRead: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWrite: usage.prompt_tokens_details?.cache_write_tokens ?? 0,
+    raw: usage,
+  };
+}
+
+/** Same counting as mapOpenAIChatUsage, in the Responses API's field names. */
+export function mapOpenAIResponsesUsage(usage: OpenAIResponsesUsage | null | undefined): Usage {
+  if (usage === null || usage === undefined) return { ...noUsage };
+  return {
+    inputTokens: usage.input_tokens,
+    outputTokens: usage.output_tokens,
+    cacheRead: usage.input_tokens_details?.cached_tokens ?? 0,
+    cacheWrite: usage.input_tokens_details?.cache_write_tokens ?? 0,
+    raw: usage,
+  };
+}
+
+/** The first choice's message carries the answer; other choices (`n` > 1) stay in the body. */
+function firstChoice(completion: OpenAIChatCompletion): OpenAIChatCompletion['choices'][number] | undefined {
+  return completion.choices.find((choice) => choice.index === 0) ?? completion.choices[0];
+}
+
+export function openaiChatToolCalls(completion: OpenAIChatCompletion): ToolCall[] {
+  const message = firstChoice(completion)?.message;
+  if (message === undefined) return [];
+  const calls: ToolCall[] = (message.tool_calls ?? []).map((call) => ({
+    id: call.id,
+    name: call.function.name,
+    arguments: call.function.arguments,
+  }));
+  // The legacy function_call has no id.
+  if (message.function_call) {
+    calls.push({ id: '', name: message.function_call.name, arguments: message.function_call.arguments });
+  }
+  return calls;
+}
+
+export function mapOpenAIChatCompletion(completion: OpenAIChatCompletion, meta: ResponseMeta): ExecuteResult {
+  const choice = firstChoice(completion);
+  return {
+    text: choice?.message.content ?? '',
+    toolCalls: openaiChatToolCalls(completion),
+    finishReason: mapOpenAIFinishReason(choice?.finish_reason),
+    usage: mapOpenAIChatUsage(completion.usage),
+    statusCode: meta.statusCode,
+    body: completion as JsonObject,
+    headers: meta.headers,
+  };
+}
+
+/** Text of every `output_text` part of every `message` item, joined with nothing in between. */
+export function openaiResponseText(response: OpenAIResponse): string {
+  let text = '';
+  for (const item of response.output) {
+    const message = openaiMessageItemSchema.safeParse(item);
+    if (!message.success) continue;
+    for (const part of message.data.content) {
+      const output = openaiOutputTextSchema.safeParse(part);
+      if (output.success) text += output.data.text;
+    }
+  }
+  return text;
+}
+
+export function openaiResponseToolCalls(response: OpenAIResponse): ToolCall[] {
+  const calls: ToolCall[] = [];
+  for (const item of response.output) {
+    const call = openaiFunctionCallItemSchema.safeParse(item);
+    if (call.success) calls.push({ id: call.data.call_id, name: call.data.name, arguments: call.data.arguments });
+  }
+  return calls;
+}
+
+const unifiedByIncompleteReason: Readonly<Record<string, UnifiedFinishReason>> = {
+  max_output_tokens: 'length',
+  content_filter: 'content_filter',
+};
+
+/**
+ * A Responses object has no finish_reason: `completed` is a stop (or tool_calls when it ends in
+ * function calls), `incomplete` says why in `incomplete_details.reason`. `raw` is that reason,
+ * else the status.
+ */
+export function mapOpenAIResponseFinish(response: OpenAIResponse, toolCalls: number): FinishReason {
+  const status = response.status ?? null;
+  if (status === 'incomplete') {
+    const reason = response.incomplete_details?.reason ?? null;
+    return { unified: (reason !== null ? unifiedByIncompleteReason[reason] : undefined) ?? 'other', raw: reason ?? status };
+  }
+  if (status === 'completed') return { unified: toolCalls > 0 ? 'tool_calls' : 'stop', raw: status };
+  return { unified: 'other', raw: status };
+}
+
+export function mapOpenAIResponse(response: OpenAIResponse, meta: ResponseMeta): ExecuteResult {
+  const toolCalls = openaiResponseToolCalls(response);
+  return {
+    text: openaiResponseText(response),
+    toolCalls,
+    finishReason: mapOpenAIResponseFinish(response, toolCalls.length),
+    usage: mapOpenAIResponsesUsage(response.usage),
+    statusCode: meta.statusCode,
+    body: response as JsonObject,
+    headers: meta.headers,
+  };
+}

@@ -1,0 +1,192 @@
+--[[
+  Admission of one prompt. Checks every rate-limit dimension of each candidate account and takes
+  the capacity the prompt needs from the best candidate that has room now: one request, its
+  estimated input tokens, its reserved output tokens (max_tokens), and a concurrency lease. One
+  step for all workers on all machines, so N workers never overrun a limit together.
+
+  KEYS[1] accounts state hash  ("<account>|<field>" -> value, fields below)
+  KEYS[2] leases sorted set    ("<account>|<lease id>" -> expiry, ms since the epoch)
+
+  ARGV[1] lease id, unique per call
+  ARGV[2] lease time to live, ms (a crashed worker's leases expire after this long)
+  ARGV[3] input tokens the prompt is estimated to use
+  ARGV[4] output tokens reserved for it (its max_tokens, or an estimate)
+  ARGV[5] n, the number of candidates
+  ARGV[6 + 3k], ARGV[7 + 3k], ARGV[8 + 3k], k = 0 .. n-1: account id, rank, weight
+
+  Dimensions: r requests, i input tokens, o output tokens, t input + output tokens (per minute).
+  Account fields read (absent = not set):
+    cfg_r cfg_i cfg_o cfg_c   configured requests/min, input tokens/min, output tokens/min, concurrency
+    lrn_r lrn_i lrn_o lrn_t   per-minute limits the provider's headers announced
+    cap_r cap_i cap_o cap_t   the provider's bucket size, learned from its remaining + reset headers
+    aimd_r                    requests/min found by AIMD when the provider announces nothing
+    lvl_X ts_X                our bucket for dimension X: level and when it was computed (ms)
+    infl                      requests in flight (leases held)
+    cfg_on                    "0" when the config disables the account
+    dis                       "auth" (the provider refused its credentials) or "off" (an operator
+                              disabled it): not used; "on": an operator enabled it over the config
+    cool                      cooling down until this time (ms)
+
+  The effective limit of a dimension is the lower of configured and learned (AIMD's for requests
+  when neither is known); a dimension without one is not checked. Buckets refill continuously;
+  ours hold half the provider's burst (1 s of refill when its burst is unknown), so requests that
+  reach the provider a little late or close together still fit.
+
+  Choice: among candidates with room now, the highest rank (dedicated accounts, then priority),
+  then the most headroom (lowest fill of any dimension) times weight.
+
+  Returns
+    {1, k}                 admitted on candidate k (1-based); lease "<account>|<lease id>" is held
+    {0, waitMs, k, why}    no room now: candidate k could take it in waitMs (-1: when a lease frees);
+                           why: cooldown | r | i | o | t | concurrency
+    {-1}                   every candidate is disabled
+]]
+local stateKey, leasesKey = KEYS[1], KEYS[2]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+
+local SLACK = 0.5
+local DEFAULT_BURST_MS = 1000
+local MIN_BURST_MS, MAX_BURST_MS = 100, 60000
+
+-- Expired leases (their worker died) free their slots.
+local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMIT', 0, 100)
+for _, member in ipairs(expired) do
+  if redis.call('ZREM', leasesKey, member) == 1 then
+    redis.call('HINCRBY', stateKey, string.match(member, '^(.*)|') .. '|infl', -1)
+  end
+end
+
+local leaseId, leaseTtl = ARGV[1], tonumber(ARGV[2])
+local inputCost, outputCost = tonumber(ARGV[3]), tonumber(ARGV[4])
+local dims = { 'r', 'i', 'o', 't' }
+local cost = { r = 1, i = inputCost, o = outputCost, t = inputCost + outputCost }
+local fields = {
+  'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t',
+  'cap_r', 'cap_i', 'cap_o', 'cap_t', 'aimd_r',
+  'lvl_r', 'ts_r', 'lvl_i', 'ts_i', 'lvl_o', 'ts_o', 'lvl_t', 'ts_t',
+  'infl', 'cfg_on', 'dis', 'cool',
+}
+
+local function read(id)
+  local names = {}
+  for i, field in ipairs(fields) do names[i] = id .. '|' .. field end
+  local values = redis.call('HMGET', stateKey, unpack(names))
+  local st = {}
+  for i, field in ipairs(fields) do st[field] = values[i] end
+  return st
+end
+
+local function limitOf(st, d)
+  local limit
+  local configured, learned = tonumber(st['cfg_' .. d]), tonumber(st['lrn_' .. d])
+  if configured and configured > 0 then limit = configured end
+  if learned and learned > 0 and (not limit or learned < limit) then limit = learned end
+  if not limit and d == 'r' then
+    local adaptive = tonumber(st.aimd_r)
+    if adaptive and adaptive > 0 then limit = adaptive end
+  end
+  return limit
+end
+
+-- Our bucket for one dimension now: level, size, refill per ms.
+local function bucket(st, d, limit)
+  local rate = limit / 60000
+  local burstMs = DEFAULT_BURST_MS
+  local providerSize, learned = tonumber(st['cap_' .. d]), tonumber(st['lrn_' .. d])
+  if providerSize and learned and providerSize > 0 and learned > 0 then
+    burstMs = providerSize / (learned / 60000) * SLACK
+  end
+  if burstMs < MIN_BURST_MS then burstMs = MIN_BURST_MS elseif burstMs > MAX_BURST_MS then burstMs = MAX_BURST_MS end
+  local size = math.max(1, rate * burstMs)
+  local level, at = tonumber(st['lvl_' .. d]), tonumber(st['ts_' .. d])
+  if not level or not at then
+    level = size
+  else
+    level = math.min(size, level + math.max(0, now - at) * rate)
+  end
+  return level, size, rate
+end
+
+local function isDisabled(st)
+  if st.dis == 'auth' or st.dis == 'off' then return true end
+  if st.dis == 'on' then return false end
+  return st.cfg_on == '0'
+end
+
+local function evaluate(id)
+  local st = read(id)
+  if isDisabled(st) then return nil end
+  local e = { wait = 0, why = 'cooldown', headroom = 1, full = false, buckets = {} }
+  local cool = tonumber(st.cool)
+  if cool and cool > now then e.wait = cool - now end
+  for _, d in ipairs(dims) do
+    local limit = limitOf(st, d)
+    if limit then
+      local level, size, rate = bucket(st, d, limit)
+      local need = math.min(cost[d], size)
+      if level < need then
+        local wait = (need - level) / rate
+        if wait > e.wait then e.wait = wait; e.why = d end
+      end
+      local fill = level / size
+      if fill < e.headroom then e.headroom = fill end
+      e.buckets[#e.buckets + 1] = { d, level }
+    end
+  end
+  local concurrency = tonumber(st.cfg_c)
+  if concurrency and concurrency > 0 then
+    local inflight = math.max(0, tonumber(st.infl) or 0)
+    if inflight >= concurrency then
+      e.full = true
+      if e.wait <= 0 then e.why = 'concurrency' end
+    else
+      local free = (concurrency - inflight) / concurrency
+      if free < e.headroom then e.headroom = free end
+    end
+  end
+  return e
+end
+
+local n = tonumber(ARGV[5])
+local best, bestRank, bestScore, bestEval
+local soonest, soonestWait, soonestWhy
+local anyEnabled = false
+for k = 1, n do
+  local base = 6 + (k - 1) * 3
+  local id, rank, weight = ARGV[base], tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
+  local e = evaluate(id)
+  if e then
+    anyEnabled = true
+    if e.wait <= 0 and not e.full then
+      local score = math.max(e.headroom, 0) * weight
+      if not best or rank > bestRank or (rank == bestRank and score > bestScore) then
+        best, bestRank, bestScore, bestEval = k, rank, score, e
+      end
+    else
+      -- A candidate waiting only for a lease has no known wait (-1); any known wait is sooner.
+      local wait = e.wait
+      if e.full and wait <= 0 then wait = -1 end
+      if not soonest or (wait >= 0 and (soonestWait < 0 or wait < soonestWait)) then
+        soonest, soonestWait, soonestWhy = k, wait, e.why
+      end
+    end
+  end
+end
+
+if not anyEnabled then return { -1 } end
+if not best then
+  local wait = soonestWait
+  if wait > 0 then wait = math.ceil(wait) end
+  return { 0, wait, soonest, soonestWhy }
+end
+
+local id = ARGV[6 + (best - 1) * 3]
+for _, b in ipairs(bestEval.buckets) do
+  local d, level = b[1], b[2]
+  redis.call('HSET', stateKey, id .. '|lvl_' .. d, level - cost[d], id .. '|ts_' .. d, now)
+end
+redis.call('HINCRBY', stateKey, id .. '|infl', 1)
+redis.call('HINCRBY', stateKey, id .. '|n_adm', 1)
+redis.call('ZADD', leasesKey, now + leaseTtl, id .. '|' .. leaseId)
+return { 1, best }

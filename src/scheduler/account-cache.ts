@@ -1,0 +1,145 @@
+/**
+ * A worker's copy of what it needs to know about each account without asking Redis per prompt:
+ * whether any limit applies (accounts without limits skip admission entirely: no extra round
+ * trip), whether it is disabled and why, and until when it cools down. Refreshed from the
+ * shared state twice a second, and at once from the answers of this worker's own calls. The
+ * refresh doubles as the worker's heartbeat, which tells how many workers share the accounts.
+ */
+import type { Redis } from 'ioredis';
+import type { Account } from '../config/schema.ts';
+import type { Keys } from '../redis/keys.ts';
+
+export interface CachedAccount {
+  /** A configured, learned or adaptive limit applies: calls go through admission. */
+  limited: boolean;
+  /** "provider" (401/403), "operator" (relayq accounts disable), "config" (enabled: false); null when usable. */
+  disabledBy: 'provider' | 'operator' | 'config' | null;
+  disabledReason: string | null;
+  coolUntil: number;
+  coolReason: string | null;
+}
+
+const fields = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'aimd_r', 'cfg_on', 'dis', 'dis_why', 'cool', 'cool_why'] as const;
+/** A worker whose heartbeat is older than this is gone. */
+const workerTimeoutMs = 15_000;
+
+export class AccountCache {
+  private readonly entries = new Map<string, CachedAccount>();
+  private timer: NodeJS.Timeout | null = null;
+  private workers = 1;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly accounts: readonly Account[],
+    private readonly workerId: string,
+    private readonly refreshMs = 500,
+  ) {
+    for (const account of accounts) {
+      const { rpm, inputTpm, outputTpm, concurrency } = account.limits;
+      this.entries.set(account.id, {
+        limited: rpm !== undefined || inputTpm !== undefined || outputTpm !== undefined || concurrency !== undefined,
+        disabledBy: account.enabled ? null : 'config',
+        disabledReason: account.enabled ? null : 'enabled: false in the config',
+        coolUntil: 0,
+        coolReason: null,
+      });
+    }
+  }
+
+  get(id: string): CachedAccount | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Worker processes alive now (this one included). */
+  liveWorkers(): number {
+    return this.workers;
+  }
+
+  /** Called after every refresh (pools re-check parked prompts and disabled accounts). */
+  onRefresh(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    const tick = (): void => {
+      this.timer = setTimeout(() => {
+        this.refresh()
+          .catch(() => {
+            // Redis is away: keep the last known state; BullMQ pauses the work anyway.
+          })
+          .finally(() => {
+            if (this.timer !== null) tick();
+          });
+      }, this.refreshMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+  }
+
+  async refresh(): Promise<void> {
+    const now = Date.now();
+    const names = this.accounts.flatMap((account) => fields.map((field) => `${account.id}|${field}`));
+    const results = await this.redis
+      .pipeline()
+      .zadd(this.keys.schedWorkers(), now, this.workerId)
+      .zremrangebyscore(this.keys.schedWorkers(), '-inf', now - workerTimeoutMs)
+      .zcard(this.keys.schedWorkers())
+      .hmget(this.keys.accountsState(), ...(names.length > 0 ? names : ['-']))
+      .exec();
+    if (results === null) return;
+    const workers = results[2]?.[1];
+    if (typeof workers === 'number' && workers > 0) this.workers = workers;
+    const values = (results[3]?.[1] ?? []) as (string | null)[];
+    this.accounts.forEach((account, index) => {
+      const raw: Partial<Record<(typeof fields)[number], string>> = {};
+      fields.forEach((field, offset) => {
+        const value = values[index * fields.length + offset];
+        if (value !== null && value !== undefined) raw[field] = value;
+      });
+      this.entries.set(account.id, toCached(raw));
+    });
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Applies what a settle call answered, so this worker acts on it before the next refresh. */
+  applySettle(id: string, limited: boolean, coolUntil: number, disabled: string): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    entry.limited = limited;
+    if (coolUntil > entry.coolUntil) entry.coolUntil = coolUntil;
+    if (disabled === 'auth') entry.disabledBy = 'provider';
+  }
+
+  /** Marks an account cooling down here and now (a 429 on an account without limits). */
+  markCooling(id: string, until: number, reason: string): void {
+    const entry = this.entries.get(id);
+    if (entry !== undefined && until > entry.coolUntil) {
+      entry.coolUntil = until;
+      entry.coolReason = reason;
+    }
+  }
+}
+
+function toCached(raw: Partial<Record<(typeof fields)[number], string>>): CachedAccount {
+  const limited = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'aimd_r'].some(
+    (field) => raw[field as (typeof fields)[number]] !== undefined,
+  );
+  const disabledBy = raw.dis === 'auth' ? 'provider' : raw.dis === 'off' ? 'operator' : raw.dis !== 'on' && raw.cfg_on === '0' ? 'config' : null;
+  return {
+    limited,
+    disabledBy,
+    disabledReason: disabledBy === null ? null : (raw.dis_why ?? (disabledBy === 'config' ? 'enabled: false in the config' : null)),
+    coolUntil: Number(raw.cool ?? 0) || 0,
+    coolReason: raw.cool_why ?? null,
+  };
+}

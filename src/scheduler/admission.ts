@@ -1,0 +1,99 @@
+/**
+ * Taking capacity on an account for one call. Accounts with limits go through the atomic
+ * admission script (admitAccount-2.lua), which sees every worker's usage; when no candidate has
+ * a limit, the choice is made here from the cached account state, with no round trip at all.
+ */
+import type { Redis } from 'ioredis';
+import type { Account } from '../config/schema.ts';
+import type { Keys } from '../redis/keys.ts';
+import { withScripts } from '../redis/scripts.ts';
+import type { AccountCache } from './account-cache.ts';
+import type { Candidate } from './candidates.ts';
+import type { CallCost } from './estimate.ts';
+
+export type Admission =
+  | { type: 'admitted'; account: Account; leaseId: string | null; charged: boolean }
+  /** No room now. `waitMs` null: the candidates are at their concurrency limit, nobody knows for how long. */
+  | { type: 'wait'; waitMs: number | null; reason: string }
+  /** Every candidate is disabled. */
+  | { type: 'blocked' };
+
+/** The script's reason codes, as words for logs and statuses. */
+const reasons: Readonly<Record<string, string>> = {
+  cooldown: 'cooling down',
+  r: 'requests per minute',
+  i: 'input tokens per minute',
+  o: 'output tokens per minute',
+  t: 'tokens per minute',
+  concurrency: 'concurrent requests',
+};
+
+export async function admitThroughRedis(
+  redis: Redis,
+  keys: Keys,
+  candidates: readonly Candidate[],
+  cost: CallCost,
+  lease: { id: string; ttlMs: number },
+): Promise<Admission> {
+  const args: (string | number)[] = [lease.id, lease.ttlMs, cost.inputTokens, cost.outputTokens, candidates.length];
+  for (const candidate of candidates) args.push(candidate.account.id, candidate.rank, candidate.account.weight);
+  const answer = await withScripts(redis).admitAccount(keys.accountsState(), keys.accountLeases(), ...args);
+  const status = Number(answer[0]);
+  if (status === 1) {
+    const candidate = candidates[Number(answer[1]) - 1];
+    if (candidate === undefined) throw new Error(`admission answered candidate ${String(answer[1])} of ${candidates.length}`);
+    return { type: 'admitted', account: candidate.account, leaseId: lease.id, charged: true };
+  }
+  if (status === -1) return { type: 'blocked' };
+  const waitMs = Number(answer[1]);
+  return { type: 'wait', waitMs: waitMs < 0 ? null : waitMs, reason: reasons[String(answer[3])] ?? String(answer[3]) };
+}
+
+/**
+ * Smooth weighted round robin (as nginx does it) among the best-ranked usable candidates, for
+ * pools whose accounts have no limits: every account gets its weight's share, evenly spread.
+ */
+export class LocalChooser {
+  private readonly current = new Map<string, number>();
+
+  choose(candidates: readonly Candidate[], cache: AccountCache, now = Date.now()): Admission {
+    let anyEnabled = false;
+    let soonest = Infinity;
+    let bestRank = -Infinity;
+    let ready: Candidate[] = [];
+    for (const candidate of candidates) {
+      const state = cache.get(candidate.account.id);
+      if (state === undefined || state.disabledBy !== null) continue;
+      anyEnabled = true;
+      if (state.coolUntil > now) {
+        soonest = Math.min(soonest, state.coolUntil - now);
+        continue;
+      }
+      if (candidate.rank > bestRank) {
+        bestRank = candidate.rank;
+        ready = [candidate];
+      } else if (candidate.rank === bestRank) {
+        ready.push(candidate);
+      }
+    }
+    if (!anyEnabled) return { type: 'blocked' };
+    if (ready.length === 0) return { type: 'wait', waitMs: Math.ceil(soonest), reason: reasons.cooldown ?? 'cooling down' };
+    let chosen = ready[0] as Candidate;
+    if (ready.length > 1) {
+      let total = 0;
+      let best = -Infinity;
+      for (const candidate of ready) {
+        const weight = candidate.account.weight;
+        const value = (this.current.get(candidate.account.id) ?? 0) + weight;
+        this.current.set(candidate.account.id, value);
+        total += weight;
+        if (value > best) {
+          best = value;
+          chosen = candidate;
+        }
+      }
+      this.current.set(chosen.account.id, best - total);
+    }
+    return { type: 'admitted', account: chosen.account, leaseId: null, charged: false };
+  }
+}

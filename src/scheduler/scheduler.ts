@@ -1,0 +1,346 @@
+/**
+ * Rate-limit-aware account scheduling for one worker process, acting as one with every other
+ * worker through Redis. `acquire` finds the account for a prompt (dedicated accounts first, then
+ * the pool of accounts serving its provider and model, by priority, then by headroom × weight)
+ * and takes the capacity its call needs; `settle` gives back what the call did not use and
+ * learns from its answer. Prompts that must wait do so without spinning and without burning an
+ * attempt: briefly in line here, or parked out of the worker (pool-runner.ts, parking.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Account, ProviderName } from '../config/schema.ts';
+import { ProviderError } from '../executors/errors.ts';
+import type { ExecuteResult, JsonObject } from '../executors/types.ts';
+import { BindingCache } from '../accounts/bindings.ts';
+import { registerAccounts } from '../accounts/state.ts';
+import type { Keys } from '../redis/keys.ts';
+import { AccountCache } from './account-cache.ts';
+import { admitThroughRedis, LocalChooser, type Admission } from './admission.ts';
+import { CandidateResolver, NoCandidateError, type CandidateSet } from './candidates.ts';
+import type { SchedulerContext } from './context.ts';
+import { TokenEstimator, type CallCost } from './estimate.ts';
+import { LeaseKeeper } from './leases.ts';
+import { parkedPools, type PoolDescription } from './parking.ts';
+import { PoolRunner, type Grant, type ScheduledPrompt } from './pool-runner.ts';
+import { announcesLimits, hasRateLimitHeaders, parseRateLimitHeaders } from './rate-limit-headers.ts';
+import { RateMeter } from './rate-meter.ts';
+import { cooldownFor, outcomeOf, reactionTo, settleAccount, type Reaction, type SettleInput } from './settlement.ts';
+
+export type { Grant, Reaction };
+export { NoCandidateError };
+
+export interface SchedulerOptions {
+  /** A connection for relayq's own commands (auto-pipelining helps: many small scripts). */
+  redis: Redis;
+  keys: Keys;
+  accounts: readonly Account[];
+  /** The worker's concurrency: how many prompts it holds at once. */
+  concurrency: number;
+  /** A crashed worker's concurrency leases come back after this long (the job lock duration). */
+  leaseTtlMs: number;
+  logger: Logger;
+  /** Moves parked jobs back into the queue (createPromoter). */
+  promote(jobIds: readonly string[]): Promise<boolean[]>;
+  /** How often the account cache is refreshed; default 500 ms. */
+  refreshMs?: number;
+}
+
+/** A prompt to schedule, as the processor knows it. */
+export interface PromptToSchedule extends Omit<ScheduledPrompt, 'cost'> {
+  provider: ProviderName;
+  model: string;
+  /** The request body the provider gets (for token estimates). */
+  body: JsonObject;
+}
+
+export type CallResult =
+  | { ok: true; result: ExecuteResult; streamed: boolean }
+  /** `error` null: the call failed in relayq itself, or never left. */
+  | { ok: false; error: ProviderError | null };
+
+/** How often each worker looks for parked prompts it could promote. */
+const scanIntervalMs = 1_000;
+
+export class Scheduler {
+  readonly estimator = new TokenEstimator();
+  readonly cache: AccountCache;
+  private readonly leases: LeaseKeeper;
+  private readonly bindings: BindingCache;
+  private readonly resolver: CandidateResolver;
+  private readonly runners = new Map<string, PoolRunner>();
+  private readonly choosers = new Map<string, LocalChooser>();
+  private readonly sent = new Map<string, RateMeter>();
+  private readonly accountsById: Map<string, Account>;
+  private readonly workerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  private leaseCounter = 0;
+  private totalWaiting = 0;
+  private stopping = false;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private readonly context: SchedulerContext;
+
+  constructor(private readonly options: SchedulerOptions) {
+    const { redis, keys, accounts } = options;
+    this.accountsById = new Map(accounts.map((account) => [account.id, account]));
+    this.cache = new AccountCache(redis, keys, accounts, this.workerId, options.refreshMs ?? 500);
+    this.leases = new LeaseKeeper(redis, keys, options.leaseTtlMs);
+    this.bindings = new BindingCache(redis, keys);
+    this.resolver = new CandidateResolver(accounts);
+    const perPool = Math.max(2, Math.floor(options.concurrency / 2));
+    // Slots no line may take, so the worker keeps taking new prompts (of other pools) from the queue.
+    const allLines = Math.max(1, options.concurrency - Math.max(2, Math.ceil(options.concurrency / 8)));
+    this.context = {
+      redis,
+      keys,
+      cache: this.cache,
+      closing: () => this.stopping,
+      lineLimit: (pool) => Math.max(0, Math.min(perPool, pool.waiting + allLines - this.totalWaiting)),
+      waitersChanged: (delta) => {
+        this.totalWaiting += delta;
+      },
+      admit: (pool, prompt) => this.admit(pool, prompt),
+      admitNow: (pool) => this.admitNow(pool),
+      promote: options.promote,
+      promoteFailed: (error) => options.logger.warn({ err: error }, 'could not promote parked prompts; they come back on their fallback delay'),
+    };
+  }
+
+  /** The account list executors see: the config's, with `enabled` as the shared state has it now. */
+  liveAccounts(): Account[] {
+    return this.options.accounts.map((account) => {
+      const state = this.cache.get(account.id);
+      const enabled = state === undefined ? account.enabled : state.disabledBy === null;
+      return enabled === account.enabled ? account : { ...account, enabled };
+    });
+  }
+
+  async start(): Promise<void> {
+    await registerAccounts(this.options.redis, this.options.keys, this.options.accounts);
+    await Promise.all([this.cache.start(), this.bindings.refresh()]);
+    this.leases.start();
+    const scan = (): void => {
+      this.scanTimer = setTimeout(() => {
+        this.scan()
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, 'looking for parked prompts failed'))
+          .finally(() => {
+            if (!this.stopping) scan();
+          });
+      }, scanIntervalMs);
+      this.scanTimer.unref();
+    };
+    scan();
+  }
+
+  /** Stops taking capacity: prompts waiting in line are parked (they go back to the queue for other workers). */
+  shutdown(): void {
+    this.stopping = true;
+    for (const runner of this.runners.values()) runner.parkAll();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    if (this.scanTimer !== null) clearTimeout(this.scanTimer);
+    this.cache.stop();
+    this.leases.stop();
+  }
+
+  /**
+   * Capacity for one call of a prompt. Throws NoCandidateError when no account could ever serve
+   * it, JobParkedError (a BullMQ DelayedError) when it was parked, a `cancelled` ProviderError
+   * when its signal fired while it waited.
+   */
+  async acquire(request: PromptToSchedule): Promise<Grant> {
+    const binding = await this.bindings.forBatch(request.batchId);
+    const set = this.resolver.resolve(request.provider, request.model, binding, `batch ${request.batchId}`);
+    return this.runnerFor(set).acquire(this.scheduled(request));
+  }
+
+  /**
+   * The same, answered without any round trip when that is possible (the pool's accounts have
+   * no limits and nobody waits); null when `acquire` is needed. Throws NoCandidateError.
+   */
+  acquireNow(request: PromptToSchedule): Grant | null {
+    const binding = this.bindings.peek(request.batchId);
+    if (binding === undefined) return null;
+    const set = this.resolver.resolve(request.provider, request.model, binding, `batch ${request.batchId}`);
+    return this.runnerFor(set).acquireNow(this.scheduled(request));
+  }
+
+  private scheduled(request: PromptToSchedule): ScheduledPrompt {
+    let cost: CallCost | undefined;
+    const prompt: ScheduledPrompt = {
+      jobId: request.jobId,
+      batchId: request.batchId,
+      priority: request.priority,
+      delay: request.delay,
+      cost: () => (cost ??= this.estimator.estimate(request.provider, request.model, request.body)),
+    };
+    if (request.signal !== undefined) prompt.signal = request.signal;
+    return prompt;
+  }
+
+  /**
+   * Ends a successful call: gives back the unused output reservation, corrects the input
+   * estimate, learns from the rate-limit headers. Undefined when there is nothing to tell Redis
+   * (an account without limits whose answer announced none): no round trip.
+   */
+  settleSuccess(grant: Grant, result: ExecuteResult, streamed: boolean): Promise<void> | undefined {
+    const { usage } = result;
+    if (grant.cost !== null) this.estimator.calibrate(grant.cost, usage.inputTokens + usage.cacheRead + usage.cacheWrite);
+    if (!this.took(grant) && !hasRateLimitHeaders(result.headers)) return undefined;
+    const limits = parseRateLimitHeaders(result.headers);
+    if (!this.took(grant) && !announcesLimits(limits)) return undefined;
+    if (grant.leaseId !== null) this.leases.release(grant.account.id, grant.leaseId);
+    return this.settleInRedis(grant, {
+      ...this.settleBase(grant),
+      outcome: 'ok',
+      // Cache reads do not count against input-token limits; cache writes do.
+      actualInput: usage.inputTokens + usage.cacheWrite,
+      actualOutput: usage.outputTokens,
+      cooldownMs: 0,
+      message: '',
+      limits,
+      fresh: !streamed,
+    });
+  }
+
+  /** Ends a call: corrects the account's buckets, learns from the answer, and says what the prompt does next. */
+  async settle(grant: Grant, call: CallResult): Promise<Reaction> {
+    if (call.ok) {
+      await this.settleSuccess(grant, call.result, call.streamed);
+      return 'continue';
+    }
+    const { account } = grant;
+    if (grant.leaseId !== null) this.leases.release(account.id, grant.leaseId);
+    const took = this.took(grant);
+    const base = this.settleBase(grant);
+    const { error } = call;
+    const outcome = error === null ? 'released' : outcomeOf(error);
+    if (outcome === 'released' && !took) return 'continue';
+    const limits = parseRateLimitHeaders(error?.headers ?? {});
+    // Refused before any work (429, 529, 401): nothing was used. Anything else may have used it all.
+    const refused = outcome === 'rate_limited' || outcome === 'overloaded' || outcome === 'auth';
+    const cooldownMs = error === null ? 0 : outcome === 'rate_limited' ? cooldownFor(error, limits) : outcome === 'overloaded' ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0) : 0;
+    await this.settleInRedis(grant, {
+      ...base,
+      outcome,
+      actualInput: refused ? 0 : -1,
+      actualOutput: refused ? 0 : grant.reservedOutput,
+      cooldownMs,
+      message: error?.message ?? 'the call failed inside relayq',
+      limits,
+      fresh: true,
+    });
+    if (outcome === 'rate_limited') this.cache.markCooling(account.id, Date.now() + Math.max(250, cooldownMs), error?.message ?? '');
+    if (outcome === 'auth') {
+      this.options.logger.warn({ accountId: account.id, reason: error?.message }, 'account disabled: the provider refused it; fix it, then relayq accounts enable');
+    }
+    return reactionTo(outcome);
+  }
+
+  /** True when the pool of a grant has another account usable now (a prompt retried after a 529 will find it). */
+  hasOtherReadyAccount(grant: Grant): boolean {
+    const now = Date.now();
+    return grant.pool.set.candidates.some((candidate) => {
+      if (candidate.account.id === grant.account.id) return false;
+      const state = this.cache.get(candidate.account.id);
+      return state !== undefined && state.disabledBy === null && state.coolUntil <= now;
+    });
+  }
+
+  private took(grant: Grant): boolean {
+    return grant.leaseId !== null || grant.chargedInput > 0 || grant.reservedOutput > 0;
+  }
+
+  private settleBase(grant: Grant): Pick<SettleInput, 'accountId' | 'leaseId' | 'chargedInput' | 'reservedOutput' | 'observedRpm'> {
+    return {
+      accountId: grant.account.id,
+      leaseId: grant.leaseId,
+      chargedInput: grant.chargedInput,
+      reservedOutput: grant.reservedOutput,
+      observedRpm: this.meter(grant.account.id).perSecond() * 60 * this.cache.liveWorkers(),
+    };
+  }
+
+  private async settleInRedis(grant: Grant, input: SettleInput): Promise<void> {
+    const answer = await settleAccount(this.options.redis, this.options.keys, input);
+    this.cache.applySettle(input.accountId, answer.limited, answer.coolUntil, answer.disabled);
+    if (grant.leaseId !== null) grant.pool.wake();
+  }
+
+  private runnerFor(set: CandidateSet): PoolRunner {
+    let runner = this.runners.get(set.key);
+    if (runner === undefined) {
+      runner = new PoolRunner(this.context, set);
+      this.runners.set(set.key, runner);
+    }
+    return runner;
+  }
+
+  private meter(accountId: string): RateMeter {
+    let meter = this.sent.get(accountId);
+    if (meter === undefined) {
+      meter = new RateMeter();
+      this.sent.set(accountId, meter);
+    }
+    return meter;
+  }
+
+  private admitNow(pool: PoolRunner): Admission | null {
+    const { candidates } = pool.set;
+    for (const candidate of candidates) {
+      if (this.cache.get(candidate.account.id)?.limited) return null;
+    }
+    let chooser = this.choosers.get(pool.key);
+    if (chooser === undefined) {
+      chooser = new LocalChooser();
+      this.choosers.set(pool.key, chooser);
+    }
+    const admission = chooser.choose(candidates, this.cache);
+    if (admission.type === 'admitted') this.meter(admission.account.id).record();
+    return admission;
+  }
+
+  private async admit(pool: PoolRunner, prompt: ScheduledPrompt): Promise<Admission> {
+    const local = this.admitNow(pool);
+    if (local !== null) return local;
+    const lease = { id: `${this.workerId}:${(this.leaseCounter += 1).toString(36)}`, ttlMs: this.leases.ttlMs };
+    const admission = await admitThroughRedis(this.options.redis, this.options.keys, pool.set.candidates, prompt.cost(), lease);
+    if (admission.type === 'admitted') {
+      if (admission.leaseId !== null) this.leases.hold(admission.account.id, admission.leaseId);
+      this.meter(admission.account.id).record();
+    }
+    return admission;
+  }
+
+  /** Finds pools with parked prompts (also those parked by other workers) and promotes what fits. */
+  private async scan(): Promise<void> {
+    const pools = await parkedPools(this.options.redis, this.options.keys);
+    for (const [key, description] of pools) {
+      if (this.runners.has(key)) continue;
+      const set = this.setFrom(key, description);
+      if (set !== null) this.runners.set(key, new PoolRunner(this.context, set));
+    }
+    const watched = [...this.runners.values()].filter((runner) => pools.has(runner.key) || runner.parkedKnown > 0);
+    if (watched.length === 0) return;
+    const pipeline = this.options.redis.pipeline();
+    for (const runner of watched) pipeline.zcard(this.options.keys.schedParked(runner.key));
+    const counts = (await pipeline.exec()) ?? [];
+    watched.forEach((runner, index) => {
+      const count = counts[index]?.[1];
+      if (typeof count === 'number') runner.parkedKnown = count;
+    });
+    await Promise.all(watched.map((runner) => runner.maybePromote()));
+  }
+
+  /** A pool another worker registered, if this worker has all its accounts. */
+  private setFrom(key: string, description: PoolDescription): CandidateSet | null {
+    const candidates = [];
+    for (const [id, rank] of description.accounts) {
+      const account = this.accountsById.get(id);
+      if (account === undefined) return null;
+      candidates.push({ account, rank });
+    }
+    return candidates.length === 0 ? null : { key, provider: description.provider, candidates };
+  }
+}

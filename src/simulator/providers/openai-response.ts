@@ -1,0 +1,261 @@
+/**
+ * OpenAI's answer shapes as the simulator sends them: the chat.completion JSON and its chunk
+ * stream (`data:` frames, a usage chunk when asked, `data: [DONE]`), and the Responses object and
+ * its named event stream (`response.created` ... `response.completed`). Azure OpenAI answers in
+ * the same shapes.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { countTokens, type ComposedAnswer } from '../answer.ts';
+import type { Exchange } from '../exchange.ts';
+import type { SimulatorRuntime } from '../runtime.ts';
+import { textChunks, type StreamEnding } from './anthropic-response.ts';
+import { streamServerError } from './openai-errors.ts';
+import type { OpenAIRequest } from './openai-request.ts';
+
+export interface AnswerParts {
+  id: string;
+  /** The id of the Responses message item. */
+  itemId: string;
+  created: number;
+  model: string;
+  request: OpenAIRequest;
+  answer: ComposedAnswer;
+}
+
+const systemFingerprint = 'fp_relayqsim';
+
+function chatFinishReason(answer: ComposedAnswer): string {
+  return answer.stopReason === 'max_tokens' ? 'length' : 'stop';
+}
+
+function chatUsage(inputTokens: number, outputTokens: number): Record<string, unknown> {
+  return {
+    prompt_tokens: inputTokens,
+    completion_tokens: outputTokens,
+    total_tokens: inputTokens + outputTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+/** The non-streamed chat.completion. */
+export function chatCompletionJson(parts: AnswerParts): string {
+  return JSON.stringify({
+    id: parts.id,
+    object: 'chat.completion',
+    created: parts.created,
+    model: parts.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: parts.answer.text, refusal: null, annotations: [] },
+        logprobs: null,
+        finish_reason: chatFinishReason(parts.answer),
+      },
+    ],
+    usage: chatUsage(parts.request.inputTokens, parts.answer.outputTokens),
+    service_tier: 'default',
+    system_fingerprint: systemFingerprint,
+  });
+}
+
+function responsesUsage(inputTokens: number, outputTokens: number): Record<string, unknown> {
+  return {
+    input_tokens: inputTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: outputTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: inputTokens + outputTokens,
+  };
+}
+
+function messageItem(parts: AnswerParts, text: string, status: string): Record<string, unknown> {
+  return {
+    id: parts.itemId,
+    type: 'message',
+    status,
+    content: [{ type: 'output_text', annotations: [], logprobs: [], text }],
+    role: 'assistant',
+  };
+}
+
+/** A Response object: `in_progress` (no output yet) or final (completed / incomplete). */
+function responseObject(parts: AnswerParts, final: boolean): Record<string, unknown> {
+  const incomplete = parts.answer.stopReason === 'max_tokens';
+  const status = !final ? 'in_progress' : incomplete ? 'incomplete' : 'completed';
+  return {
+    id: parts.id,
+    object: 'response',
+    created_at: parts.created,
+    status,
+    background: false,
+    error: null,
+    incomplete_details: final && incomplete ? { reason: 'max_output_tokens' } : null,
+    instructions: parts.request.instructions,
+    max_output_tokens: parts.request.maxOutputTokensParam,
+    model: parts.model,
+    output: final ? [messageItem(parts, parts.answer.text, incomplete ? 'incomplete' : 'completed')] : [],
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    service_tier: 'default',
+    store: true,
+    temperature: 1,
+    text: { format: { type: 'text' } },
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
+    truncation: 'disabled',
+    usage: final ? responsesUsage(parts.request.inputTokens, parts.answer.outputTokens) : null,
+    metadata: {},
+  };
+}
+
+/** The non-streamed Response. */
+export function responseJson(parts: AnswerParts): string {
+  return JSON.stringify(responseObject(parts, true));
+}
+
+/** What a stream is made of; `pump` writes it out with the configured pacing and ending. */
+interface StreamScript {
+  head: string;
+  deltas: string[];
+  delta(text: string): string;
+  tail: string;
+  errorEnding: string;
+}
+
+/** Streams a chat.completion as chunks, as OpenAI does. Sets the exchange's outcome and output tokens. */
+export function streamChatCompletion(
+  exchange: Exchange,
+  runtime: SimulatorRuntime,
+  parts: AnswerParts,
+  headers: OutgoingHttpHeaders,
+  ending: StreamEnding,
+): Promise<void> {
+  // With include_usage every chunk has `usage: null` and one last chunk carries it; without, no field.
+  const { includeUsage } = parts.request;
+  const chunk = (choices: unknown[], chunkUsage: unknown = null): string =>
+    `data: ${JSON.stringify({
+      id: parts.id,
+      object: 'chat.completion.chunk',
+      created: parts.created,
+      model: parts.model,
+      service_tier: 'default',
+      system_fingerprint: systemFingerprint,
+      choices,
+      ...(includeUsage ? { usage: chunkUsage } : {}),
+    })}\n\n`;
+  const choice = (delta: Record<string, unknown>, finish: string | null): Record<string, unknown> => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
+  const tail =
+    chunk([choice({}, chatFinishReason(parts.answer))]) +
+    (includeUsage ? chunk([], chatUsage(parts.request.inputTokens, parts.answer.outputTokens)) : '') +
+    'data: [DONE]\n\n';
+  return pump(exchange, runtime, parts.answer, headers, ending, {
+    head: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]),
+    deltas: textChunks(parts.answer.text, runtime.config.streamChunkWords),
+    delta: (text) => chunk([choice({ content: text }, null)]),
+    tail,
+    errorEnding: `data: ${JSON.stringify({ error: streamServerError })}\n\n`,
+  });
+}
+
+/** Streams a Response as named events, as the Responses API does. */
+export function streamResponse(
+  exchange: Exchange,
+  runtime: SimulatorRuntime,
+  parts: AnswerParts,
+  headers: OutgoingHttpHeaders,
+  ending: StreamEnding,
+): Promise<void> {
+  let sequence = 0;
+  const event = (type: string, data: Record<string, unknown>): string =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`;
+  const where = { item_id: parts.itemId, output_index: 0, content_index: 0 };
+  const final = responseObject(parts, true);
+  const item = (final.output as Record<string, unknown>[])[0] ?? {};
+  const part = { type: 'output_text', annotations: [], logprobs: [], text: parts.answer.text };
+  const head =
+    event('response.created', { response: responseObject(parts, false) }) +
+    event('response.in_progress', { response: responseObject(parts, false) }) +
+    event('response.output_item.added', { output_index: 0, item: messageItem(parts, '', 'in_progress') }) +
+    event('response.content_part.added', { ...where, part: { ...part, text: '' } });
+  const deltas = textChunks(parts.answer.text, runtime.config.streamChunkWords);
+  // The delta events are built as they go out, so their sequence numbers come before the tail's.
+  const script: StreamScript = {
+    head,
+    deltas,
+    delta: (text) => event('response.output_text.delta', { ...where, delta: text, logprobs: [] }),
+    get tail() {
+      return (
+        event('response.output_text.done', { ...where, text: parts.answer.text, logprobs: [] }) +
+        event('response.content_part.done', { ...where, part }) +
+        event('response.output_item.done', { output_index: 0, item }) +
+        event(final.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final })
+      );
+    },
+    get errorEnding() {
+      return event('error', {
+        code: streamServerError.code,
+        message: streamServerError.message,
+        param: null,
+      });
+    },
+  };
+  return pump(exchange, runtime, parts.answer, headers, ending, script);
+}
+
+/**
+ * Writes a stream: the head, the deltas (each write carries the frames due at that moment, paced
+ * by `streamChunkDelayMs`), then the ending — the tail (`complete`), an error frame (`error`), or
+ * a destroyed socket after about half the deltas (`cut`).
+ */
+async function pump(
+  exchange: Exchange,
+  runtime: SimulatorRuntime,
+  answer: ComposedAnswer,
+  headers: OutgoingHttpHeaders,
+  ending: StreamEnding,
+  script: StreamScript,
+): Promise<void> {
+  const { res } = exchange;
+  const { deltas } = script;
+  const sent = ending === 'complete' ? deltas.length : Math.min(deltas.length, Math.max(1, deltas.length >> 1));
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['x-request-id'] = exchange.requestId;
+  if (res.destroyed) return;
+  res.writeHead(200, headers);
+  exchange.status = '200';
+  exchange.outputTokens = ending === 'complete' ? answer.outputTokens : countTokens(deltas.slice(0, sent).join(''));
+  const delay = runtime.config.streamChunkDelayMs;
+
+  let body = script.head;
+  for (let index = 0; index < sent; index += 1) {
+    if (delay > 0 && index > 0) {
+      res.write(body);
+      body = '';
+      await runtime.sleep(delay);
+      if (exchange.gone) return;
+    }
+    body += script.delta(deltas[index] ?? '');
+  }
+  if (ending === 'complete') {
+    exchange.outcome = 'succeeded';
+    res.end(body + script.tail);
+  } else if (ending === 'error') {
+    exchange.status = 'stream_error';
+    res.end(body + script.errorEnding);
+  } else {
+    res.write(body, () => exchange.drop('cut'));
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The OpenAI API: `POST /v1/chat/completions` and `POST /v1/responses`, JSON and SSE, with
+ * `authorization: Bearer` keys, OpenAI's validation messages, error bodies, `x-ratelimit-*`
+ * headers and 429s with `retry-after`. The request flow is in openai-handler.ts.
+ */
+import type { SimulatedProvider } from '../runtime.ts';
+import { notFoundError, sendOpenAIError } from './openai-errors.ts';
+import { openaiHandler } from './openai-handler.ts';
+
+const chat = openaiHandler({ flavor: 'openai', endpoint: 'chat', requiresApiVersion: false });
+const responses = openaiHandler({ flavor: 'openai', endpoint: 'responses', requiresApiVersion: false });
+
+export const openaiProvider: SimulatedProvider = {
+  name: 'openai',
+  route(path) {
+    if (path === '/v1/chat/completions') return chat;
+    if (path === '/v1/responses') return responses;
+    return undefined;
+  },
+  notFound(exchange) {
+    sendOpenAIError(exchange, 'openai', notFoundError('openai', exchange.path));
+  },
+  internalError(exchange, message) {
+    sendOpenAIError(exchange, 'openai', { status: 500, error: { message, type: 'server_error' } });
+  },
+};

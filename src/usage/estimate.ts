@@ -1,0 +1,131 @@
+/**
+ * `relayq submit --dry-run`: reads a prompt file as submit would, and tells how many prompts it
+ * holds, roughly how many tokens they take (about 4 characters a token, what most tokenizers
+ * average on English), what that costs at list price with every answer at its max_tokens (an
+ * upper bound), and which accounts would serve each model. Nothing is written to Redis.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Account } from '../config/schema.ts';
+import type { BatchDefaults, RejectedLine } from '../batches/batch-store.ts';
+import type { RoutingRule } from '../accounts/routing.ts';
+import { modelMatches } from '../accounts/routing.ts';
+import { createLineReader } from '../ingest/formats/line-reader.ts';
+import type { InputFormat } from '../ingest/formats/detect.ts';
+import type { ParsedLine } from '../ingest/parse-line.ts';
+import { costOf, type PriceTable } from './prices.ts';
+
+export interface EstimateGroup {
+  provider: string;
+  model: string;
+  prompts: number;
+  input_tokens: number;
+  /** The sum of the prompts' output limits: what the answers can cost at most. */
+  max_output_tokens: number;
+  /** Input at list price plus every answer at its limit; null when the model has no price. */
+  max_cost: number | null;
+  /** Enabled accounts that serve the model; empty means nothing could run these prompts. */
+  accounts: string[];
+}
+
+export interface Estimate {
+  lines: number;
+  prompts: number;
+  rejected: number;
+  input_format: InputFormat | null;
+  currency: string;
+  groups: EstimateGroup[];
+  total: { input_tokens: number; max_output_tokens: number; max_cost: number | null };
+  /** The first rejected lines (up to 100). */
+  rejects: RejectedLine[];
+}
+
+export interface EstimateOptions {
+  defaults?: BatchDefaults;
+  routing?: readonly RoutingRule[];
+  accounts: readonly Account[];
+  prices: PriceTable;
+  /** Output tokens assumed for a prompt that sets no limit. */
+  defaultMaxOutput?: number;
+}
+
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** The parts of a body the model reads, for every body format relayq takes. */
+export function promptPartsOf(body: Record<string, unknown>): string {
+  const parts = [body.system, body.messages, body.contents, body.systemInstruction, body.input, body.instructions, body.tools];
+  return parts.filter((part) => part !== undefined).map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+}
+
+export function maxOutputOf(body: Record<string, unknown>): number | undefined {
+  const config = body.generationConfig as Record<string, unknown> | undefined;
+  const found = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens, config?.maxOutputTokens].find((value) => typeof value === 'number');
+  return found as number | undefined;
+}
+
+export async function estimateFile(file: string, options: EstimateOptions): Promise<Estimate> {
+  const reader = createLineReader({ defaults: options.defaults, routing: options.routing });
+  const groups = new Map<string, EstimateGroup>();
+  const rejects: RejectedLine[] = [];
+  let lines = 0;
+  let prompts = 0;
+  let rejected = 0;
+  const seen = new Set<string>();
+  const input = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const text of input) {
+    lines += 1;
+    if (text.trim() === '') continue;
+    const parsed = reader.read(text);
+    let error: string | undefined;
+    let value: ParsedLine | undefined;
+    if (!parsed.ok) error = parsed.error;
+    else if (seen.has(parsed.value.customId)) error = `duplicate custom_id "${parsed.value.customId}"`;
+    else value = parsed.value;
+    if (value === undefined) {
+      rejected += 1;
+      if (rejects.length < 100) rejects.push({ line: lines, custom_id: parsed.ok ? parsed.value.customId : parsed.customId, error: error ?? 'invalid' });
+      continue;
+    }
+    // Custom ids are kept to catch duplicates as submit would; a dry run of a huge file pays for that in memory.
+    seen.add(value.customId);
+    prompts += 1;
+    const key = `${value.provider}|${value.model}`;
+    let group = groups.get(key);
+    if (!group) {
+      const accounts = options.accounts
+        .filter((account) => account.enabled && account.provider === value.provider && modelMatches(account.models, value.model))
+        .map((account) => account.id);
+      group = { provider: value.provider, model: value.model, prompts: 0, input_tokens: 0, max_output_tokens: 0, max_cost: 0, accounts };
+      groups.set(key, group);
+    }
+    group.prompts += 1;
+    group.input_tokens += estimateTokens(promptPartsOf(value.body));
+    group.max_output_tokens += maxOutputOf(value.body) ?? options.defaultMaxOutput ?? 4096;
+  }
+  let totalCost: number | null = 0;
+  const total = { input_tokens: 0, max_output_tokens: 0, max_cost: 0 as number | null };
+  for (const group of groups.values()) {
+    group.max_cost = costOf(options.prices, group.provider, group.model, {
+      input_tokens: group.input_tokens,
+      output_tokens: group.max_output_tokens,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+    });
+    total.input_tokens += group.input_tokens;
+    total.max_output_tokens += group.max_output_tokens;
+    totalCost = totalCost === null || group.max_cost === null ? null : totalCost + group.max_cost;
+  }
+  total.max_cost = totalCost;
+  return {
+    lines,
+    prompts,
+    rejected,
+    input_format: reader.format,
+    currency: options.prices.currency,
+    groups: [...groups.values()].sort((a, b) => b.prompts - a.prompts),
+    total,
+    rejects,
+  };
+}

@@ -1,0 +1,114 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch } from '../../src/batches/batch-store.ts';
+import { createDispatchGate, decide, recordAttemptError } from '../../src/batches/dispatch-gate.ts';
+import { cancelBatch, expireIfDue, maintainBatches, pauseBatch, resumeBatch } from '../../src/batches/lifecycle.ts';
+import { getResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { anthropicBatchLine, tempDir, writePromptFile } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
+
+function succeeded(id: string, line: number): ResultRecord {
+  return {
+    custom_id: id, status: 'succeeded', provider: 'anthropic', account: 'a', model: 'claude-test',
+    response: { status_code: 200, body: {} },
+    usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
+    attempts: 1, latency_ms: 1, line,
+  };
+}
+
+describe('batch lifecycle without a worker', () => {
+  let redis: Redis;
+  let queue: Queue;
+  let keys: Keys;
+  let prefix: string;
+
+  beforeEach(() => {
+    prefix = testPrefix('life');
+    keys = createKeys(prefix);
+    redis = testRedis();
+    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  async function submitted(n: number, options: { windowMs?: number } = {}) {
+    const file = writePromptFile(tempDir('relayq-life'), Array.from({ length: n }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)));
+    return { file, report: await submitFile(redis, queue, keys, file, { attempts: 3, ...options }) };
+  }
+
+  it('pause parks the waiting prompts and resume queues them again; lines submitted while paused are parked too', async () => {
+    const { file, report } = await submitted(40);
+    const deps = { redis, keys, queue };
+    const paused = await pauseBatch(deps, report.batchId);
+    expect(paused).toMatchObject({ changed: true, removed: 40, batch: { status: 'paused' } });
+    expect(await queue.getWaitingCount()).toBe(0);
+    expect(await redis.hlen(keys.batchParked(report.batchId))).toBe(40);
+    expect((await getBatch(redis, keys, report.batchId))?.paused_at).not.toBeNull();
+    expect(await createDispatchGate(redis, keys).check(report.batchId)).toBe('paused');
+
+    // A resubmission while paused neither queues nor loses anything.
+    const again = await submitFile(redis, queue, keys, file, { attempts: 3, batchId: report.batchId });
+    expect(again.alreadyAccepted).toBe(40);
+    expect(await queue.getWaitingCount()).toBe(0);
+
+    const resumed = await resumeBatch(deps, report.batchId);
+    expect(resumed).toMatchObject({ changed: true, removed: 40, batch: { status: 'in_progress' } });
+    expect(await queue.getWaitingCount()).toBe(40);
+    expect(await redis.exists(keys.batchParked(report.batchId))).toBe(0);
+    expect((await queue.getJob(promptJobId(report.batchId, 'p3')))?.opts.attempts).toBe(3);
+    expect((await resumeBatch(deps, report.batchId)).changed).toBe(false);
+  });
+
+  it('cancel gives every waiting prompt a cancelled result, keeps finished ones, and ends cancelled', async () => {
+    const { report } = await submitted(25);
+    await writeResult(redis, keys, report.batchId, succeeded('p0', 1));
+    await queue.remove(promptJobId(report.batchId, 'p0'));
+    const outcome = await cancelBatch({ redis, keys, queue }, report.batchId);
+    expect(outcome).toMatchObject({ changed: true, removed: 24, inFlight: 0, batch: { status: 'cancelled', counts: { total: 25, succeeded: 1, cancelled: 24, pending: 0 } } });
+    expect(await queue.getWaitingCount()).toBe(0);
+    expect(await getResult(redis, keys, report.batchId, 'p5')).toMatchObject({ status: 'cancelled', line: 6, provider: 'anthropic', model: 'claude-test' });
+    expect(await getResult(redis, keys, report.batchId, 'p0')).toMatchObject({ status: 'succeeded' });
+    expect((await cancelBatch({ redis, keys, queue }, report.batchId)).changed).toBe(false);
+    // A submit into a cancelled batch records nothing.
+    expect(decide('cancelled', null)).toBe('cancelled');
+  });
+
+  it('a batch whose completion window ended expires what has not run', async () => {
+    const { report } = await submitted(10, { windowMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const gate = createDispatchGate(redis, keys);
+    expect(await gate.check(report.batchId)).toBe('expired');
+    expect(await maintainBatches({ redis, keys, queue })).toEqual([report.batchId]);
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch).toMatchObject({ status: 'expired', counts: { total: 10, expired: 10, pending: 0 } });
+    expect(batch?.expired_at).not.toBeNull();
+    expect(await expireIfDue({ redis, keys, queue }, batch!)).toBe(false);
+  });
+
+  it('retry takes errored results back and queues those prompts again from the input file', async () => {
+    const { file, report } = await submitted(6);
+    for (let i = 0; i < 6; i += 1) await queue.remove(promptJobId(report.batchId, `p${i}`));
+    for (let i = 0; i < 4; i += 1) await writeResult(redis, keys, report.batchId, succeeded(`p${i}`, i + 1));
+    for (const i of [4, 5]) {
+      await writeResult(redis, keys, report.batchId, { ...succeeded(`p${i}`, i + 1), status: 'errored', response: undefined, error: { kind: 'server', message: '500', status_code: 500 } });
+    }
+    expect((await getBatch(redis, keys, report.batchId))?.status).toBe('completed');
+    await recordAttemptError(redis, keys, report.batchId, 'rate_limited');
+
+    const retried = await submitFile(redis, queue, keys, file, { attempts: 3, batchId: report.batchId, retryErrored: true });
+    expect(retried).toMatchObject({ retried: 2, status: 'in_progress' });
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch).toMatchObject({ counts: { succeeded: 4, errored: 0, pending: 2 }, errors: {}, attempt_errors: { rate_limited: 1 } });
+    expect(await redis.ttl(keys.batchResults(report.batchId))).toBe(-1);
+    expect(await queue.getWaitingCount()).toBe(2);
+    expect(await queue.getJob(promptJobId(report.batchId, 'p5'))).toBeDefined();
+  });
+});

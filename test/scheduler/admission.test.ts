@@ -1,0 +1,266 @@
+/**
+ * The admission and settlement scripts against a real Redis: every dimension checked and taken
+ * in one step, leases that expire, choice by rank then headroom × weight, corrections from actual
+ * usage and from the provider's headers, cooldowns, disables and AIMD.
+ */
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAccountStates, registerAccounts, setAccountEnabled } from '../../src/accounts/state.ts';
+import { accountSchema, type Account } from '../../src/config/schema.ts';
+import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { withScripts } from '../../src/redis/scripts.ts';
+import { admitThroughRedis, type Admission } from '../../src/scheduler/admission.ts';
+import type { Candidate } from '../../src/scheduler/candidates.ts';
+import type { CallCost } from '../../src/scheduler/estimate.ts';
+import { parseRateLimitHeaders } from '../../src/scheduler/rate-limit-headers.ts';
+import { settleAccount, type SettleInput } from '../../src/scheduler/settlement.ts';
+import { testPrefix, testRedis } from '../helpers/redis.ts';
+
+const redis: Redis = withScripts(testRedis());
+let prefix: string;
+let keys: Keys;
+
+beforeEach(() => {
+  prefix = testPrefix('admit');
+  keys = createKeys(prefix);
+});
+// The keys these scripts touch (dropPrefix would scan the whole shared Redis after every test).
+afterEach(async () => {
+  await redis.del(keys.accountsState(), keys.accountLeases(), ...['a', 'b', 'low', 'high', 'x', 'y'].map((id) => keys.accountErrors(id)));
+});
+afterAll(() => redis.disconnect());
+
+function account(id: string, extra: Record<string, unknown> = {}): Account {
+  return accountSchema.parse({ id, provider: 'anthropic', apiKey: 'k', ...extra });
+}
+
+function candidates(...accounts: [Account, number?][]): Candidate[] {
+  return accounts.map(([acct, rank]) => ({ account: acct, rank: rank ?? acct.priority }));
+}
+
+const small: CallCost = { inputTokens: 10, outputTokens: 20, inputChars: 40, family: 'anthropic:claude' };
+let leaseCounter = 0;
+function admit(list: Candidate[], cost: CallCost = small, ttlMs = 30_000): Promise<Admission> {
+  return admitThroughRedis(redis, keys, list, cost, { id: `t:${(leaseCounter += 1)}`, ttlMs });
+}
+
+function settleInput(accountId: string, overrides: Partial<SettleInput> = {}): SettleInput {
+  return {
+    accountId,
+    leaseId: null,
+    outcome: 'ok',
+    chargedInput: 0,
+    reservedOutput: 0,
+    actualInput: -1,
+    actualOutput: -1,
+    cooldownMs: 0,
+    message: '',
+    observedRpm: 0,
+    limits: parseRateLimitHeaders({}),
+    fresh: true,
+    ...overrides,
+  };
+}
+
+async function field(id: string, name: string): Promise<string | null> {
+  return redis.hget(keys.accountsState(), `${id}|${name}`);
+}
+
+describe('admission', () => {
+  it('takes requests from a continuously refilled bucket and says how long until the next fits', async () => {
+    // 600/min = 10/s; our bucket holds 1 s of refill: 10 requests.
+    const a = account('a', { limits: { rpm: 600 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    const answers: Admission[] = [];
+    for (let i = 0; i < 10; i += 1) answers.push(await admit(list));
+    expect(answers.every((answer) => answer.type === 'admitted')).toBe(true);
+    const refused = await admit(list);
+    expect(refused.type).toBe('wait');
+    if (refused.type !== 'wait') return;
+    expect(refused.reason).toBe('requests per minute');
+    expect(refused.waitMs).toBeGreaterThan(0);
+    expect(refused.waitMs).toBeLessThanOrEqual(100);
+  });
+
+  it('checks every dimension at once and takes nothing when one has no room', async () => {
+    // Output tokens: 6,000/min = 100/s, a bucket of 100 tokens.
+    const a = account('a', { limits: { rpm: 6000, outputTpm: 6000 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    const cost: CallCost = { ...small, outputTokens: 80 };
+    expect((await admit(list, cost)).type).toBe('admitted');
+    const refused = await admit(list, cost);
+    expect(refused).toMatchObject({ type: 'wait', reason: 'output tokens per minute' });
+    // The refused call took no request either.
+    const level = Number(await field('a', 'lvl_r'));
+    expect(level).toBeGreaterThan(98);
+  });
+
+  it('gives back the unused output reservation and corrects the input estimate when the answer arrives', async () => {
+    const a = account('a', { limits: { outputTpm: 6000, inputTpm: 6000 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    const cost: CallCost = { inputTokens: 30, outputTokens: 80, inputChars: 120, family: 'anthropic:claude' };
+    const first = await admit(list, cost);
+    expect(first.type).toBe('admitted');
+    expect((await admit(list, cost)).type).toBe('wait');
+    await settleAccount(redis, keys, settleInput('a', {
+      leaseId: first.type === 'admitted' ? first.leaseId : null,
+      chargedInput: 30,
+      reservedOutput: 80,
+      actualInput: 50,
+      actualOutput: 10,
+    }));
+    // 70 output tokens came back; the input bucket paid the 20 tokens the estimate missed.
+    const output = Number(await field('a', 'lvl_o'));
+    const input = Number(await field('a', 'lvl_i'));
+    expect(output).toBeGreaterThanOrEqual(90);
+    expect(input).toBeLessThanOrEqual(51);
+    expect((await admit(list, cost)).type).toBe('admitted');
+  });
+
+  it('holds a concurrency lease until the call is settled', async () => {
+    const a = account('a', { limits: { concurrency: 2 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    const first = await admit(list);
+    const second = await admit(list);
+    expect([first.type, second.type]).toEqual(['admitted', 'admitted']);
+    const third = await admit(list);
+    expect(third).toMatchObject({ type: 'wait', waitMs: null, reason: 'concurrent requests' });
+    await settleAccount(redis, keys, settleInput('a', { leaseId: first.type === 'admitted' ? first.leaseId : null }));
+    expect((await admit(list)).type).toBe('admitted');
+    expect(await field('a', 'infl')).toBe('2');
+  });
+
+  it('frees the leases of a worker that died once they expire, and counts each one out once', async () => {
+    const a = account('a', { limits: { concurrency: 2 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    // A "crashed" worker: two leases taken with a short time to live and never settled.
+    const lost = [await admit(list, small, 150), await admit(list, small, 150)];
+    expect((await admit(list)).type).toBe('wait');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const after = await admit(list);
+    expect(after.type).toBe('admitted');
+    expect(await field('a', 'infl')).toBe('1');
+    // A late settle of an expired lease does not count it out twice.
+    await settleAccount(redis, keys, settleInput('a', { leaseId: lost[0]?.type === 'admitted' ? lost[0].leaseId : null }));
+    expect(await field('a', 'infl')).toBe('1');
+  });
+
+  it('prefers rank, then headroom times weight, and falls over to the next account when the best has no room', async () => {
+    const low = account('low', { limits: { rpm: 60 } });
+    const high = account('high', { limits: { rpm: 60 }, priority: 5 });
+    await registerAccounts(redis, keys, [low, high]);
+    const list = candidates([high], [low]);
+    // 60/min: a bucket of one request each.
+    const picks: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const answer = await admit(list);
+      if (answer.type === 'admitted') picks.push(answer.account.id);
+    }
+    expect(picks).toEqual(['high', 'low']);
+    expect((await admit(list)).type).toBe('wait');
+
+    // Same rank: the account with more room left wins.
+    const x = account('x', { limits: { rpm: 600 } });
+    const y = account('y', { limits: { rpm: 600 } });
+    await registerAccounts(redis, keys, [x, y]);
+    const pair = candidates([x], [y]);
+    const counts = { x: 0, y: 0 };
+    for (let i = 0; i < 10; i += 1) {
+      const answer = await admit(pair);
+      if (answer.type === 'admitted') counts[answer.account.id as 'x' | 'y'] += 1;
+    }
+    expect(counts).toEqual({ x: 5, y: 5 });
+  });
+
+  it('skips disabled accounts and answers "blocked" when every candidate is disabled', async () => {
+    const a = account('a', { limits: { rpm: 600 } });
+    const b = account('b', { enabled: false });
+    await registerAccounts(redis, keys, [a, b]);
+    await setAccountEnabled(redis, keys, 'a', false, 'maintenance');
+    expect((await admit(candidates([a], [b]))).type).toBe('blocked');
+    // An operator can enable an account the config disables.
+    await setAccountEnabled(redis, keys, 'b', true);
+    expect(await admit(candidates([a], [b]))).toMatchObject({ type: 'admitted', account: { id: 'b' } });
+  });
+});
+
+describe('settlement', () => {
+  it('learns limits, the provider bucket size and the remaining capacity from rate-limit headers', async () => {
+    const a = account('a');
+    await registerAccounts(redis, keys, [a]);
+    const now = Date.now();
+    // The provider: 1,200/min (20/s), a 2-second bucket (40) with 10 left, full again in 1.5 s.
+    const limits = parseRateLimitHeaders({
+      'anthropic-ratelimit-requests-limit': '1200',
+      'anthropic-ratelimit-requests-remaining': '10',
+      'anthropic-ratelimit-requests-reset': new Date(now + 1500).toISOString(),
+    }, now);
+    const answer = await settleAccount(redis, keys, settleInput('a', { limits }));
+    expect(answer.limited).toBe(true);
+    expect(await field('a', 'lrn_r')).toBe('1200');
+    expect(Number(await field('a', 'cap_r'))).toBeCloseTo(40, 0);
+    // Ours holds half the provider's bucket (20) and stays that far below its level: 10 - 20.
+    expect(Number(await field('a', 'lvl_r'))).toBeCloseTo(-10, 0);
+    const [state] = await readAccountStates(redis, keys, ['a']);
+    expect(state?.effective.rpm).toBe(1200);
+    const refused = await admit(candidates([a]));
+    expect(refused.type).toBe('wait');
+  });
+
+  it('cools an account down after a 429 for as long as the provider asked, without disabling it', async () => {
+    const a = account('a', { limits: { rpm: 6000 } });
+    await registerAccounts(redis, keys, [a]);
+    const answer = await settleAccount(redis, keys, settleInput('a', { outcome: 'rate_limited', cooldownMs: 2_000, message: '429 rate_limit_error' }));
+    expect(answer.coolUntil).toBeGreaterThan(Date.now() + 1_000);
+    const refused = await admit(candidates([a]));
+    expect(refused).toMatchObject({ type: 'wait', reason: 'cooling down' });
+    if (refused.type === 'wait') expect(refused.waitMs).toBeGreaterThan(1_000);
+    const [state] = await readAccountStates(redis, keys, ['a']);
+    expect(state?.health).toMatchObject({ status: 'cooling_down', reason: '429 rate_limit_error' });
+  });
+
+  it('backs off longer for each overload in a row', async () => {
+    const a = account('a');
+    await registerAccounts(redis, keys, [a]);
+    const first = await settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
+    const second = await settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
+    // 1 s after the first, 2 s after the second (both measured from when each was settled).
+    expect(second.coolUntil - first.coolUntil).toBeGreaterThan(900);
+    await settleAccount(redis, keys, settleInput('a'));
+    expect(await field('a', 'ovl')).toBeNull();
+  });
+
+  it('disables an account the provider refuses, with the reason, until an operator enables it', async () => {
+    const a = account('a');
+    await registerAccounts(redis, keys, [a]);
+    const answer = await settleAccount(redis, keys, settleInput('a', { outcome: 'auth', message: '401 authentication_error: invalid x-api-key' }));
+    expect(answer.disabled).toBe('auth');
+    const [state] = await readAccountStates(redis, keys, ['a']);
+    expect(state?.health).toMatchObject({ status: 'disabled', disabledBy: 'provider', reason: '401 authentication_error: invalid x-api-key' });
+    expect((await admit(candidates([a]))).type).toBe('blocked');
+    await setAccountEnabled(redis, keys, 'a', true);
+    expect((await admit(candidates([a]))).type).toBe('admitted');
+  });
+
+  it('finds a limit the provider does not announce by AIMD: decrease on 429, increase while calls succeed', async () => {
+    const a = account('a');
+    await registerAccounts(redis, keys, [a]);
+    await settleAccount(redis, keys, settleInput('a', { outcome: 'rate_limited', cooldownMs: 250, observedRpm: 1000 }));
+    expect(Number(await field('a', 'aimd_r'))).toBe(700);
+    // A burst of 429s in the same second is one signal, not many.
+    await settleAccount(redis, keys, settleInput('a', { outcome: 'rate_limited', cooldownMs: 250, observedRpm: 1000 }));
+    expect(Number(await field('a', 'aimd_r'))).toBe(700);
+    // Additive increase: one step per second of successes.
+    await redis.hset(keys.accountsState(), 'a|aimd_inc', Date.now() - 2_000);
+    await settleAccount(redis, keys, settleInput('a'));
+    expect(Number(await field('a', 'aimd_r'))).toBe(735);
+    // The adaptive limit is enforced like a configured one.
+    const [state] = await readAccountStates(redis, keys, ['a']);
+    expect(state?.effective.rpm).toBe(735);
+  });
+});

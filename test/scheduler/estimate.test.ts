@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { defaultOutputReserve, maxOutputTokensOf, modelFamily, promptChars, TokenEstimator } from '../../src/scheduler/estimate.ts';
+import { inputTokensOf } from '../../src/simulator/answer.ts';
+
+describe('call cost estimates', () => {
+  it('reserves each provider format\'s max output tokens, or a default when the request sets none', () => {
+    expect(maxOutputTokensOf({ max_tokens: 300 })).toBe(300);
+    expect(maxOutputTokensOf({ max_completion_tokens: 200 })).toBe(200);
+    expect(maxOutputTokensOf({ max_output_tokens: 100 })).toBe(100);
+    expect(maxOutputTokensOf({ generationConfig: { maxOutputTokens: 50 } })).toBe(50);
+    expect(maxOutputTokensOf({ messages: [] })).toBeUndefined();
+    const estimator = new TokenEstimator();
+    expect(estimator.estimate('openai', 'gpt-4o', { messages: [{ role: 'user', content: 'hi' }] }).outputTokens).toBe(defaultOutputReserve);
+  });
+
+  it('counts an inline image as an image, not as its base64 characters', () => {
+    const image = 'A'.repeat(1_000_000);
+    const body = { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: image } }] }] };
+    expect(promptChars(body)).toBeLessThan(10_000);
+  });
+
+  it('calibrates the tokens-per-character ratio of a model family from actual usage', () => {
+    const estimator = new TokenEstimator();
+    const body = (i: number) => ({ model: 'claude-x', max_tokens: 64, messages: [{ role: 'user', content: `Question number ${i}: what is ${i} times ${i * 7}, and why?` }] });
+    const family = modelFamily('anthropic', 'claude-sonnet-4-5');
+    expect(family).toBe('anthropic:claude-sonnet');
+    for (let i = 0; i < 30; i += 1) {
+      const cost = estimator.estimate('anthropic', 'claude-sonnet-4-5', body(i));
+      // The simulator's count stands in for the provider's usage report.
+      estimator.calibrate(cost, inputTokensOf(body(i)));
+    }
+    const estimate = estimator.estimate('anthropic', 'claude-sonnet-4-5', body(1000)).inputTokens;
+    const actual = inputTokensOf(body(1000));
+    expect(Math.abs(estimate - actual) / actual).toBeLessThan(0.15);
+  });
+});
