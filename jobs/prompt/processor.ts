@@ -56,7 +56,8 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       line: payload.line,
     };
     const logFields = { jobId: job.id, batchId, accountId: null as string | null };
-    const started = performance.now();
+    // latency_ms is the upstream call's (the last one's), not the time spent waiting for capacity.
+    let started = performance.now();
     try {
       const executor = executors.get(payload.provider);
       const { request, warnings } = prepareRequest(payload);
@@ -80,6 +81,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
         const grant = scheduler.acquireNow(prompt) ?? (await scheduler.acquire(prompt));
         base.account = grant.account.id;
         logFields.accountId = grant.account.id;
+        started = performance.now();
         let result: ExecuteResult;
         try {
           result = payload.stream

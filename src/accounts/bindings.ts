@@ -1,5 +1,5 @@
 /**
- * Dedicated accounts: a batch, or a tenant (the batch record's `tenant` field), can be bound to
+ * Dedicated accounts: a batch, or a tenant (a batch submitted with `--tag tenant=NAME`), can be bound to
  * accounts by id and/or to account groups (`accounts[].group`). Bound accounts are tried first;
  * with `exclusive` they are the only ones the batch may use, otherwise the pool of accounts
  * serving the provider and model follows. Bindings live in one Redis hash so every worker sees
@@ -105,9 +105,22 @@ export class BindingCache {
     let tenant = this.tenants.get(batchId);
     if (tenant === undefined) {
       if (this.tenants.size > 10_000) this.tenants.clear();
-      tenant = this.redis.hget(this.keys.batch(batchId), 'tenant');
+      tenant = this.redis.hmget(this.keys.batch(batchId), 'tenant', 'metadata').then(([field, metadata]) => field ?? tenantTag(metadata ?? null));
+      tenant.catch(() => this.tenants.delete(batchId));
       this.tenants.set(batchId, tenant);
     }
     return tenant;
+  }
+}
+
+/** The `tenant` tag of a batch's metadata JSON (`relayq submit --tag tenant=acme`). */
+function tenantTag(metadata: string | null): string | null {
+  if (metadata === null) return null;
+  try {
+    const parsed = z.record(z.string(), z.unknown()).safeParse(JSON.parse(metadata));
+    const tenant = parsed.success ? parsed.data.tenant : undefined;
+    return typeof tenant === 'string' && tenant !== '' ? tenant : null;
+  } catch {
+    return null;
   }
 }

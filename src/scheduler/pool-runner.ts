@@ -87,12 +87,19 @@ export class PoolRunner {
   async acquire(prompt: ScheduledPrompt): Promise<Grant> {
     if (this.context.closing()) return this.park(prompt, 'the worker is stopping');
     if (this.inbound > 0) this.inbound -= 1;
+    // How long the pump may sleep before asking again: what the admission below answered.
+    let knownWaitMs = 0;
     if (this.waiters.length === 0) {
       const admission = await this.tryAdmit(prompt);
       if (admission.type === 'admitted') return this.granted(admission, prompt);
       if (admission.type === 'blocked') return this.park(prompt, 'every account that can serve it is disabled');
-      if (admission.waitMs !== null && admission.waitMs > maxLocalWaitMs) return this.park(prompt, admission.reason);
-      this.readyAt = Date.now() + (admission.waitMs ?? 0);
+      if (admission.waitMs !== null && admission.waitMs > maxLocalWaitMs) {
+        // Parked prompts are promoted again only once capacity is near.
+        this.readyAt = Date.now() + admission.waitMs;
+        return this.park(prompt, admission.reason);
+      }
+      knownWaitMs = admission.waitMs ?? concurrencyPollMs;
+      this.readyAt = Date.now() + knownWaitMs;
     }
     if (this.waiters.length >= this.context.lineLimit(this)) return this.park(prompt, 'the line for its accounts is full');
     const result = await new Promise<Grant | 'park' | Error>((settle) => {
@@ -102,7 +109,8 @@ export class PoolRunner {
       while (index > 0 && (this.waiters[index - 1] as Waiter).prompt.priority > prompt.priority) index -= 1;
       this.waiters.splice(index, 0, waiter);
       this.context.waitersChanged(1);
-      this.kick();
+      // A pump already running keeps its own schedule: an arrival is no news about capacity.
+      if (!this.pumping) void this.pump(knownWaitMs);
     });
     if (result === 'park') return this.park(prompt, 'capacity returns later than a worker should hold it');
     if (result instanceof Error) throw result;
@@ -157,14 +165,10 @@ export class PoolRunner {
     }
   }
 
-  private kick(): void {
-    if (this.wakeUp !== null) this.wakeUp();
-    else if (!this.pumping) void this.pump();
-  }
-
-  private async pump(): Promise<void> {
+  private async pump(firstSleepMs: number): Promise<void> {
     this.pumping = true;
     try {
+      if (firstSleepMs > 0) await this.sleep(firstSleepMs);
       while (this.waiters.length > 0) {
         if (this.context.closing()) {
           this.parkAll();
@@ -190,6 +194,7 @@ export class PoolRunner {
           continue;
         }
         if (admission.type === 'blocked' || (admission.waitMs !== null && admission.waitMs > maxLocalWaitMs)) {
+          if (admission.type === 'wait' && admission.waitMs !== null) this.readyAt = Date.now() + admission.waitMs;
           this.parkAll();
           return;
         }

