@@ -8,7 +8,6 @@ import type { Redis } from 'ioredis';
  */
 const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
-  writeResult: 'writeResult-3.lua',
   finishIngest: 'finishIngest-3.lua',
   storeResult: 'storeResult-6.lua',
   finalizeBatch: 'finalizeBatch-7.lua',
@@ -38,7 +37,6 @@ function source(name: ScriptName): { lua: string; numberOfKeys: number } {
 
 export interface ScriptedRedis extends Redis {
   acceptLines(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number[]>;
-  writeResult(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number>;
   finishIngest(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string>;
   storeResult(...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
   finalizeBatch(...keysThenArgs: (string | number)[]): Promise<string>;
