@@ -42,7 +42,8 @@ interface Scenario {
   /** Filler words per answer (output tokens ≈ 55 with 40). */
   words: number;
   maxTokens: number;
-  target: { ratio: number; rate429: number };
+  /** `afterStart`: the 429 share counts only after the first 30 s (limits are being learned then). */
+  target: { ratio: number; rate429: number; afterStart?: boolean };
 }
 
 const accounts = 3;
@@ -58,7 +59,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
     maxTokens: 128,
     target: { ratio: 1.1, rate429: 0.01 },
   },
-  learned: { name: 'learned', simLimits: { rpm }, configLimits: null, words: 0, maxTokens: 64, target: { ratio: 1.25, rate429: 0.05 } },
+  learned: { name: 'learned', simLimits: { rpm }, configLimits: null, words: 0, maxTokens: 64, target: { ratio: 1.25, rate429: 0.05, afterStart: true } },
 };
 
 interface RunResult {
@@ -146,9 +147,9 @@ function row(scenario: Scenario, runner: string, result: RunResult, prompts: num
   const seconds = result.ms / 1000;
   const limited = result.stats.byStatus['429'] ?? 0;
   const share = limited / Math.max(1, result.stats.requests);
-  const judged = result.late429 ?? share;
+  const judged = scenario.target.afterStart === true ? (result.late429 ?? share) : share;
   const pass = seconds / ideal <= scenario.target.ratio && judged <= scenario.target.rate429 && result.failed === 0;
-  const late = result.late429 === null ? '' : ` (${(result.late429 * 100).toFixed(2)} after 30 s)`;
+  const late = scenario.target.afterStart === true && result.late429 !== null ? ` (${(result.late429 * 100).toFixed(2)} after 30 s)` : '';
   return [
     scenario.name,
     runner,
@@ -158,7 +159,9 @@ function row(scenario: Scenario, runner: string, result: RunResult, prompts: num
     String(limited),
     `${(share * 100).toFixed(2)}${late}`,
     `${result.failed} (${((result.failed / prompts) * 100).toFixed(1)} %)`,
-    runner.startsWith('relayq') ? `${pass ? 'meets' : 'MISSES'} <= ${scenario.target.ratio}x, <= ${scenario.target.rate429 * 100} % 429s, 0 failed` : '',
+    runner.startsWith('relayq')
+      ? `${pass ? 'meets' : 'MISSES'} <= ${scenario.target.ratio}x, <= ${scenario.target.rate429 * 100} % 429s${scenario.target.afterStart === true ? ' after 30 s' : ''}, 0 failed`
+      : '',
   ];
 }
 
