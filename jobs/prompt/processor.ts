@@ -1,7 +1,8 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { hasResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
+import { createDispatchGate, recordAttemptError } from '../../src/batches/dispatch-gate.ts';
+import { hasResult, skippedResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
 import type { ExecutorRegistry } from '../../src/executors/registry.ts';
@@ -36,6 +37,10 @@ const retrySoonMs = 50;
  */
 export function createPromptProcessor(deps: PromptProcessorDeps) {
   const { redis, keys, executors, scheduler, logger } = deps;
+  // Batch state (cancelled, paused, expired), cached for about a second: no round trip per prompt.
+  const gate = createDispatchGate(redis, keys);
+  /** How long a prompt of a paused batch waits before it looks again. */
+  const pausedRecheckMs = 1_000;
 
   // BullMQ gives each job an AbortSignal (the third parameter) that fires when the job is
   // cancelled; it is passed to the executor, so cancelling a job cancels its upstream request.
@@ -46,6 +51,16 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     const maxAttempts = job.opts.attempts ?? 1;
     // A job that ran before (a retry, or a worker that died) may already have its result.
     if ((job.attemptsMade > 0 || job.stalledCounter > 0) && (await hasResult(redis, keys, batchId, customId))) return;
+    const decision = await gate.check(batchId);
+    if (decision === 'cancelled' || decision === 'expired') {
+      await store(batchId, skippedResult(customId, decision, payload.line, { provider: payload.provider, model: payload.model, attempts: job.attemptsMade }));
+      return;
+    }
+    if (decision === 'paused') {
+      if (token === undefined) throw new Error('a prompt of a paused batch can only be delayed by the worker holding its lock');
+      await job.moveToDelayed(Date.now() + pausedRecheckMs, token);
+      throw new DelayedError();
+    }
 
     const base: Omit<ResultRecord, 'status' | 'usage' | 'latency_ms'> = {
       custom_id: customId,
@@ -105,7 +120,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           store(batchId, {
             ...base,
             status: 'succeeded',
-            response: { status_code: result.statusCode, body: presentResult(payload, result) },
+            response: withRequestId({ status_code: result.statusCode, body: presentResult(payload, result) }, result.headers),
             usage: {
               input_tokens: result.usage.inputTokens,
               output_tokens: result.usage.outputTokens,
@@ -129,6 +144,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       const retryable = error ? error.retryable : true;
       if (retryable && attempt < maxAttempts) {
         logger.debug({ ...logFields, err: caught, attempt }, 'attempt failed; retrying after backoff');
+        await recordAttemptError(redis, keys, batchId, error?.kind ?? 'internal');
         throw caught;
       }
       logger.warn({ ...logFields, err: caught, attempt }, 'prompt failed');
@@ -148,6 +164,15 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     const outcome = await writeResult(redis, keys, batchId, record);
     if (outcome === 'completed-batch') logger.info({ batchId }, 'batch completed');
   }
+}
+
+/** The provider's request id (Anthropic `request-id`, OpenAI `x-request-id`, Bedrock `x-amzn-requestid`), kept for exports. */
+function withRequestId(
+  response: { status_code: number; body: unknown },
+  headers: Record<string, string>,
+): { status_code: number; body: unknown; request_id?: string } {
+  const id = headers['request-id'] ?? headers['x-request-id'] ?? headers['x-amzn-requestid'];
+  return id === undefined ? response : { ...response, request_id: id };
 }
 
 /** The same error, asking BullMQ's backoff (src/worker/backoff.ts) to retry after `ms`. */

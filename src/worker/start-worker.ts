@@ -4,6 +4,7 @@ import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
 import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import type { PromptJob } from '../../jobs/prompt/payload.ts';
 import type { Config } from '../config/schema.ts';
+import { startBatchMaintenance } from '../batches/lifecycle.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createKeys } from '../redis/keys.ts';
@@ -56,6 +57,11 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     logger.error({ err: error, jobId: job?.id, batchId: job?.data.batchId }, 'job failed without a result'),
   );
   await worker.waitUntilReady();
+  // Expires batches past their window and finishes interrupted cancels, even when nobody looks.
+  const maintenance = startBatchMaintenance(
+    { redis, keys, queue },
+    { onError: (error) => logger.warn({ err: error }, 'batch maintenance failed; trying again shortly') },
+  );
   let closed = false;
   return {
     worker,
@@ -65,6 +71,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
       closed = true;
       // Prompts waiting for capacity go back to the queue for other workers instead of holding this one open.
       scheduler.shutdown();
+      await maintenance.stop();
       await worker.close(force);
       scheduler.stop();
       await queue.close();
