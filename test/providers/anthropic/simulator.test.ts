@@ -67,3 +67,66 @@ describe('AnthropicExecutor against the simulator', () => {
     expect(caught.retryAfterMs).toBeGreaterThan(0);
   });
 });
+
+describe('AnthropicExecutor against the simulator: every error path, JSON and streamed', () => {
+  const cases: { name: string; prompt: string; kind: string; retryable: boolean; status?: number; retryHint?: boolean }[] = [
+    { name: '429 with retry-after', prompt: 'x [[sim:fault=rate_limit]]', kind: 'rate_limited', retryable: true, status: 429, retryHint: true },
+    { name: '529 overloaded', prompt: 'x [[sim:fault=overloaded]]', kind: 'overloaded', retryable: true, status: 529 },
+    { name: '500 server', prompt: 'x [[sim:fault=server]]', kind: 'server', retryable: true, status: 500 },
+    { name: '400 invalid request', prompt: 'x [[sim:fault=invalid]]', kind: 'invalid_request', retryable: false, status: 400 },
+    { name: '403 permission', prompt: 'x [[sim:fault=permission]]', kind: 'permission', retryable: false, status: 403 },
+    { name: 'connection dropped', prompt: 'x [[sim:fault=drop]]', kind: 'network', retryable: true },
+  ];
+
+  for (const mode of ['execute', 'executeStream'] as const) {
+    for (const c of cases) {
+      it(`${mode}: ${c.name} → ${c.kind}`, async () => {
+        const run = () =>
+          mode === 'execute'
+            ? executor.execute(promptRequest(c.prompt), {}, account('key-table'))
+            : collectStream(executor.executeStream(promptRequest(c.prompt), {}, account('key-table')), 'anthropic');
+        const error = await run().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(isProviderError(error)).toBe(true);
+        if (!isProviderError(error)) return;
+        expect(error.kind).toBe(c.kind);
+        expect(error.retryable).toBe(c.retryable);
+        if (c.status !== undefined) expect(error.statusCode).toBe(c.status);
+        if (c.retryHint) expect(error.retryAfterMs).toBeGreaterThan(0);
+      });
+    }
+  }
+
+  it('an unknown key is an auth failure (401)', async () => {
+    const closed = await startSimulator({ acceptAnyKey: false, keys: [{ key: 'the-only-key' }] });
+    try {
+      const stranger = accountSchema.parse({ id: 'stranger', provider: 'anthropic', baseUrl: closed.url, apiKey: 'wrong' });
+      for (const run of [
+        () => executor.execute(promptRequest('hi'), {}, stranger),
+        () => collectStream(executor.executeStream(promptRequest('hi'), {}, stranger), 'anthropic'),
+      ]) {
+        const error = await run().then(() => undefined, (caught: unknown) => caught);
+        expect(isProviderError(error) && error.kind).toBe('auth');
+        expect(isProviderError(error) && error.statusCode).toBe(401);
+      }
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('a stream cut mid-way is a retryable network error, never a half result', async () => {
+    const parts = [];
+    for await (const part of executor.executeStream(promptRequest('long one [[sim:fault=cut-stream]] [[sim:words=200]]'), {}, account('key-table'))) {
+      parts.push(part);
+    }
+    expect(parts.some((part) => part.type === 'done')).toBe(false);
+    const last = parts.at(-1);
+    expect(last?.type).toBe('error');
+    if (last?.type === 'error') {
+      expect(last.error.kind).toBe('network');
+      expect(last.error.retryable).toBe(true);
+    }
+  });
+});
