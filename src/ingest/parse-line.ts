@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { formatIssues } from '../config/load.ts';
 import { providerNameSchema, type ProviderName } from '../config/schema.ts';
 import { routeModel, type RoutingRule } from '../accounts/routing.ts';
-import { geminiRequestSchema } from '../providers/gemini/request-schema.ts';
+import { geminiEmbedEndpoint, geminiRequestSchema, isGeminiEmbedBody } from '../providers/gemini/request-schema.ts';
 import { bedrockRequestBodySchema } from '../providers/bedrock/request-schema.ts';
 import { openaiRequestBodySchema } from '../providers/openai/request-schema.ts';
 import { azureOpenAIRequestBodySchema } from '../providers/azure-openai/request-schema.ts';
@@ -32,10 +32,9 @@ export interface ParsedLine {
   stream: boolean;
   /** `native`: the body is in the provider's own format; `openai-chat`: OpenAI Chat Completions, translated. */
   format: RequestFormat;
-  /** The API path for providers with several (OpenAI's chat, responses, embeddings). */
+  /** The API path for providers with several (OpenAI's chat, responses, embeddings; Gemini's `:embedContent`). */
   endpoint?: string;
 }
-
 export type LineResult = { ok: true; value: ParsedLine } | { ok: false; customId: string | null; error: string };
 
 export interface ParseLineOptions {
@@ -86,7 +85,10 @@ const nativeLineSchema = z
     model: z.string().min(1).optional(),
     stream: z.boolean().optional(),
     format: z.enum(['native', 'openai-chat']).optional(),
-    endpoint: z.string().regex(/^\/v1\//, 'must be an API path such as /v1/responses').optional(),
+    endpoint: z
+      .string()
+      .regex(/^(\/v1\/|:embedContent$)/, 'must be an API path such as /v1/responses, or :embedContent (Gemini)')
+      .optional(),
     body: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -232,14 +234,22 @@ function checkRequest(request: LineRequest, options: ParseLineOptions): ParsedLi
   if (request.providers !== undefined && !request.providers.includes(provider)) {
     return `a ${request.endpoint ?? 'body'} request runs on ${request.providers.join(' or ')}, not on ${provider}`;
   }
-  const { endpoint } = request;
-  if (endpoint !== undefined && request.format === 'native' && !speaksOpenAiChat(provider)) {
+  let { endpoint } = request;
+  // Gemini embeddings: `:embedContent`, named on the line or told by the body (`content`, no `contents`).
+  const geminiEmbed = provider === 'gemini' && request.format === 'native' && (endpoint === geminiEmbedEndpoint || isGeminiEmbedBody(body));
+  if (geminiEmbed) {
+    if (!isGeminiEmbedBody(body)) return `a ${geminiEmbedEndpoint} request needs a body with "content" (an EmbedContentRequest)`;
+    endpoint = geminiEmbedEndpoint;
+  } else if (endpoint === geminiEmbedEndpoint) {
+    return `"endpoint": "${geminiEmbedEndpoint}" applies to gemini requests only, not to ${provider}`;
+  }
+  if (endpoint !== undefined && request.format === 'native' && !speaksOpenAiChat(provider) && !geminiEmbed) {
     return `"endpoint" applies to openai and azure-openai requests only, not to ${provider}`;
   }
 
   const parsed: ParsedLine = { customId: request.customId, provider, model, body, stream, format: request.format };
-  // The endpoint says which OpenAI API to call; other providers have one.
-  if (endpoint !== undefined && speaksOpenAiChat(provider)) parsed.endpoint = endpoint;
+  // The endpoint says which OpenAI API to call, or that a Gemini request is an embedding.
+  if (endpoint !== undefined && (speaksOpenAiChat(provider) || geminiEmbed)) parsed.endpoint = endpoint;
 
   if (request.format === 'openai-chat') {
     const chat = openAiChatBodySchema.safeParse(body);

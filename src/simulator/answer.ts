@@ -129,3 +129,19 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Dimensions of a simulated embedding. */
+export const SIMULATED_EMBEDDING_DIMENSIONS = 8;
+
+/**
+ * The embedding of a text: 8 floats in [-1, 1], each from two bytes of sha256(text), rounded to
+ * 6 decimals (so they survive JSON unchanged).
+ */
+export function simulatedEmbedding(text: string): number[] {
+  const digest = createHash('sha256').update(text).digest();
+  const values: number[] = [];
+  for (let index = 0; index < SIMULATED_EMBEDDING_DIMENSIONS; index += 1) {
+    values.push(Number((digest.readUInt16BE(index * 2) / 32767.5 - 1).toFixed(6)));
+  }
+  return values;
+}

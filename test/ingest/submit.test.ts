@@ -103,11 +103,13 @@ describe('submitFile', () => {
     ]);
     const defaults = { model: 'gemini-2.5-flash', maxTokens: 64, system: 'Be brief.' };
     const report = await submitFile(redis, queue, keys, gemini, { attempts: 1, defaults });
-    expect(report).toMatchObject({ inputFormat: 'gemini-batch', accepted: 2, rejected: 1 });
+    expect(report).toMatchObject({ inputFormat: 'gemini-batch', accepted: 3, rejected: 0 });
     const g1 = await queue.getJob(promptJobId(report.batchId, 'g1'));
     expect(g1?.data).toMatchObject({ provider: 'gemini', model: 'gemini-2.5-flash', body: { generationConfig: { maxOutputTokens: 64 }, systemInstruction: { parts: [{ text: 'Be brief.' }] } } });
     expect((await queue.getJob(promptJobId(report.batchId, 'g2')))?.data.body).toMatchObject({ generationConfig: { maxOutputTokens: 5 } });
-    expect((await getRejects(redis, keys, report.batchId))[0]?.error).toMatch(/embedding requests/);
+    // An embedding request gets no generation defaults: Gemini refuses them on embedContent.
+    expect((await queue.getJob(promptJobId(report.batchId, 'g3')))?.data).toMatchObject({ endpoint: ':embedContent', body: { content: { parts: [{ text: 'embed me' }] } } });
+    expect((await queue.getJob(promptJobId(report.batchId, 'g3')))?.data.body.generationConfig).toBeUndefined();
     expect((await getBatch(redis, keys, report.batchId))?.input_format).toBe('gemini-batch');
 
     const noModel = await submitFile(redis, queue, keys, gemini, { attempts: 1 });

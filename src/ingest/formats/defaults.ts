@@ -8,6 +8,7 @@
 import type { BatchDefaults } from '../../batches/batch-store.ts';
 import { routeModel, type RoutingRule } from '../../accounts/routing.ts';
 import type { InputFormat } from './detect.ts';
+import { isGeminiEmbedBody } from '../../providers/gemini/request-schema.ts';
 
 type Json = Record<string, unknown>;
 
@@ -50,7 +51,9 @@ export function applyDefaults(line: Json, format: InputFormat, defaults: BatchDe
   const model = typeof out.model === 'string' ? out.model : typeof body.model === 'string' ? body.model : undefined;
   const provider = typeof out.provider === 'string' ? out.provider : model ? routeModel(model, routing) : undefined;
   if (Array.isArray(body.contents) || provider === 'gemini') out.body = fillGeminiBody(body, defaults);
-  else if (out.format === 'openai-chat' || provider === 'openai' || provider === 'azure-openai') {
+  else if (out.endpoint === '/v1/embeddings') {
+    // Embeddings take no generation settings.
+  } else if (out.format === 'openai-chat' || provider === 'openai' || provider === 'azure-openai') {
     out.body = out.endpoint === '/v1/responses' || 'input' in body ? fillResponsesBody(body, defaults) : fillChatBody(body, defaults);
   } else out.body = fillMessagesBody(body, defaults);
   return out;
@@ -87,6 +90,8 @@ function fillResponsesBody(body: Json, defaults: BatchDefaults): Json {
 }
 
 function fillGeminiBody(body: Json, defaults: BatchDefaults): Json {
+  // An embedding request has no generation settings to fill in.
+  if (isGeminiEmbedBody(body)) return body;
   const out = { ...body };
   if (defaults.maxTokens !== undefined) {
     const config = isObject(out.generationConfig) ? out.generationConfig : {};

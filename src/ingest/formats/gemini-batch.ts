@@ -1,11 +1,13 @@
 /**
- * Gemini Batch API input lines: `{"key": "...", "request": GenerateContentRequest}`. Gemini names
+ * Gemini Batch API input lines: `{"key": "...", "request": GenerateContentRequest}`, or an
+ * EmbedContentRequest (`{"request": {"content": ...}}`), which runs on `:embedContent`. Gemini names
  * the model once per batch, not per line, so the model comes from `--model` (or, as a relayq
  * extension, `request.model`, with or without the `models/` prefix).
  */
 import { z } from 'zod';
 import { formatIssues } from '../../config/load.ts';
 import type { LineFormat, LineRequest } from '../parse-line.ts';
+import { geminiEmbedEndpoint, isGeminiEmbedBody } from '../../providers/gemini/request-schema.ts';
 
 const geminiBatchLineSchema = z
   .object({
@@ -20,15 +22,14 @@ export function readGeminiBatchLine(line: Record<string, unknown>, model?: strin
   const parsed = geminiBatchLineSchema.safeParse(line);
   if (!parsed.success) return `not a valid Gemini batch line:\n${formatIssues(parsed.error.issues)}`;
   const { key, request } = parsed.data;
-  if ('content' in request && !('contents' in request)) {
-    return 'Gemini embedding requests ({"request": {"content"}}) are not supported yet: relayq runs generateContent requests';
-  }
   const own = typeof request.model === 'string' ? request.model.replace(/^models\//, '') : undefined;
   const chosen = own ?? model;
   if (!chosen) return 'no model: Gemini batch lines name none; pass --model (for example --model gemini-2.5-flash)';
   const body = { ...request };
   delete body.model;
-  return { customId: key, providers: ['gemini'], model: chosen, body, format: 'native' };
+  const read: LineRequest = { customId: key, providers: ['gemini'], model: chosen, body, format: 'native' };
+  if (isGeminiEmbedBody(body)) read.endpoint = geminiEmbedEndpoint;
+  return read;
 }
 
 /** The LineFormat for parse-line.ts's `lineFormats` list. */

@@ -4,10 +4,11 @@
  *
  * - Chat Completions: `{baseUrl}/openai/deployments/{deployment}/chat/completions?api-version=V`,
  *   the deployment (not `model`) choosing the model.
+ * - Embeddings: `{baseUrl}/openai/deployments/{deployment}/embeddings?api-version=V`.
  * - Responses: `{baseUrl}/openai/responses?api-version=V` with the deployment as `model` (Azure
  *   serves the Responses API on no deployment path), from api-version 2025-03-01-preview.
- * - apiVersion `v1`: the OpenAI-compatible `{baseUrl}/openai/v1/chat/completions` and
- *   `/openai/v1/responses`, no api-version, the deployment as `model`.
+ * - apiVersion `v1`: the OpenAI-compatible `{baseUrl}/openai/v1/chat/completions`,
+ *   `/openai/v1/responses` and `/openai/v1/embeddings`, no api-version, the deployment as `model`.
  *
  * Auth: `api-key: KEY`, or `authorization: Bearer TOKEN` with a Microsoft Entra ID token.
  */
@@ -60,7 +61,7 @@ export function azureBaseUrl(account: AzureApiAccount): string {
 
 export function azureOpenAIUrl(account: AzureApiAccount, endpoint: OpenAIEndpoint, model: string): string {
   const base = azureBaseUrl(account);
-  const path = endpoint === 'chat' ? 'chat/completions' : 'responses';
+  const path = endpoint === 'chat' ? 'chat/completions' : endpoint;
   if (usesAzureV1(account)) return `${base}/openai/v1/${path}`;
   const version = encodeURIComponent(azureApiVersionFor(account, endpoint) ?? azureDefaultApiVersion);
   if (endpoint === 'responses') return `${base}/openai/responses?api-version=${version}`;

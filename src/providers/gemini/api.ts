@@ -25,6 +25,26 @@ export function geminiUrl(account: Pick<Account, 'baseUrl'>, model: string, stre
     : `${base}/models/${name}:generateContent`;
 }
 
+/** The Gemini method a request calls: generateContent, or embedContent for an EmbedContentRequest. */
+export type GeminiMethod = 'generateContent' | 'embedContent';
+
+/**
+ * The method of a request: `request.endpoint` when set (`:embedContent`, `embedContent`,
+ * `:generateContent`), else from the body (`content` and no `contents` → embedContent).
+ */
+export function resolveGeminiMethod(request: { endpoint?: string; body: Record<string, unknown> }): GeminiMethod {
+  const endpoint = request.endpoint?.trim().replace(/^:/, '');
+  if (endpoint === 'embedContent') return 'embedContent';
+  if (endpoint === 'generateContent' || endpoint === 'streamGenerateContent') return 'generateContent';
+  return 'content' in request.body && !('contents' in request.body) ? 'embedContent' : 'generateContent';
+}
+
+/** `{base}/models/{model}:embedContent` (embeddings are never streamed). */
+export function geminiEmbedUrl(account: Pick<Account, 'baseUrl'>, model: string): string {
+  const base = (account.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
+  return `${base}/models/${encodeURIComponent(model.replace(/^models\//, ''))}:embedContent`;
+}
+
 /**
  * Request headers for an account: `x-goog-api-key` for an API key (Google AI Studio), else
  * `authorization: Bearer` for an OAuth access token (Vertex AI, Code Assist). An account with

@@ -1,7 +1,9 @@
 /**
  * The Gemini executor: one POST per request over the account's shared dispatcher, to
  * `:generateContent` (`execute`) or `:streamGenerateContent?alt=sse` (`executeStream`). The body
- * is the native GenerateContentRequest; the model goes in the URL.
+ * is the native GenerateContentRequest; the model goes in the URL. An EmbedContentRequest
+ * (`content` instead of `contents`, or `endpoint: ":embedContent"`) goes to `:embedContent`, as
+ * JSON also when a stream was asked for (embeddings do not stream).
  */
 import { request, type Dispatcher } from 'undici';
 import type {
@@ -18,11 +20,12 @@ import { ProviderError } from '../../executors/errors.ts';
 import { dispatcherFor } from '../../http/dispatchers.ts';
 import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
 import { readSseEvents } from '../../http/sse.ts';
-import { geminiRequestHeaders, geminiUrl, pickGeminiHeaders } from './api.ts';
+import { geminiEmbedUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders, resolveGeminiMethod } from './api.ts';
+import { mapGeminiEmbedding } from './map-embedding.ts';
 import { malformedResponseError, mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
 import { mapGeminiResponse } from './map-response.ts';
 import { GeminiStreamAccumulator, parseGeminiStreamFrame } from './map-stream.ts';
-import { geminiResponseSchema } from './schemas.ts';
+import { geminiEmbedContentResponseSchema, geminiResponseSchema } from './schemas.ts';
 
 /** Fields of a relayq request body that are not GenerateContentRequest fields (Gemini rejects unknown names). */
 const nonGeminiFields = ['model', 'stream'] as const;
@@ -70,6 +73,17 @@ export class GeminiExecutor implements Executor {
     } catch (cause) {
       throw malformedResponseError('the body is not JSON', { ...meta, rawBody: text.slice(0, 4096), cause });
     }
+    if (resolveGeminiMethod(executeRequest) === 'embedContent') {
+      const embedded = geminiEmbedContentResponseSchema.safeParse(json);
+      if (!embedded.success) {
+        throw malformedResponseError('the body is not an EmbedContentResponse', {
+          ...meta,
+          rawBody: json,
+          cause: embedded.error,
+        });
+      }
+      return mapGeminiEmbedding(embedded.data, { statusCode: response.statusCode, headers });
+    }
     const parsed = geminiResponseSchema.safeParse(json);
     if (!parsed.success) {
       throw malformedResponseError('the body is not a GenerateContentResponse', {
@@ -86,6 +100,15 @@ export class GeminiExecutor implements Executor {
     options: ExecuteOptions,
     account: Account,
   ): AsyncGenerator<StreamPart, void, undefined> {
+    if (resolveGeminiMethod(executeRequest) === 'embedContent') {
+      // Embeddings do not stream: the JSON answer is the whole stream.
+      try {
+        yield { type: 'done', result: await this.execute(executeRequest, options, account) };
+      } catch (error) {
+        yield { type: 'error', error: toProviderError(error, this.errorContext(executeRequest, account, options, false)) };
+      }
+      return;
+    }
     const errorContext = this.errorContext(executeRequest, account, options, true);
     let response: Dispatcher.ResponseData;
     try {
@@ -196,7 +219,10 @@ export class GeminiExecutor implements Executor {
   ): RequestErrorContext & { url: string } {
     return {
       provider: 'gemini',
-      url: geminiUrl(account, modelOf(executeRequest), stream),
+      url:
+        resolveGeminiMethod(executeRequest) === 'embedContent'
+          ? geminiEmbedUrl(account, modelOf(executeRequest))
+          : geminiUrl(account, modelOf(executeRequest), stream),
       accountId: account.id,
       ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -92,3 +92,13 @@ export const geminiErrorInfoSchema = z.looseObject({
   reason: z.string().optional(),
   domain: z.string().optional(),
 });
+
+/**
+ * The answer of `:embedContent`: `{embedding: {values}}`. Google sends no usage for it; a
+ * gateway or a newer API version may add `usageMetadata`, which is then counted.
+ */
+export const geminiEmbedContentResponseSchema = z.looseObject({
+  embedding: z.looseObject({ values: z.array(z.number()) }),
+  usageMetadata: geminiUsageSchema.optional(),
+});
+export type GeminiEmbedContentResponse = z.infer<typeof geminiEmbedContentResponseSchema>;

@@ -1,6 +1,6 @@
 /**
  * Where and how to call the OpenAI API for one account: which endpoint a request goes to (Chat
- * Completions or Responses), its URL, auth and organization headers, the body as sent, and which
+ * Completions, Responses or Embeddings), its URL, auth and organization headers, the body as sent, and which
  * response headers to keep.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -10,12 +10,13 @@ import type { ExecuteRequest, JsonObject } from '../../executors/types.ts';
 
 export const openaiDefaultBaseUrl = 'https://api.openai.com';
 
-/** The two text-generation APIs relayq speaks: Chat Completions and Responses. */
-export type OpenAIEndpoint = 'chat' | 'responses';
+/** The APIs relayq speaks: Chat Completions, Responses and Embeddings. */
+export type OpenAIEndpoint = 'chat' | 'responses' | 'embeddings';
 
 export const openaiEndpointPaths: Readonly<Record<OpenAIEndpoint, string>> = {
   chat: '/v1/chat/completions',
   responses: '/v1/responses',
+  embeddings: '/v1/embeddings',
 };
 
 /**
@@ -31,12 +32,13 @@ export function resolveOpenAIEndpoint(
     const path = request.endpoint.trim().replace(/^\/+/, '').replace(/^v1\//, '').replace(/\/+$/, '');
     if (path === 'chat/completions') return 'chat';
     if (path === 'responses') return 'responses';
+    if (path === 'embeddings') return 'embeddings';
     throw new ProviderError({
       kind: 'invalid_request',
       provider,
       message:
         `${provider}: endpoint "${request.endpoint}" is not supported; relayq sends ` +
-        `${openaiEndpointPaths.chat} and ${openaiEndpointPaths.responses}`,
+        `${openaiEndpointPaths.chat}, ${openaiEndpointPaths.responses} and ${openaiEndpointPaths.embeddings}`,
     });
   }
   if (Array.isArray(request.body.messages)) return 'chat';
@@ -51,7 +53,7 @@ export function resolveOpenAIEndpoint(
 }
 
 /**
- * `{baseUrl}/v1/chat/completions` or `{baseUrl}/v1/responses`. A trailing slash is ignored, and
+ * `{baseUrl}/v1/chat/completions`, `{baseUrl}/v1/responses` or `{baseUrl}/v1/embeddings`. A trailing slash is ignored, and
  * so is a trailing `/v1` (the OpenAI SDKs' base URL spelling), so both forms work.
  */
 export function openaiUrl(account: Pick<Account, 'baseUrl'>, endpoint: OpenAIEndpoint): string {
@@ -86,7 +88,7 @@ export function openaiRequestHeaders(
  * The body as sent: `stream` set as asked; for a streamed chat request
  * `stream_options.include_usage` forced on (else the stream carries no usage); `stream_options`
  * removed from a non-streamed request (the API refuses it there); `model` filled in when the body
- * has none.
+ * has none. An embeddings body gets no `stream` at all (embeddings do not stream).
  */
 export function openaiRequestBody(
   body: JsonObject,
@@ -94,6 +96,11 @@ export function openaiRequestBody(
 ): JsonObject {
   const sent: JsonObject = { ...body, stream: options.stream };
   if (typeof sent.model !== 'string' || sent.model === '') sent.model = options.model;
+  if (options.endpoint === 'embeddings') {
+    delete sent.stream;
+    delete sent.stream_options;
+    return sent;
+  }
   if (!options.stream) {
     delete sent.stream_options;
   } else if (options.endpoint === 'chat') {

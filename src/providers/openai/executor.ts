@@ -1,6 +1,7 @@
 /**
  * The OpenAI executor: Chat Completions and Responses, as JSON (`execute`) or as an event stream
- * (`executeStream`), one POST per request over the account's shared dispatcher.
+ * (`executeStream`), and Embeddings (JSON only: a stream request gets the JSON answer as one
+ * `done` part), one POST per request over the account's shared dispatcher.
  *
  * `OpenAICompatibleExecutor` does the work for every provider that speaks OpenAI's wire format;
  * a dialect says where a call goes and how it authenticates (OpenAI here, Azure OpenAI in
@@ -36,10 +37,11 @@ import {
   mapOpenAIStreamError,
   type OpenAIFamilyProvider,
 } from './map-error.ts';
+import { mapOpenAIEmbeddingResponse } from './map-embeddings.ts';
 import { mapOpenAIChatCompletion, mapOpenAIResponse, type ResponseMeta } from './map-response.ts';
 import { OpenAIResponsesStreamAccumulator, parseOpenAIResponsesEvent } from './map-responses-stream.ts';
 import { OpenAIChatStreamAccumulator, parseOpenAIChatStreamFrame, type StreamContext } from './map-stream.ts';
-import { openaiChatCompletionSchema, openaiResponseSchema } from './schemas.ts';
+import { openaiChatCompletionSchema, openaiEmbeddingResponseSchema, openaiResponseSchema } from './schemas.ts';
 
 /** One upstream call, fully addressed. */
 export interface OpenAIRoute {
@@ -127,6 +129,13 @@ export class OpenAICompatibleExecutor implements Executor {
       }
       return mapOpenAIChatCompletion(parsed.data, meta);
     }
+    if (call.endpoint === 'embeddings') {
+      const parsed = openaiEmbeddingResponseSchema.safeParse(json);
+      if (!parsed.success) {
+        throw malformedResponseError('the body is not an embeddings list', { ...context, rawBody: json, cause: parsed.error });
+      }
+      return mapOpenAIEmbeddingResponse(parsed.data, meta);
+    }
     const parsed = openaiResponseSchema.safeParse(json);
     if (!parsed.success) {
       throw malformedResponseError('the body is not a Responses API response', {
@@ -146,6 +155,15 @@ export class OpenAICompatibleExecutor implements Executor {
     options: ExecuteOptions,
     account: Account,
   ): AsyncGenerator<StreamPart, void, undefined> {
+    if (isEmbeddingsRequest(executeRequest)) {
+      // Embeddings do not stream: the JSON answer is the whole stream.
+      try {
+        yield { type: 'done', result: await this.execute(executeRequest, options, account) };
+      } catch (error) {
+        yield { type: 'error', error: toProviderError(error, this.errorContext(account, options)) };
+      }
+      return;
+    }
     let call: PreparedCall;
     let response: Dispatcher.ResponseData;
     try {
@@ -283,6 +301,12 @@ interface PreparedCall {
   route: OpenAIRoute;
   account: Account;
   errorContext: RequestErrorContext & { url: string };
+}
+
+/** True for a request bound for `/v1/embeddings` (an unknown endpoint is left to `prepare` to refuse). */
+function isEmbeddingsRequest(executeRequest: ExecuteRequest): boolean {
+  const endpoint = executeRequest.endpoint?.trim().replace(/^\/+/, '').replace(/^v1\//, '').replace(/\/+$/, '');
+  return endpoint === 'embeddings';
 }
 
 function chatReader(context: StreamContext): StreamReader {

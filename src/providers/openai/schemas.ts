@@ -196,3 +196,26 @@ export const knownResponsesEventTypes: ReadonlySet<string> = new Set([
   'response.function_call_arguments.delta',
   'error',
 ]);
+
+// ---- Embeddings ----
+
+export const openaiEmbeddingUsageSchema = z.looseObject({
+  prompt_tokens: count,
+  total_tokens: count.optional(),
+});
+
+/** One vector: floats, or a base64 string when the request asked for `encoding_format: "base64"`. */
+export const openaiEmbeddingSchema = z.looseObject({
+  object: z.string().optional(),
+  index: z.number().int().nonnegative(),
+  embedding: z.union([z.array(z.number()), z.string()]),
+});
+
+/** The answer of `POST /v1/embeddings`: `{object: "list", data: [...], model, usage}`. */
+export const openaiEmbeddingResponseSchema = z.looseObject({
+  object: z.string().optional(),
+  data: z.array(openaiEmbeddingSchema),
+  model: z.string().optional(),
+  usage: openaiEmbeddingUsageSchema.nullish(),
+});
+export type OpenAIEmbeddingResponse = z.infer<typeof openaiEmbeddingResponseSchema>;

@@ -1,6 +1,6 @@
 /**
- * The Gemini API: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent`
- * (also under `/v1`), and the Vertex AI publisher paths
+ * The Gemini API: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent` and
+ * `:embedContent` (also under `/v1`), and the Vertex AI publisher paths
  * `/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:...`, with Google's auth
  * (`x-goog-api-key`, `?key=`, or `authorization: Bearer`), validation, errors and quota 429s.
  */
@@ -16,6 +16,7 @@ import {
   geminiPromptTextOf,
   validateGenerateContentBody,
 } from './gemini-request.ts';
+import { embedContentJson, validateEmbedContentBody, type GeminiEmbedRequest } from './gemini-embed.ts';
 import {
   generateContentJson,
   googleJson,
@@ -31,7 +32,7 @@ import {
  * group 1 the Vertex prefix (when present), 2 the model, 3 the method.
  */
 const pathPattern =
-  /^\/v1(?:beta1?)?\/(projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+  /^\/v1(?:beta1?)?\/(projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):(generateContent|streamGenerateContent|embedContent)$/;
 
 /** Gemini's default output limit when a request sets no maxOutputTokens (reserved in the buckets). */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 8192;
@@ -128,6 +129,28 @@ interface CheckedRequest {
   inputTokens: number;
   maxOutputTokens: number;
   stopSequences: string[] | undefined;
+  /** Set for `:embedContent`: what to embed (no output tokens). */
+  embed: GeminiEmbedRequest | undefined;
+}
+
+/** The parts of a checked request that depend on the method: generateContent's or embedContent's. */
+type MethodRequest = Pick<CheckedRequest, 'promptText' | 'inputTokens' | 'maxOutputTokens' | 'stopSequences' | 'embed'>;
+
+function methodRequest(parsed: unknown, method: string | undefined): MethodRequest | string {
+  if (method === 'embedContent') {
+    const embed = validateEmbedContentBody(parsed);
+    if (typeof embed === 'string') return embed;
+    return { promptText: embed.text, inputTokens: embed.inputTokens, maxOutputTokens: 0, stopSequences: undefined, embed };
+  }
+  const body = validateGenerateContentBody(parsed);
+  if (typeof body === 'string') return body;
+  return {
+    promptText: geminiPromptTextOf(body.contents),
+    inputTokens: geminiInputTokensOf(body),
+    maxOutputTokens: body.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    stopSequences: body.stopSequences,
+    embed: undefined,
+  };
 }
 
 function checkRequest(exchange: Exchange, runtime: SimulatorRuntime): CheckedRequest | undefined {
@@ -193,7 +216,7 @@ function checkRequest(exchange: Exchange, runtime: SimulatorRuntime): CheckedReq
     sendGoogleError(exchange, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${(error as Error).message}`);
     return undefined;
   }
-  const body = validateGenerateContentBody(parsed);
+  const body = methodRequest(parsed, match[3]);
   if (typeof body === 'string') {
     sendGoogleError(exchange, 'INVALID_ARGUMENT', body);
     return undefined;
@@ -209,7 +232,7 @@ function checkRequest(exchange: Exchange, runtime: SimulatorRuntime): CheckedReq
     );
     return undefined;
   }
-  const promptText = geminiPromptTextOf(body.contents);
+  const { promptText } = body;
   let directives: Directives;
   try {
     directives = parseDirectives(promptText);
@@ -222,11 +245,8 @@ function checkRequest(exchange: Exchange, runtime: SimulatorRuntime): CheckedReq
     limiter,
     model,
     stream: match[3] === 'streamGenerateContent',
-    promptText,
     directives,
-    inputTokens: geminiInputTokensOf(body),
-    maxOutputTokens: body.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    stopSequences: body.stopSequences,
+    ...body,
   };
 }
 
@@ -283,6 +303,10 @@ const handleGenerateContent: ExchangeHandler = async (exchange, runtime) => {
     return;
   }
 
+  if (checked.embed !== undefined) {
+    exchange.send(200, { 'content-type': googleJson }, embedContentJson(checked.embed), 'succeeded');
+    return;
+  }
   const answer = composeAnswer(simulatedAnswer(checked.promptText), maxOutputTokens, checked.stopSequences);
   const parts = { responseId: runtime.newId('resp'), model, inputTokens, answer };
   const headers: OutgoingHttpHeaders = {};

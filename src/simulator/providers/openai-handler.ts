@@ -25,6 +25,7 @@ import {
   type OpenAIFlavor,
 } from './openai-errors.ts';
 import { isRequestProblem, validateOpenAIBody, type OpenAIEndpointKind, type OpenAIRequest } from './openai-request.ts';
+import { embeddingsJson } from './openai-embeddings.ts';
 import { chatCompletionJson, responseJson, streamChatCompletion, streamResponse, type AnswerParts } from './openai-response.ts';
 
 /** What a path means: whose API, which endpoint, and for Azure the route's deployment and api-version rule. */
@@ -174,6 +175,12 @@ async function handle(exchange: Exchange, runtime: SimulatorRuntime, target: Ope
     return;
   }
 
+  if (target.endpoint === 'embeddings') {
+    const headers = rateLimitHeaders({ 'content-type': 'application/json', 'x-request-id': exchange.requestId });
+    if (flavor === 'azure-openai') headers['apim-request-id'] = exchange.requestId;
+    exchange.send(200, headers, embeddingsJson(request), 'succeeded');
+    return;
+  }
   const answer = composeAnswer(simulatedAnswer(request.promptText), maxOutputTokens, request.stopSequences);
   const parts: AnswerParts = {
     id: runtime.newId(target.endpoint === 'chat' ? 'chatcmpl' : 'resp'),

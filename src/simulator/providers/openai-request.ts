@@ -4,11 +4,12 @@
  * prompt text, token counts and output budget of a request.
  */
 import { countTokens, inputTokensOf, promptTextOf } from '../answer.ts';
+import { validateEmbeddings } from './openai-embeddings.ts';
 
 /** Output tokens reserved (and the most generated) when a request sets no limit. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
-export type OpenAIEndpointKind = 'chat' | 'responses';
+export type OpenAIEndpointKind = 'chat' | 'responses' | 'embeddings';
 
 /** A 400 in OpenAI's shape: what is wrong and which parameter. */
 export interface RequestProblem {
@@ -33,6 +34,8 @@ export interface OpenAIRequest {
   /** Responses: the body's `instructions` and `max_output_tokens`, echoed in the answer. */
   instructions: unknown;
   maxOutputTokensParam: number | null;
+  /** Embeddings: the texts to embed, one vector each. */
+  embeddingInputs?: string[];
 }
 
 const chatRoles: ReadonlySet<string> = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
@@ -50,6 +53,7 @@ export function validateOpenAIBody(
   const model = routeModel ?? body.model;
   if (model === undefined) return problem("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
   if (typeof model !== 'string' || model === '') return invalidType('model', 'a string', model);
+  if (endpoint === 'embeddings') return validateEmbeddings(body, model);
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
     return invalidType('stream', 'a boolean', body.stream);
   }

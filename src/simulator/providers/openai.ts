@@ -1,5 +1,6 @@
 /**
- * The OpenAI API: `POST /v1/chat/completions` and `POST /v1/responses`, JSON and SSE, with
+ * The OpenAI API: `POST /v1/chat/completions` and `POST /v1/responses`, JSON and SSE, and
+ * `POST /v1/embeddings` (JSON), with
  * `authorization: Bearer` keys, OpenAI's validation messages, error bodies, `x-ratelimit-*`
  * headers and 429s with `retry-after`. The request flow is in openai-handler.ts.
  */
@@ -9,12 +10,14 @@ import { openaiHandler } from './openai-handler.ts';
 
 const chat = openaiHandler({ flavor: 'openai', endpoint: 'chat', requiresApiVersion: false });
 const responses = openaiHandler({ flavor: 'openai', endpoint: 'responses', requiresApiVersion: false });
+const embeddings = openaiHandler({ flavor: 'openai', endpoint: 'embeddings', requiresApiVersion: false });
 
 export const openaiProvider: SimulatedProvider = {
   name: 'openai',
   route(path) {
     if (path === '/v1/chat/completions') return chat;
     if (path === '/v1/responses') return responses;
+    if (path === '/v1/embeddings') return embeddings;
     return undefined;
   },
   notFound(exchange) {

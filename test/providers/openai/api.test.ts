@@ -27,7 +27,7 @@ describe('resolveOpenAIEndpoint', () => {
   it('refuses an endpoint it does not speak, naming the ones it does', () => {
     let caught: unknown;
     try {
-      resolveOpenAIEndpoint({ endpoint: '/v1/embeddings', body: { input: 'x' } }, 'azure-openai');
+      resolveOpenAIEndpoint({ endpoint: '/v1/images/generations', body: { prompt: 'x' } }, 'azure-openai');
     } catch (error) {
       caught = error;
     }

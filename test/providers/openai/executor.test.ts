@@ -126,7 +126,7 @@ describe('execute', () => {
   });
 
   it('rejects an endpoint it does not speak without calling upstream', async () => {
-    const error = await errorOf(executor.execute({ ...chat, endpoint: '/v1/embeddings' }, {}, account));
+    const error = await errorOf(executor.execute({ ...chat, endpoint: '/v1/images/generations' }, {}, account));
     expect(error.kind).toBe('invalid_request');
     expect(server.requests).toHaveLength(0);
   });
