@@ -9,6 +9,7 @@ import { formatDuration } from '../durations.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
 import { colourOn, formatCost, paint, statusColour } from '../style.ts';
+import { batchWaitingReasons } from '../../scheduler/waiting.ts';
 
 export interface StatusView {
   batch: BatchInfo;
@@ -100,8 +101,15 @@ export async function statusCommand(runtime: Runtime, batchId: string, options: 
     const view = await loadStatus(runtime, batchId, prices);
     if (!view) return exitCodes.notFound;
     const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
-    if (options.json) process.stdout.write(`${JSON.stringify({ ...statusJson(view), rejected_lines: rejects }, null, 2)}\n`);
-    else process.stdout.write(`${renderStatus(view, colourOn(), rejects)}\n`);
+    // Why prompts wait (accounts disabled, cooling down, or out of capacity).
+    const waiting = view.batch.counts.pending > 0 ? await batchWaitingReasons(runtime.redis, runtime.keys, batchId) : [];
+    if (options.json) {
+      const waitingJson = waiting.map(({ provider, accounts, prompts, reason }) => ({ provider, accounts, prompts, reason }));
+      process.stdout.write(`${JSON.stringify({ ...statusJson(view), waiting: waitingJson, rejected_lines: rejects }, null, 2)}\n`);
+    } else {
+      const why = waiting.map((pool) => `waiting    ${formatNumber(pool.prompts)} ${pool.provider} prompts: ${pool.reason}`);
+      process.stdout.write(`${[renderStatus(view, colourOn(), rejects), ...why].join('\n')}\n`);
+    }
     return exitCodes.ok;
   }
   return watchStatus(runtime, batchId, prices, options);
