@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { redisAnswers } from '../src/redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from '../src/redis/embedded.ts';
 import { freePort } from '../src/lib/free-port.ts';
 
@@ -57,4 +56,3 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
 }
 
-export { redisAnswers };

@@ -7,10 +7,9 @@ import { pickAnthropicHeaders } from './api.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
 import { anthropicErrorBodySchema, type AnthropicErrorBody } from './schemas.ts';
+import { parseBody, summarizeText, headerValue } from '../shared/error-body.ts';
 
 const provider = 'anthropic';
-/** Non-JSON error bodies (a proxy's HTML page) are kept up to this many characters. */
-const maxRawTextLength = 4096;
 
 const kindByStatus: ReadonlyMap<number, ErrorKind> = new Map([
   [400, 'invalid_request'],
@@ -122,27 +121,4 @@ export function malformedResponseError(
 
 function prefix(accountId: string | undefined): string {
   return accountId ? `anthropic account "${accountId}": ` : 'anthropic: ';
-}
-
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text.length > maxRawTextLength ? text.slice(0, maxRawTextLength) : text;
-  }
-}
-
-function summarizeText(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
-function headerValue(
-  headers: IncomingHttpHeaders | Record<string, string>,
-  name: string,
-): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

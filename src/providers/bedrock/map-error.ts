@@ -8,10 +8,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
 import { pickBedrockHeaders } from './api.ts';
 import { bedrockErrorBodySchema, type BedrockErrorBody } from './schemas.ts';
+import { parseBody, summarizeText, headerValue } from '../shared/error-body.ts';
 
 const provider = 'bedrock';
-/** Non-JSON error bodies (a proxy's HTML page) are kept up to this many characters. */
-const maxRawTextLength = 4096;
 
 /** Lower-cased error type → kind. */
 const kindByErrorType: ReadonlyMap<string, ErrorKind> = new Map([
@@ -173,24 +172,4 @@ function fallbackKind(status: number): ErrorKind {
 
 function prefix(accountId: string | undefined): string {
   return accountId ? `bedrock account "${accountId}": ` : 'bedrock: ';
-}
-
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text.length > maxRawTextLength ? text.slice(0, maxRawTextLength) : text;
-  }
-}
-
-function summarizeText(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
-function headerValue(headers: IncomingHttpHeaders | Record<string, string>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -10,12 +10,10 @@ import { ProviderError, type ErrorKind } from '../../executors/errors.ts';
 import { pickOpenAIHeaders } from './api.ts';
 import { headerValue, retryAfterMsOf } from './rate-limits.ts';
 import { openaiErrorBodySchema, type OpenAIErrorObject } from './schemas.ts';
+import { parseBody, summarizeText } from '../shared/error-body.ts';
 
 /** The providers that answer in OpenAI's error shapes. */
 export type OpenAIFamilyProvider = 'openai' | 'azure-openai';
-
-/** Non-JSON error bodies (a proxy's HTML page) are kept up to this many characters. */
-const maxRawTextLength = 4096;
 
 const kindByStatus: ReadonlyMap<number, ErrorKind> = new Map([
   [400, 'invalid_request'],
@@ -195,19 +193,4 @@ function isRetryableKind(kind: ErrorKind): boolean {
 
 function prefix(provider: string, accountId: string | undefined): string {
   return accountId ? `${provider} account "${accountId}": ` : `${provider}: `;
-}
-
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text.length > maxRawTextLength ? text.slice(0, maxRawTextLength) : text;
-  }
-}
-
-function summarizeText(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
