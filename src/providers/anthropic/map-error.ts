@@ -7,7 +7,7 @@ import { pickAnthropicHeaders } from './api.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
 import { anthropicErrorBodySchema, type AnthropicErrorBody } from './schemas.ts';
-import { parseBody, summarizeText, headerValue } from '../shared/error-body.ts';
+import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'anthropic';
 
@@ -78,7 +78,7 @@ export function mapAnthropicHttpError(input: AnthropicHttpErrorInput): ProviderE
     kind,
     provider,
     message:
-      `${prefix(input.accountId)}${status} ${what}` + (requestId ? ` (request-id ${requestId})` : ''),
+      `${accountPrefix(provider, input.accountId)}${status} ${what}` + (requestId ? ` (request-id ${requestId})` : ''),
     statusCode: status,
     rawBody,
     headers: pickAnthropicHeaders(input.headers),
@@ -98,27 +98,14 @@ export function mapAnthropicStreamError(
   return new ProviderError({
     kind,
     provider,
-    message: `${prefix(options.accountId)}error event in stream: ${body.error.type}: ${body.error.message}`,
+    message: `${accountPrefix(provider, options.accountId)}error event in stream: ${body.error.type}: ${body.error.message}`,
     statusCode: options.statusCode,
     rawBody: body,
   });
 }
 
 /** A 2xx answer relayq could not read (not JSON, or not a message). Retrying may help. */
-export function malformedResponseError(
-  detail: string,
-  options: { statusCode?: number; rawBody?: unknown; accountId?: string; cause?: unknown },
-): ProviderError {
-  return new ProviderError({
-    kind: 'server',
-    provider,
-    message: `${prefix(options.accountId)}unexpected response: ${detail}`,
-    statusCode: options.statusCode,
-    rawBody: options.rawBody,
-    cause: options.cause,
-  });
+export function malformedResponseError(detail: string, options: UnreadableResponseOptions): ProviderError {
+  return unreadableResponseError(provider, detail, options);
 }
 
-function prefix(accountId: string | undefined): string {
-  return accountId ? `anthropic account "${accountId}": ` : 'anthropic: ';
-}

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
 import { pickBedrockHeaders } from './api.ts';
 import { bedrockErrorBodySchema, type BedrockErrorBody } from './schemas.ts';
-import { parseBody, summarizeText, headerValue } from '../shared/error-body.ts';
+import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'bedrock';
 
@@ -71,7 +71,7 @@ export function mapBedrockHttpError(input: BedrockHttpErrorInput): ProviderError
   return new ProviderError({
     kind,
     provider,
-    message: `${prefix(input.accountId)}${status} ${what}` + (requestId ? ` (x-amzn-requestid ${requestId})` : ''),
+    message: `${accountPrefix(provider, input.accountId)}${status} ${what}` + (requestId ? ` (x-amzn-requestid ${requestId})` : ''),
     statusCode: status,
     rawBody,
     headers: pickBedrockHeaders(input.headers),
@@ -108,7 +108,7 @@ export function mapBedrockStreamException(
     kind,
     provider,
     message:
-      `${prefix(options.accountId)}exception in stream: ${exceptionType}: ${message ?? '(no message)'}` +
+      `${accountPrefix(provider, options.accountId)}exception in stream: ${exceptionType}: ${message ?? '(no message)'}` +
       (original === undefined ? '' : ` (model status ${original})`),
     statusCode: options.statusCode,
     rawBody: payload,
@@ -116,18 +116,8 @@ export function mapBedrockStreamException(
 }
 
 /** A 2xx answer relayq could not read (not JSON, not a message, a broken frame). Retrying may help. */
-export function bedrockMalformedResponseError(
-  detail: string,
-  options: { statusCode?: number; rawBody?: unknown; accountId?: string; cause?: unknown },
-): ProviderError {
-  return new ProviderError({
-    kind: 'server',
-    provider,
-    message: `${prefix(options.accountId)}unexpected response: ${detail}`,
-    statusCode: options.statusCode,
-    rawBody: options.rawBody,
-    cause: options.cause,
-  });
+export function bedrockMalformedResponseError(detail: string, options: UnreadableResponseOptions): ProviderError {
+  return unreadableResponseError(provider, detail, options);
 }
 
 /**
@@ -140,7 +130,7 @@ export function asBedrockError(error: ProviderError, accountId?: string): Provid
   return new ProviderError({
     kind: error.kind,
     provider,
-    message: `${prefix(accountId)}${detail}`,
+    message: `${accountPrefix(provider, accountId)}${detail}`,
     statusCode: error.statusCode,
     rawBody: error.rawBody,
     retryable: error.retryable,
@@ -170,6 +160,3 @@ function fallbackKind(status: number): ErrorKind {
   return status === 424 ? 'server' : kindForStatus(status);
 }
 
-function prefix(accountId: string | undefined): string {
-  return accountId ? `bedrock account "${accountId}": ` : 'bedrock: ';
-}

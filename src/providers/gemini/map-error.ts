@@ -14,7 +14,7 @@ import {
   geminiRetryInfoSchema,
   type GeminiErrorBody,
 } from './schemas.ts';
-import { parseBody, summarizeText, headerValue } from '../shared/error-body.ts';
+import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'gemini';
 
@@ -138,7 +138,7 @@ function buildError(input: BuildInput): ProviderError {
   return new ProviderError({
     kind,
     provider,
-    message: `${prefix(input.accountId)}${input.where}${what}`,
+    message: `${accountPrefix(provider, input.accountId)}${input.where}${what}`,
     statusCode: input.statusCode,
     rawBody: input.rawBody,
     headers: input.headers,
@@ -177,20 +177,7 @@ function errorInfoReason(details: readonly unknown[] | undefined): string | unde
 }
 
 /** A 2xx answer relayq could not read (not JSON, or not a GenerateContentResponse). Retrying may help. */
-export function malformedResponseError(
-  detail: string,
-  options: { statusCode?: number; rawBody?: unknown; accountId?: string; cause?: unknown },
-): ProviderError {
-  return new ProviderError({
-    kind: 'server',
-    provider,
-    message: `${prefix(options.accountId)}unexpected response: ${detail}`,
-    statusCode: options.statusCode,
-    rawBody: options.rawBody,
-    cause: options.cause,
-  });
+export function malformedResponseError(detail: string, options: UnreadableResponseOptions): ProviderError {
+  return unreadableResponseError(provider, detail, options);
 }
 
-function prefix(accountId: string | undefined): string {
-  return accountId ? `gemini account "${accountId}": ` : 'gemini: ';
-}

@@ -3,6 +3,7 @@
  * proxy's HTML page), a one-line summary of it for messages, and header lookup.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { ProviderError } from '../../executors/errors.ts';
 
 /** Non-JSON error bodies are kept up to this many characters. */
 export const maxRawTextLength = 4096;
@@ -27,4 +28,28 @@ export function summarizeText(text: string): string {
 export function headerValue(headers: IncomingHttpHeaders | Record<string, string>, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** `anthropic account "main": ` — how every provider error message starts. */
+export function accountPrefix(provider: string, accountId: string | undefined): string {
+  return accountId ? `${provider} account "${accountId}": ` : `${provider}: `;
+}
+
+export interface UnreadableResponseOptions {
+  statusCode?: number;
+  rawBody?: unknown;
+  accountId?: string;
+  cause?: unknown;
+}
+
+/** A 2xx answer relayq could not read (not JSON, or not the expected shape). Retrying may help. */
+export function unreadableResponseError(provider: string, detail: string, options: UnreadableResponseOptions): ProviderError {
+  return new ProviderError({
+    kind: 'server',
+    provider,
+    message: `${accountPrefix(provider, options.accountId)}unexpected response: ${detail}`,
+    statusCode: options.statusCode,
+    rawBody: options.rawBody,
+    cause: options.cause,
+  });
 }
