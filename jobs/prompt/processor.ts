@@ -42,9 +42,11 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
   /** How long a prompt of a paused batch waits before it looks again. */
   const pausedRecheckMs = 1_000;
 
-  // BullMQ gives each job an AbortSignal (the third parameter) that fires when the job is
-  // cancelled; it is passed to the executor, so cancelling a job cancels its upstream request.
-  return async function processPrompt(job: Job<PromptJob>, token?: string, signal?: AbortSignal): Promise<void> {
+  // The processor takes no third parameter on purpose: BullMQ then builds no AbortController per
+  // job, and undici attaches no abort listener per request (together a sizeable share of a
+  // prompt's CPU). relayq never cancels a running BullMQ job: a cancelled batch stops its
+  // prompts before they are sent (the dispatch gate), and in-flight calls finish and are counted.
+  return async function processPrompt(job: Job<PromptJob>, token?: string): Promise<void> {
     const payload = promptJobSchema.parse(job.data);
     const { batchId, customId } = payload;
     const attempt = job.attemptsMade + 1;
@@ -77,7 +79,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       const executor = executors.get(payload.provider);
       const { request, warnings } = prepareRequest(payload);
       if (warnings.length > 0) base.warnings = warnings;
-      const options = { requestId: job.id, ...(signal === undefined ? {} : { signal }) };
+      const options = { requestId: job.id };
       const prompt: PromptToSchedule = {
         jobId: job.id ?? customId,
         batchId,
@@ -90,7 +92,6 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           await job.moveToDelayed(until, token);
         },
       };
-      if (signal !== undefined) prompt.signal = signal;
       for (let reschedules = 0; ; reschedules += 1) {
         // Accounts without limits answer at once, with no round trip.
         const grant = scheduler.acquireNow(prompt) ?? (await scheduler.acquire(prompt));

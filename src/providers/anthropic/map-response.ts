@@ -47,6 +47,8 @@ export function mapAnthropicUsage(usage: AnthropicUsage): Usage {
 export function anthropicText(message: AnthropicMessage): string {
   let text = '';
   for (const block of message.content) {
+    // Checked by type first: a failed safeParse builds an error, and most blocks are text.
+    if (block.type !== 'text') continue;
     const parsed = anthropicTextBlockSchema.safeParse(block);
     if (parsed.success) text += parsed.data.text;
   }
@@ -57,6 +59,7 @@ export function anthropicText(message: AnthropicMessage): string {
 export function anthropicToolCalls(message: AnthropicMessage): ToolCall[] {
   const calls: ToolCall[] = [];
   for (const block of message.content) {
+    if (block.type !== 'tool_use') continue;
     const parsed = anthropicToolUseBlockSchema.safeParse(block);
     if (parsed.success) {
       calls.push({

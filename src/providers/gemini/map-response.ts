@@ -65,6 +65,8 @@ function firstCandidate(response: GeminiResponse): GeminiCandidate | undefined {
 export function geminiText(response: GeminiResponse): string {
   let text = '';
   for (const part of firstCandidate(response)?.content?.parts ?? []) {
+    // Checked by field first: a failed safeParse builds an error.
+    if (!('text' in part)) continue;
     const parsed = geminiTextPartSchema.safeParse(part);
     if (parsed.success && parsed.data.thought !== true) text += parsed.data.text;
   }
@@ -78,6 +80,7 @@ export function geminiText(response: GeminiResponse): string {
 export function geminiToolCalls(response: GeminiResponse): ToolCall[] {
   const calls: ToolCall[] = [];
   for (const part of firstCandidate(response)?.content?.parts ?? []) {
+    if (!('functionCall' in part)) continue;
     const parsed = geminiFunctionCallPartSchema.safeParse(part);
     if (!parsed.success) continue;
     const call = parsed.data.functionCall;

@@ -142,8 +142,8 @@ export class GeminiStreamAccumulator {
   private deltas(parts: readonly GeminiPart[]): StreamPart[] {
     const out: StreamPart[] = [];
     for (const part of parts) {
-      const text = geminiTextPartSchema.safeParse(part);
-      if (text.success) {
+      const text = 'text' in part ? geminiTextPartSchema.safeParse(part) : null;
+      if (text?.success) {
         if (text.data.thought !== true && text.data.text !== '') out.push({ type: 'text-delta', text: text.data.text });
         continue;
       }

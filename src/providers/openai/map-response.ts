@@ -101,9 +101,12 @@ export function mapOpenAIChatCompletion(completion: OpenAIChatCompletion, meta: 
 export function openaiResponseText(response: OpenAIResponse): string {
   let text = '';
   for (const item of response.output) {
+    // Checked by type first: a failed safeParse builds an error.
+    if (item.type !== 'message') continue;
     const message = openaiMessageItemSchema.safeParse(item);
     if (!message.success) continue;
     for (const part of message.data.content) {
+      if (part.type !== 'output_text') continue;
       const output = openaiOutputTextSchema.safeParse(part);
       if (output.success) text += output.data.text;
     }
@@ -114,6 +117,7 @@ export function openaiResponseText(response: OpenAIResponse): string {
 export function openaiResponseToolCalls(response: OpenAIResponse): ToolCall[] {
   const calls: ToolCall[] = [];
   for (const item of response.output) {
+    if (item.type !== 'function_call') continue;
     const call = openaiFunctionCallItemSchema.safeParse(item);
     if (call.success) calls.push({ id: call.data.call_id, name: call.data.name, arguments: call.data.arguments });
   }
