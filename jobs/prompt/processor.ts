@@ -6,7 +6,7 @@ import { hasResult, skippedResult, writeResult, type ResultRecord } from '../../
 import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
 import type { ExecutorRegistry } from '../../src/executors/registry.ts';
-import type { ExecuteResult } from '../../src/executors/types.ts';
+import type { ExecuteResult, JsonObject } from '../../src/executors/types.ts';
 import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
 import type { Keys } from '../../src/redis/keys.ts';
 import { NoCandidateError, type PromptToSchedule, type Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -53,7 +53,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     const maxAttempts = job.opts.attempts ?? 1;
     // A job that ran before (a retry, or a worker that died) may already have its result.
     if ((job.attemptsMade > 0 || job.stalledCounter > 0) && (await hasResult(redis, keys, batchId, customId))) return;
-    const decision = await gate.check(batchId);
+    const decision = gate.cached(batchId) ?? (await gate.check(batchId));
     if (decision === 'cancelled' || decision === 'expired') {
       await store(batchId, skippedResult(customId, decision, payload.line, { provider: payload.provider, model: payload.model, attempts: job.attemptsMade }));
       return;
@@ -64,39 +64,21 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       throw new DelayedError();
     }
 
-    const base: Omit<ResultRecord, 'status' | 'usage' | 'latency_ms'> = {
-      custom_id: customId,
-      provider: payload.provider,
-      account: null,
-      model: payload.model,
-      attempts: attempt,
-      line: payload.line,
-    };
-    const logFields = { jobId: job.id, batchId, accountId: null as string | null };
+    let account: string | null = null;
+    let warnings: string[] = [];
     // latency_ms is the upstream call's (the last one's), not the time spent waiting for capacity.
     let started = performance.now();
     try {
       const executor = executors.get(payload.provider);
-      const { request, warnings } = prepareRequest(payload);
-      if (warnings.length > 0) base.warnings = warnings;
+      const prepared = prepareRequest(payload);
+      const { request } = prepared;
+      warnings = prepared.warnings;
       const options = { requestId: job.id };
-      const prompt: PromptToSchedule = {
-        jobId: job.id ?? customId,
-        batchId,
-        provider: payload.provider,
-        model: payload.model,
-        body: request.body,
-        priority: job.opts.priority ?? 0,
-        delay: async (until) => {
-          if (token === undefined) throw new Error('a prompt can only be parked by the worker holding its lock');
-          await job.moveToDelayed(until, token);
-        },
-      };
+      const prompt = new QueuedPrompt(job, token, payload, request.body);
       for (let reschedules = 0; ; reschedules += 1) {
         // Accounts without limits answer at once, with no round trip.
         const grant = scheduler.acquireNow(prompt) ?? (await scheduler.acquire(prompt));
-        base.account = grant.account.id;
-        logFields.accountId = grant.account.id;
+        account = grant.account.id;
         started = performance.now();
         let result: ExecuteResult;
         try {
@@ -107,7 +89,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           const error = caught instanceof ProviderError ? caught : null;
           const reaction = await scheduler.settle(grant, { ok: false, error });
           if (reaction === 'reschedule' && reschedules < maxReschedules) {
-            logger.debug({ ...logFields, err: caught }, 'account refused the call; scheduling the prompt again');
+            logger.debug({ jobId: job.id, batchId, accountId: account, err: caught }, 'account refused the call; scheduling the prompt again');
             continue;
           }
           if (reaction === 'retry-soon' && error !== null && attempt < maxAttempts && scheduler.hasOtherReadyAccount(grant)) {
@@ -115,22 +97,33 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           }
           throw caught;
         }
+        const { usage } = result;
+        const requestId = result.headers['request-id'] ?? result.headers['x-request-id'] ?? result.headers['x-amzn-requestid'];
+        const record: ResultRecord = {
+          custom_id: customId,
+          status: 'succeeded',
+          provider: payload.provider,
+          account,
+          model: payload.model,
+          // The provider's request id is kept for exports.
+          response: requestId === undefined
+            ? { status_code: result.statusCode, body: presentResult(payload, result) }
+            : { status_code: result.statusCode, body: presentResult(payload, result), request_id: requestId },
+          usage: {
+            input_tokens: usage.inputTokens,
+            output_tokens: usage.outputTokens,
+            cache_read_tokens: usage.cacheRead,
+            cache_write_tokens: usage.cacheWrite,
+          },
+          attempts: attempt,
+          latency_ms: Math.round(performance.now() - started),
+          line: payload.line,
+        };
+        if (warnings.length > 0) record.warnings = warnings;
+        // Accounts without limits whose answer announced none have nothing to settle.
         const settling = scheduler.settleSuccess(grant, result, payload.stream);
-        await Promise.all([
-          settling,
-          store(batchId, {
-            ...base,
-            status: 'succeeded',
-            response: withRequestId({ status_code: result.statusCode, body: presentResult(payload, result) }, result.headers),
-            usage: {
-              input_tokens: result.usage.inputTokens,
-              output_tokens: result.usage.outputTokens,
-              cache_read_tokens: result.usage.cacheRead,
-              cache_write_tokens: result.usage.cacheWrite,
-            },
-            latency_ms: Math.round(performance.now() - started),
-          }),
-        ]);
+        if (settling === undefined) await store(batchId, record);
+        else await Promise.all([settling, store(batchId, record)]);
         return;
       }
     } catch (caught) {
@@ -143,21 +136,29 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
             ? new ProviderError({ kind: 'invalid_request', provider: payload.provider, message: caught.message })
             : null;
       const retryable = error ? error.retryable : true;
+      const logFields = { jobId: job.id, batchId, accountId: account, err: caught, attempt };
       if (retryable && attempt < maxAttempts) {
-        logger.debug({ ...logFields, err: caught, attempt }, 'attempt failed; retrying after backoff');
+        logger.debug(logFields, 'attempt failed; retrying after backoff');
         await recordAttemptError(redis, keys, batchId, error?.kind ?? 'internal');
         throw caught;
       }
-      logger.warn({ ...logFields, err: caught, attempt }, 'prompt failed');
-      await store(batchId, {
-        ...base,
+      logger.warn(logFields, 'prompt failed');
+      const record: ResultRecord = {
+        custom_id: customId,
         status: 'errored',
+        provider: payload.provider,
+        account,
+        model: payload.model,
         error: error
           ? error.toJSON()
           : { kind: 'internal', message: (caught as Error)?.message ?? String(caught), status_code: null },
         usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
+        attempts: attempt,
         latency_ms: Math.round(performance.now() - started),
-      });
+        line: payload.line,
+      };
+      if (warnings.length > 0) record.warnings = warnings;
+      await store(batchId, record);
     }
   };
 
@@ -167,13 +168,31 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
   }
 }
 
-/** The provider's request id (Anthropic `request-id`, OpenAI `x-request-id`, Bedrock `x-amzn-requestid`), kept for exports. */
-function withRequestId(
-  response: { status_code: number; body: unknown },
-  headers: Record<string, string>,
-): { status_code: number; body: unknown; request_id?: string } {
-  const id = headers['request-id'] ?? headers['x-request-id'] ?? headers['x-amzn-requestid'];
-  return id === undefined ? response : { ...response, request_id: id };
+/** A prompt job as the scheduler sees it; parking moves the BullMQ job to the delayed set. */
+class QueuedPrompt implements PromptToSchedule {
+  readonly jobId: string;
+  readonly batchId: string;
+  readonly provider: PromptJob['provider'];
+  readonly model: string;
+  readonly priority: number;
+
+  constructor(
+    private readonly job: Job<PromptJob>,
+    private readonly token: string | undefined,
+    payload: PromptJob,
+    readonly body: JsonObject,
+  ) {
+    this.jobId = job.id ?? payload.customId;
+    this.batchId = payload.batchId;
+    this.provider = payload.provider;
+    this.model = payload.model;
+    this.priority = job.opts.priority ?? 0;
+  }
+
+  async delay(until: number): Promise<void> {
+    if (this.token === undefined) throw new Error('a prompt can only be parked by the worker holding its lock');
+    await this.job.moveToDelayed(until, this.token);
+  }
 }
 
 /** The same error, asking BullMQ's backoff (src/worker/backoff.ts) to retry after `ms`. */

@@ -14,12 +14,16 @@ export type DispatchDecision = 'run' | 'cancelled' | 'paused' | 'expired';
 
 export interface DispatchGate {
   check(batchId: string): Promise<DispatchDecision>;
+  /** The decision when the cache already knows it (no await needed), else undefined. */
+  cached(batchId: string): DispatchDecision | undefined;
   /** Forgets the cached state of one batch (or of all). */
   invalidate(batchId?: string): void;
 }
 
 interface Entry {
   decision: Promise<DispatchDecision>;
+  /** Set once Redis answered. */
+  known?: DispatchDecision;
   status: string | null;
   expiresAt: number | null;
   until: number;
@@ -49,7 +53,8 @@ export function createDispatchGate(redis: Redis, keys: Keys, options: { ttlMs?: 
         ([status, expiresAt]) => {
           entry.status = status ?? null;
           entry.expiresAt = expiresAt ? Number(expiresAt) : null;
-          return decide(entry.status, entry.expiresAt);
+          entry.known = decide(entry.status, entry.expiresAt);
+          return entry.known;
         },
         (error: unknown) => {
           cache.delete(batchId);
@@ -59,6 +64,13 @@ export function createDispatchGate(redis: Redis, keys: Keys, options: { ttlMs?: 
       if (cache.size > 10_000) cache.clear();
       cache.set(batchId, entry);
       return entry.decision;
+    },
+    cached(batchId) {
+      const cached = cache.get(batchId);
+      if (cached?.known === undefined) return undefined;
+      const now = Date.now();
+      if (cached.until <= now) return undefined;
+      return cached.expiresAt !== null && cached.expiresAt <= now ? 'expired' : cached.known;
     },
     invalidate(batchId) {
       if (batchId === undefined) cache.clear();

@@ -108,46 +108,121 @@ function today(now: number): string {
 
 /**
  * Stores a prompt's result, its usage (per UTC day, by provider, account, batch and model) and
- * the batch counters in one round trip; a second result for the same custom_id is ignored. The
- * write that gives the batch its last result also seals the batch (one more round trip, once per
- * batch).
+ * the batch counters; a second result for the same custom_id is ignored. The write that gives
+ * the batch its last result also seals the batch (one more round trip, once per batch).
+ *
+ * Results written in the same turn of the event loop (the prompts of one worker finish many at a
+ * time) travel together: one storeResults script call per batch and turn, one round trip for
+ * all of them. Each caller's promise settles when its own result is in Redis.
  */
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
-  const now = Date.now();
   const usage = record.usage;
   if (usage.reasoning_tokens === undefined && record.response !== undefined) {
     const reasoning = reasoningTokensOf(record.response.body);
     if (reasoning > 0) usage.reasoning_tokens = reasoning;
   }
   const ran = record.account !== null && record.provider !== null && record.model !== null;
-  const batchKeys = keysOf(keys, batchId);
-  const answer = await scripted(redis).storeResult(
-    batchKeys[0],
-    batchKeys[1],
-    batchKeys[2],
-    keys.usageDay(today(now)),
-    batchKeys[3],
-    batchKeys[4],
+  const fields: (string | number | Buffer)[] = [
     record.custom_id,
     encodeResult(record),
     record.status,
-    now,
     ran ? `${record.provider}|${record.account}|${batchId}|${record.model}` : '',
     record.status === 'errored' ? (record.error?.kind ?? 'internal') : '',
     record.attempts,
-    usageDaySeconds,
     usage.input_tokens,
     usage.output_tokens,
     usage.cache_read_tokens,
     usage.cache_write_tokens,
     usage.reasoning_tokens ?? 0,
-  );
+  ];
+  const answer = await writerFor(redis, keys).add(batchId, fields);
   if (answer === 0) return 'duplicate';
   if (answer === 2) {
     await finalizeBatch(redis, keys, batchId);
     return 'completed-batch';
   }
   return 'written';
+}
+
+/** Most results one script call stores: keeps each script run short (Redis runs nothing else meanwhile). */
+const maxResultsPerCall = 256;
+
+interface PendingWrite {
+  fields: (string | number | Buffer)[];
+  resolve(outcome: number): void;
+  reject(error: unknown): void;
+}
+
+/** Collects the result writes of one turn of the event loop, per batch, and sends them together. */
+class ResultWriter {
+  private pending = new Map<string, PendingWrite[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly keys: Keys,
+  ) {}
+
+  add(batchId: string, fields: (string | number | Buffer)[]): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let writes = this.pending.get(batchId);
+      if (writes === undefined) {
+        writes = [];
+        this.pending.set(batchId, writes);
+      }
+      writes.push({ fields, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const pending = this.pending;
+    this.pending = new Map();
+    const now = Date.now();
+    for (const [batchId, writes] of pending) {
+      for (let start = 0; start < writes.length; start += maxResultsPerCall) {
+        this.send(batchId, writes.slice(start, start + maxResultsPerCall), now);
+      }
+    }
+  }
+
+  private send(batchId: string, writes: PendingWrite[], now: number): void {
+    const batchKeys = keysOf(this.keys, batchId);
+    const args: (string | number | Buffer)[] = [
+      batchKeys[0],
+      batchKeys[1],
+      batchKeys[2],
+      this.keys.usageDay(today(now)),
+      batchKeys[3],
+      batchKeys[4],
+      now,
+      usageDaySeconds,
+    ];
+    for (const write of writes) args.push(...write.fields);
+    this.redis.storeResults(...args).then(
+      (outcomes) => writes.forEach((write, index) => write.resolve(Number(outcomes[index]))),
+      (error: unknown) => writes.forEach((write) => write.reject(error)),
+    );
+  }
+}
+
+const writers = new WeakMap<Redis, WeakMap<Keys, ResultWriter>>();
+function writerFor(redis: Redis, keys: Keys): ResultWriter {
+  let byKeys = writers.get(redis);
+  if (byKeys === undefined) {
+    byKeys = new WeakMap();
+    writers.set(redis, byKeys);
+  }
+  let writer = byKeys.get(keys);
+  if (writer === undefined) {
+    writer = new ResultWriter(scripted(redis), keys);
+    byKeys.set(keys, writer);
+  }
+  return writer;
 }
 
 /** The result of a prompt that never ran: cancelled or expired while it waited. */

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
   finishIngest: 'finishIngest-3.lua',
-  storeResult: 'storeResult-6.lua',
+  storeResults: 'storeResults-6.lua',
   finalizeBatch: 'finalizeBatch-7.lua',
   transitionBatch: 'transitionBatch-1.lua',
   pendingLines: 'pendingLines-2.lua',
@@ -38,7 +38,7 @@ function source(name: ScriptName): { lua: string; numberOfKeys: number } {
 export interface ScriptedRedis extends Redis {
   acceptLines(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<number[]>;
   finishIngest(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string>;
-  storeResult(...keysThenArgs: (string | number | Buffer)[]): Promise<number>;
+  storeResults(...keysThenArgs: (string | number | Buffer)[]): Promise<number[]>;
   finalizeBatch(...keysThenArgs: (string | number)[]): Promise<string>;
   transitionBatch(key: string, ...args: (string | number)[]): Promise<[number, string]>;
   pendingLines(k1: string, k2: string, ...args: (string | number)[]): Promise<string[]>;

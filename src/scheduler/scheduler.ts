@@ -167,16 +167,7 @@ export class Scheduler {
   }
 
   private scheduled(request: PromptToSchedule): ScheduledPrompt {
-    let cost: CallCost | undefined;
-    const prompt: ScheduledPrompt = {
-      jobId: request.jobId,
-      batchId: request.batchId,
-      priority: request.priority,
-      delay: request.delay,
-      cost: () => (cost ??= this.estimator.estimate(request.provider, request.model, request.body)),
-    };
-    if (request.signal !== undefined) prompt.signal = request.signal;
-    return prompt;
+    return new EstimatedPrompt(request, this.estimator);
   }
 
   /**
@@ -342,5 +333,40 @@ export class Scheduler {
       candidates.push({ account, rank });
     }
     return candidates.length === 0 ? null : { key, provider: description.provider, candidates };
+  }
+}
+
+/** A prompt to schedule; its cost is estimated once, and only when an account with limits asks. */
+class EstimatedPrompt implements ScheduledPrompt {
+  private estimate: CallCost | undefined;
+
+  constructor(
+    private readonly request: PromptToSchedule,
+    private readonly estimator: TokenEstimator,
+  ) {}
+
+  get jobId(): string {
+    return this.request.jobId;
+  }
+
+  get batchId(): string {
+    return this.request.batchId;
+  }
+
+  get priority(): number {
+    return this.request.priority;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.request.signal;
+  }
+
+  delay(until: number): Promise<void> {
+    return this.request.delay(until);
+  }
+
+  cost(): CallCost {
+    this.estimate ??= this.estimator.estimate(this.request.provider, this.request.model, this.request.body);
+    return this.estimate;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Reads the usage counters results write (storeResult-6.lua): a hash per UTC day of
+ * Reads the usage counters results write (storeResults-6.lua): a hash per UTC day of
  * `metric|provider|account|batch|model` → count. Only final results count, once each, so a
  * prompt retried after a 429 is billed once here, as upstream bills it.
  */

@@ -23,8 +23,9 @@ export interface RunningWorker {
 /** Starts a prompt worker: BullMQ Worker + executors + the account scheduler, on the given Redis. */
 export async function startWorker(config: Config, redisUrl: string, logger: Logger): Promise<RunningWorker> {
   const keys = createKeys(config.redis.prefix);
-  // Result writes and scheduling scripts from concurrent jobs share socket writes (auto-pipelining).
-  const redis = withScripts(createRedis(redisUrl, { enableAutoPipelining: true }));
+  // No auto-pipelining: results are already written in groups (see writeResult), and an ioredis
+  // auto-pipeline copies every script command of the connection (BullMQ's too) each time it starts.
+  const redis = withScripts(createRedis(redisUrl));
   // Promotes parked prompts back into the queue (shares the scheduler's connection).
   const queue = new Queue(promptQueueName, { connection: redis, prefix: keys.bullPrefix });
   const scheduler = new Scheduler({

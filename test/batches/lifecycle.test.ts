@@ -52,7 +52,13 @@ describe('batch lifecycle without a worker', () => {
     expect(await queue.getWaitingCount()).toBe(0);
     expect(await redis.hlen(keys.batchParked(report.batchId))).toBe(40);
     expect((await getBatch(redis, keys, report.batchId))?.paused_at).not.toBeNull();
-    expect(await createDispatchGate(redis, keys).check(report.batchId)).toBe('paused');
+    const gate = createDispatchGate(redis, keys);
+    expect(gate.cached(report.batchId)).toBeUndefined();
+    expect(await gate.check(report.batchId)).toBe('paused');
+    // Known now without a round trip, until the cache entry ages out or is dropped.
+    expect(gate.cached(report.batchId)).toBe('paused');
+    gate.invalidate(report.batchId);
+    expect(gate.cached(report.batchId)).toBeUndefined();
 
     // A resubmission while paused neither queues nor loses anything.
     const again = await submitFile(redis, queue, keys, file, { attempts: 3, batchId: report.batchId });
@@ -86,6 +92,7 @@ describe('batch lifecycle without a worker', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const gate = createDispatchGate(redis, keys);
     expect(await gate.check(report.batchId)).toBe('expired');
+    expect(gate.cached(report.batchId)).toBe('expired');
     expect(await maintainBatches({ redis, keys, queue })).toEqual([report.batchId]);
     const batch = await getBatch(redis, keys, report.batchId);
     expect(batch).toMatchObject({ status: 'expired', counts: { total: 10, expired: 10, pending: 0 } });

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { finishIngest, getBatch, openBatch } from '../../src/batches/batch-store.ts';
 import { exportResults } from '../../src/batches/export/export-results.ts';
 import {
@@ -100,6 +100,52 @@ describe('result storage', () => {
     expect(rows).toEqual([
       { day: utcDay(Date.now()), provider: 'openai', account: 'acct-a', batch: batchId, model: 'gpt-4o-mini', requests: 2, input_tokens: 10, output_tokens: 20, cache_read_tokens: 4, cache_write_tokens: 0, reasoning_tokens: 3 },
     ]);
+  });
+
+  it('writes results of the same moment together: each gets its own outcome, counters and usage add up, one write completes the batch', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const batchId = await batchWith(ids);
+    const otherId = `${batchId}x`;
+    await openBatch(redis, keys, otherId, { source: 'y.jsonl' });
+    await withScripts(redis).acceptLines(keys.batchLines(otherId), keys.batchResults(otherId), keys.batch(otherId), Date.now(), 'o1', 1);
+    await finishIngest(redis, keys, batchId, 0);
+    const storeCalls = vi.spyOn(withScripts(redis), 'storeResults');
+
+    // All in one turn of the event loop: 300 results (more than one script call holds), a
+    // duplicate inside the same group, an errored retry, and a result of another batch.
+    const outcomes = await Promise.all([
+      ...ids.map((id, index) =>
+        writeResult(redis, keys, batchId, index === 7
+          ? record(id, index + 1, { status: 'errored', response: undefined, error: { kind: 'server', message: '500', status_code: 500 }, attempts: 3, usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 } })
+          : record(id, index + 1)),
+      ),
+      writeResult(redis, keys, batchId, record('m0', 1, { usage: { input_tokens: 99, output_tokens: 99, cache_read_tokens: 0, cache_write_tokens: 0 } })),
+      writeResult(redis, keys, otherId, record('o1', 1)),
+    ]);
+
+    expect(outcomes.filter((outcome) => outcome === 'completed-batch')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(1);
+    expect(outcomes[300]).toBe('duplicate');
+    expect(outcomes[301]).toBe('written');
+    // Two script calls for this batch (256 + 45 results), one for the other batch.
+    expect(storeCalls).toHaveBeenCalledTimes(3);
+    storeCalls.mockRestore();
+
+    const batch = await getBatch(redis, keys, batchId);
+    expect(batch).toMatchObject({
+      status: 'completed',
+      counts: { total: 300, succeeded: 299, errored: 1, pending: 0 },
+      usage: { input_tokens: 2990, output_tokens: 5980, cache_read_tokens: 1196, reasoning_tokens: 897 },
+      errors: { server: 1 },
+      retries: 2,
+    });
+    expect(await redis.llen(keys.batchDone(batchId))).toBe(300);
+    expect(await redis.smembers(keys.batchErrored(batchId))).toEqual(['m7']);
+    expect(await getResult(redis, keys, batchId, 'm0')).toMatchObject({ usage: { input_tokens: 10 } });
+    expect((await getBatch(redis, keys, otherId))?.counts.succeeded).toBe(1);
+    const rows = await readDailyUsage(redis, keys, Date.now());
+    expect(rows.find((row) => row.batch === batchId)).toMatchObject({ requests: 300, input_tokens: 2990, output_tokens: 5980 });
+    expect(await redis.ttl(keys.usageDay(utcDay(Date.now())))).toBeGreaterThan(0);
   });
 
   it('reads results in input order and in completion order', async () => {

@@ -41,7 +41,8 @@ export function anthropicRequestHeaders(
 /** Response headers worth keeping: request id, retry-after and every anthropic-ratelimit-*. */
 export function pickAnthropicHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     if (lower === 'request-id' || lower === 'retry-after' || lower.startsWith('anthropic-ratelimit-')) {

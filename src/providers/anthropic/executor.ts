@@ -162,7 +162,7 @@ export class AnthropicExecutor implements Executor {
     try {
       return await request(errorContext.url, {
         method: 'POST',
-        headers: anthropicRequestHeaders(account, { stream }),
+        headers: stream ? perAccount(account).headers.stream : perAccount(account).headers.json,
         body: JSON.stringify(body),
         dispatcher: dispatcherFor(account),
         headersTimeout: account.timeouts.firstByteMs,
@@ -175,13 +175,35 @@ export class AnthropicExecutor implements Executor {
   }
 
   private errorContext(account: Account, options: ExecuteOptions): RequestErrorContext & { url: string } {
-    return {
-      provider: 'anthropic',
-      url: anthropicMessagesUrl(account),
-      accountId: account.id,
-      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      timeouts: account.timeouts,
-    };
+    const { context } = perAccount(account);
+    return options.signal === undefined ? context : { ...context, signal: options.signal };
   }
+}
+
+/** What every call of an account shares (URL, headers, error context), worked out once per account. */
+interface AccountCall {
+  context: RequestErrorContext & { url: string };
+  headers: { json: Record<string, string>; stream: Record<string, string> };
+}
+
+const calls = new WeakMap<Account, AccountCall>();
+function perAccount(account: Account): AccountCall {
+  let found = calls.get(account);
+  if (found === undefined) {
+    found = {
+      context: {
+        provider: 'anthropic',
+        url: anthropicMessagesUrl(account),
+        accountId: account.id,
+        ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
+        timeouts: account.timeouts,
+      },
+      headers: {
+        json: anthropicRequestHeaders(account, { stream: false }),
+        stream: anthropicRequestHeaders(account, { stream: true }),
+      },
+    };
+    calls.set(account, found);
+  }
+  return found;
 }
