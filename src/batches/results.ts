@@ -203,10 +203,15 @@ class ResultWriter {
       usageDaySeconds,
     ];
     for (const write of writes) args.push(...write.fields);
-    this.redis.storeResults(...args).then(
-      (outcomes) => writes.forEach((write, index) => write.resolve(Number(outcomes[index]))),
-      (error: unknown) => writes.forEach((write) => write.reject(error)),
-    );
+    const failAll = (error: unknown) => writes.forEach((write) => write.reject(error));
+    try {
+      this.redis.storeResults(...args).then(
+        (outcomes) => writes.forEach((write, index) => write.resolve(Number(outcomes[index]))),
+        failAll,
+      );
+    } catch (error) {
+      failAll(error);
+    }
   }
 }
 
