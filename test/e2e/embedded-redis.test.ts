@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveRedis, startEmbeddedRedis, RedisUnavailableError } from '../../src/redis/embedded.ts';
 import { redisAnswers } from '../../src/redis/connection.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
 describe('Redis on embedded defaults', () => {
   it('starts its own redis-server when none is configured or answering, with the append-only file on', async () => {
@@ -34,10 +35,21 @@ describe('Redis on embedded defaults', () => {
 
   it('npm start: runs the example file with no config, no accounts, on the built-in simulator', async () => {
     // A working directory without config/relayq.yaml, so the built-in defaults apply; Redis is
-    // the test Redis (the embedded path itself is covered above).
+    // the test Redis (the embedded path itself is covered above). The one setting given is a key
+    // prefix of the test's own, so a developer's relayq data under the default prefix is never touched.
     const cwd = tempDir('relayq-start');
+    const prefix = testPrefix('start');
+    const configFile = join(tempDir('relayq-start-config'), 'relayq.yaml');
+    writeFileSync(configFile, `redis:\n  prefix: ${prefix}\n`);
     const out = join(cwd, 'results.jsonl');
-    const result = await runCli(['run', resolve('examples/prompts.jsonl'), '-o', out], { cwd, env: { REDIS_URL: process.env.REDIS_URL ?? '' } });
+    const result = await runCli(['run', resolve('examples/prompts.jsonl'), '-o', out], {
+      cwd,
+      env: { REDIS_URL: process.env.REDIS_URL ?? '', RELAYQ_CONFIG: configFile },
+    }).finally(async () => {
+      const redis = testRedis();
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    });
     expect(result.stderr).toContain('using the built-in simulator');
     expect(result.code).toBe(0);
     const lines = readFileSync(out, 'utf8').trim().split('\n');

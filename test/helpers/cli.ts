@@ -24,7 +24,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 
 export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
-  delete env.RELAYQ_CONFIG;
+  if (!options.env || !('RELAYQ_CONFIG' in options.env)) delete env.RELAYQ_CONFIG;
   if (options.env && !('REDIS_URL' in options.env)) delete env.REDIS_URL;
   return spawn(process.execPath, [relayqBin, ...args], { cwd: options.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
