@@ -46,10 +46,19 @@ export interface FinishReason {
   raw: string | null;
 }
 
+/**
+ * Tokens of one call, counted the same way for every provider: the whole prompt is
+ * inputTokens + cacheRead + cacheWrite, each token in exactly one of the three. (OpenAI and
+ * Gemini report a prompt total that includes the cached tokens; their mappers subtract them.)
+ */
 export interface Usage {
+  /** Prompt tokens neither read from nor written to the provider's prompt cache. */
   inputTokens: number;
+  /** Output tokens, reasoning ("thinking") tokens included. */
   outputTokens: number;
+  /** Prompt tokens read from the cache. */
   cacheRead: number;
+  /** Prompt tokens written to the cache. */
   cacheWrite: number;
   /** The provider's usage object as it arrived. */
   raw: unknown;

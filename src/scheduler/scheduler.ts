@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Account, ProviderName } from '../config/schema.ts';
 import { ProviderError } from '../executors/errors.ts';
-import type { ExecuteResult, JsonObject } from '../executors/types.ts';
+import type { ExecuteResult, JsonObject, Usage } from '../executors/types.ts';
 import { BindingCache } from '../accounts/bindings.ts';
 import { registerAccounts } from '../accounts/state.ts';
 import type { Keys } from '../redis/keys.ts';
@@ -185,8 +185,7 @@ export class Scheduler {
     return this.settleInRedis(grant, {
       ...this.settleBase(grant),
       outcome: 'ok',
-      // Cache reads do not count against input-token limits; cache writes do.
-      actualInput: usage.inputTokens + usage.cacheWrite,
+      actualInput: limitedInput(grant.account.provider, usage),
       actualOutput: usage.outputTokens,
       cooldownMs: 0,
       message: '',
@@ -334,6 +333,16 @@ export class Scheduler {
     }
     return candidates.length === 0 ? null : { key, provider: description.provider, candidates };
   }
+}
+
+/**
+ * The input tokens of a call that count against an account's input-token limit. Anthropic (and
+ * Claude on Bedrock) leave cache reads out of it; OpenAI, Azure OpenAI and Gemini count the whole
+ * prompt, cached tokens included.
+ */
+export function limitedInput(provider: ProviderName, usage: Usage): number {
+  const cacheReadsCount = provider !== 'anthropic' && provider !== 'bedrock';
+  return usage.inputTokens + usage.cacheWrite + (cacheReadsCount ? usage.cacheRead : 0);
 }
 
 /** A prompt to schedule; its cost is estimated once, and only when an account with limits asks. */

@@ -107,7 +107,7 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
   let totalCost: number | null = 0;
   const total = { input_tokens: 0, max_output_tokens: 0, max_cost: 0 as number | null };
   for (const group of groups.values()) {
-    group.max_cost = costOf(options.prices, group.provider, group.model, {
+    group.max_cost = costOf(options.prices, group.model, {
       input_tokens: group.input_tokens,
       output_tokens: group.max_output_tokens,
       cache_read_tokens: 0,

@@ -77,22 +77,16 @@ export interface TokenCounts {
 }
 
 /**
- * OpenAI and Gemini count cached tokens inside the input (prompt) tokens; Anthropic (and
- * Bedrock) count them apart. The cost charges each token once.
+ * The list-price cost of these tokens, or null when the table has no price for the model. Each
+ * prompt token is in exactly one of input, cache read and cache write (for every provider: see
+ * Usage in src/executors/types.ts), so each is charged once at its own price.
  */
-export function inputIncludesCache(provider: string): boolean {
-  return provider === 'openai' || provider === 'azure-openai' || provider === 'gemini';
-}
-
-/** The list-price cost of these tokens, or null when the table has no price for the model. */
-export function costOf(table: PriceTable, provider: string, model: string, tokens: TokenCounts): number | null {
+export function costOf(table: PriceTable, model: string, tokens: TokenCounts): number | null {
   const entry = priceFor(table, model);
   if (!entry) return null;
-  const cacheRead = tokens.cache_read_tokens;
-  const fresh = inputIncludesCache(provider) ? Math.max(0, tokens.input_tokens - cacheRead) : tokens.input_tokens;
   return (
-    (fresh * entry.input +
-      cacheRead * (entry.cacheRead ?? entry.input) +
+    (tokens.input_tokens * entry.input +
+      tokens.cache_read_tokens * (entry.cacheRead ?? entry.input) +
       tokens.cache_write_tokens * (entry.cacheWrite ?? entry.input) +
       tokens.output_tokens * entry.output) /
     1_000_000

@@ -38,7 +38,7 @@ export function buildUsageReport(rows: readonly UsageRow[], by: UsageGrouping, p
       group = { key, ...emptyCounts(), cost: 0, known: 0, unknown: new Set() };
       groups.set(key, group);
     }
-    const cost = costOf(prices, row.provider, row.model, row);
+    const cost = costOf(prices, row.model, row);
     for (const target of [group, total]) {
       for (const metric of usageMetrics) target[metric] += row[metric];
       if (cost === null) target.unknown.add(row.model);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultOutputReserve, maxOutputTokensOf, modelFamily, promptChars, TokenEstimator } from '../../src/scheduler/estimate.ts';
 import { inputTokensOf } from '../../src/simulator/answer.ts';
+import { limitedInput } from '../../src/scheduler/scheduler.ts';
 
 describe('call cost estimates', () => {
   it('reserves each provider format\'s max output tokens, or a default when the request sets none', () => {
@@ -32,5 +33,19 @@ describe('call cost estimates', () => {
     const estimate = estimator.estimate('anthropic', 'claude-sonnet-4-5', body(1000)).inputTokens;
     const actual = inputTokensOf(body(1000));
     expect(Math.abs(estimate - actual) / actual).toBeLessThan(0.15);
+  });
+});
+
+describe('input tokens that count against an input-token limit', () => {
+  // The same call as each provider's mapper reports it: 100 fresh, 1,000 read from the cache, 50 written to it.
+  const usage = { inputTokens: 100, outputTokens: 10, cacheRead: 1_000, cacheWrite: 50, raw: null };
+
+  it('leave cache reads out for Anthropic and Claude on Bedrock', () => {
+    expect(limitedInput('anthropic', usage)).toBe(150);
+    expect(limitedInput('bedrock', usage)).toBe(150);
+  });
+
+  it('count the whole prompt for OpenAI, Azure OpenAI and Gemini', () => {
+    for (const provider of ['openai', 'azure-openai', 'gemini'] as const) expect(limitedInput(provider, usage)).toBe(1_150);
   });
 });

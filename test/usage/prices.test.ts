@@ -19,16 +19,18 @@ describe('prices and cost', () => {
     expect(priceFor(prices, 'gpt-4o')).toMatchObject({ input: 2.5 });
     expect(priceFor(prices, 'gemini-2.5-flash-lite')).toMatchObject({ input: 0.1 });
     expect(priceFor(prices, 'a-model-nobody-prices')).toBeUndefined();
-    expect(costOf(prices, 'anthropic', 'claude-haiku-4-5', tokens)).toBeCloseTo(6, 10);
+    expect(costOf(prices, 'claude-haiku-4-5', tokens)).toBeCloseTo(6, 10);
   });
 
-  it('charges cached tokens once: inside the input for OpenAI and Gemini, apart from it for Anthropic', async () => {
+  it('charges each prompt token once, at the price of input, cache read or cache write', async () => {
     const prices = await loadPrices('');
-    const cached = { input_tokens: 1_000_000, output_tokens: 0, cache_read_tokens: 400_000, cache_write_tokens: 0 };
+    // Usage counts cached tokens apart from input_tokens for every provider (OpenAI's 1M-token
+    // prompt with 400k cached arrives as 600k input + 400k cache read).
+    const cached = { input_tokens: 600_000, output_tokens: 0, cache_read_tokens: 400_000, cache_write_tokens: 0 };
     // gpt-4o: 600k fresh at 2.50 + 400k cached at 1.25
-    expect(costOf(prices, 'openai', 'gpt-4o', cached)).toBeCloseTo(1.5 + 0.5, 10);
-    // claude-sonnet-4-5: 1M fresh at 3 + 400k cache reads at 0.30 + 100k cache writes at 3.75
-    expect(costOf(prices, 'anthropic', 'claude-sonnet-4-5', { ...cached, cache_write_tokens: 100_000 })).toBeCloseTo(3 + 0.12 + 0.375, 10);
+    expect(costOf(prices, 'gpt-4o', cached)).toBeCloseTo(1.5 + 0.5, 10);
+    // claude-sonnet-4-5: 600k fresh at 3 + 400k cache reads at 0.30 + 100k cache writes at 3.75
+    expect(costOf(prices, 'claude-sonnet-4-5', { ...cached, cache_write_tokens: 100_000 })).toBeCloseTo(1.8 + 0.12 + 0.375, 10);
   });
 
   it('an override file wins over the shipped table, and a bad one names the field', async () => {

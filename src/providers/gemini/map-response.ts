@@ -42,16 +42,18 @@ export function mapGeminiFinishReason(finishReason: string | null | undefined, h
 }
 
 /**
- * inputTokens is promptTokenCount, which already includes the cached tokens also reported as
- * cacheRead. outputTokens is candidatesTokenCount + thoughtsTokenCount: Google bills thinking
- * tokens as output, and counts them apart from the visible candidates. Gemini has no cache
- * writes billed per request (caches are created through their own API).
+ * promptTokenCount is the whole prompt, the cached tokens (cachedContentTokenCount) included, so
+ * they are taken out of inputTokens (see Usage). outputTokens is candidatesTokenCount +
+ * thoughtsTokenCount: Google bills thinking tokens as output, and counts them apart from the
+ * visible candidates. Gemini has no cache writes billed per request (caches are created through
+ * their own API).
  */
 export function mapGeminiUsage(usage: GeminiUsage | undefined): Usage {
+  const cacheRead = usage?.cachedContentTokenCount ?? 0;
   return {
-    inputTokens: usage?.promptTokenCount ?? 0,
+    inputTokens: Math.max(0, (usage?.promptTokenCount ?? 0) - cacheRead),
     outputTokens: (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0),
-    cacheRead: usage?.cachedContentTokenCount ?? 0,
+    cacheRead,
     cacheWrite: 0,
     raw: usage ?? null,
   };

@@ -38,16 +38,19 @@ export function mapOpenAIFinishReason(finishReason: string | null | undefined): 
 const noUsage: Usage = { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheWrite: 0, raw: null };
 
 /**
- * OpenAI's `prompt_tokens` includes the cached tokens (`cached_tokens` is a part of it, not an
- * addition), and `completion_tokens` includes the reasoning tokens (kept in `raw`).
+ * OpenAI's `prompt_tokens` is the whole prompt: the cached tokens (`cached_tokens`) are a part of
+ * it, not an addition, so they are taken out of inputTokens (see Usage). `completion_tokens`
+ * includes the reasoning tokens (kept in `raw`).
  */
 export function mapOpenAIChatUsage(usage: OpenAIChatUsage | null | undefined): Usage {
   if (usage === null || usage === undefined) return { ...noUsage };
+  const cacheRead = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const cacheWrite = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
   return {
-    inputTokens: usage.prompt_tokens,
+    inputTokens: Math.max(0, usage.prompt_tokens - cacheRead - cacheWrite),
     outputTokens: usage.completion_tokens,
-    cacheRead: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    cacheWrite: usage.prompt_tokens_details?.cache_write_tokens ?? 0,
+    cacheRead,
+    cacheWrite,
     raw: usage,
   };
 }
@@ -55,11 +58,13 @@ export function mapOpenAIChatUsage(usage: OpenAIChatUsage | null | undefined): U
 /** Same counting as mapOpenAIChatUsage, in the Responses API's field names. */
 export function mapOpenAIResponsesUsage(usage: OpenAIResponsesUsage | null | undefined): Usage {
   if (usage === null || usage === undefined) return { ...noUsage };
+  const cacheRead = usage.input_tokens_details?.cached_tokens ?? 0;
+  const cacheWrite = usage.input_tokens_details?.cache_write_tokens ?? 0;
   return {
-    inputTokens: usage.input_tokens,
+    inputTokens: Math.max(0, usage.input_tokens - cacheRead - cacheWrite),
     outputTokens: usage.output_tokens,
-    cacheRead: usage.input_tokens_details?.cached_tokens ?? 0,
-    cacheWrite: usage.input_tokens_details?.cache_write_tokens ?? 0,
+    cacheRead,
+    cacheWrite,
     raw: usage,
   };
 }

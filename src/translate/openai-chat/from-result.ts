@@ -55,13 +55,6 @@ const finishReasons: Readonly<Record<UnifiedFinishReason, ChatFinishReason>> = {
   other: 'stop',
 };
 
-/**
- * Providers whose normalized `inputTokens` already include the cached prompt tokens. Anthropic
- * (and Claude on Bedrock) count cache reads and writes apart from `input_tokens`; OpenAI's
- * `prompt_tokens` is the whole prompt.
- */
-const inputIncludesCache: ReadonlySet<ProviderName> = new Set(['gemini', 'openai', 'azure-openai']);
-
 export interface ChatCompletionMeta {
   provider: ProviderName;
   /** The model the job asked for; used when the answer does not name one. */
@@ -72,9 +65,8 @@ export interface ChatCompletionMeta {
 
 export function toChatCompletion(result: ExecuteResult, meta: ChatCompletionMeta): ChatCompletion {
   const { usage } = result;
-  const promptTokens = inputIncludesCache.has(meta.provider)
-    ? usage.inputTokens
-    : usage.inputTokens + usage.cacheRead + usage.cacheWrite;
+  // OpenAI's prompt_tokens is the whole prompt, cached tokens included.
+  const promptTokens = usage.inputTokens + usage.cacheRead + usage.cacheWrite;
   const signatures = meta.provider === 'gemini' ? geminiThoughtSignatures(result.body) : [];
   const toolCalls = result.toolCalls.map((call, index): ChatToolCall => {
     const signature = signatures[index];

@@ -41,7 +41,8 @@ describe('mapGeminiResponse', () => {
     ]);
     expect(result.finishReason).toEqual({ unified: 'tool_calls', raw: 'STOP' });
     expect(result.usage.cacheRead).toBe(64);
-    expect(result.usage.inputTokens).toBe(71);
+    // promptTokenCount 71 includes the 64 cached tokens.
+    expect(result.usage.inputTokens).toBe(7);
     expect(result.usage.outputTokens).toBe(33 + 64);
   });
 

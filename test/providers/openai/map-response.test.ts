@@ -33,7 +33,8 @@ describe('mapOpenAIChatCompletion', () => {
       { id: 'call_Vq3mJ8xRk2LdT5nWp0aHsZ4e', name: 'get_weather', arguments: '{"location": "Paris, France", "unit": "celsius"}' },
       { id: 'call_B7nYt1cFq9XwE3uMz6oKjR2g', name: 'get_local_time', arguments: '{"timezone": "Europe/Paris"}' },
     ]);
-    expect(result.usage).toMatchObject({ inputTokens: 1180, outputTokens: 46, cacheRead: 1024, cacheWrite: 0 });
+    // prompt_tokens 1180 is the whole prompt: 1024 of it came from the cache.
+    expect(result.usage).toMatchObject({ inputTokens: 156, outputTokens: 46, cacheRead: 1024, cacheWrite: 0 });
   });
 
   it('keeps reasoning tokens in raw usage and reads a legacy function_call', () => {
@@ -108,7 +109,7 @@ describe('mapOpenAIResponse', () => {
       { id: 'call_Jr4tWq8Ln2Xc6Vb0Mz5Ks1Hd', name: 'get_weather', arguments: '{"location":"Paris, France"}' },
     ]);
     expect(result.finishReason).toEqual({ unified: 'tool_calls', raw: 'completed' });
-    expect(result.usage).toMatchObject({ inputTokens: 1302, outputTokens: 18, cacheRead: 1152 });
+    expect(result.usage).toMatchObject({ inputTokens: 150, outputTokens: 18, cacheRead: 1152 });
   });
 
   it('maps an incomplete answer by its reason', () => {

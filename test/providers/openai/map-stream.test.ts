@@ -67,7 +67,7 @@ describe('OpenAIChatStreamAccumulator', () => {
     const { accumulator } = await accumulate(sseFixture('chat-tool-calls'));
     const final = accumulator.finalParts(meta);
     expect(final.map((part) => part.type)).toEqual(['usage', 'finish', 'done']);
-    expect(final[0]).toMatchObject({ type: 'usage', usage: { inputTokens: 1180, outputTokens: 46, cacheRead: 1024 } });
+    expect(final[0]).toMatchObject({ type: 'usage', usage: { inputTokens: 156, outputTokens: 46, cacheRead: 1024 } });
     expect(final[1]).toEqual({ type: 'finish', finishReason: { unified: 'tool_calls', raw: 'tool_calls' } });
   });
 
