@@ -90,6 +90,8 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           const reaction = await scheduler.settle(grant, { ok: false, error });
           if (reaction === 'reschedule' && reschedules < maxReschedules) {
             logger.debug({ jobId: job.id, batchId, accountId: account, err: caught }, 'account refused the call; scheduling the prompt again');
+            // Costs the prompt no attempt, but the batch shows it among its failed calls (its 429s).
+            await recordAttemptError(redis, keys, batchId, error?.kind ?? 'internal');
             continue;
           }
           if (reaction === 'retry-soon' && error !== null && attempt < maxAttempts && scheduler.hasOtherReadyAccount(grant)) {

@@ -60,7 +60,11 @@ export interface BatchInfo {
   usage: BatchUsage;
   /** Errored results by error kind. */
   errors: Record<string, number>;
-  /** Failed attempts that were retried, by error kind (429s are `rate_limited`). */
+  /**
+   * Failed upstream calls that were tried again, by error kind (429s are `rate_limited`): those
+   * retried after a backoff (an attempt spent) and those an account refused (429, 401/403) that
+   * went straight back to scheduling (no attempt spent).
+   */
   attempt_errors: Record<string, number>;
   /** Attempts beyond the first, over all results. */
   retries: number;

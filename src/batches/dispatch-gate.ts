@@ -80,8 +80,8 @@ export function createDispatchGate(redis: Redis, keys: Keys, options: { ttlMs?: 
 }
 
 /**
- * Counts a failed attempt that will be retried (a 429, a 529, a dropped connection...) on the
- * batch, so `relayq status` can show them by kind. Only failed attempts pay for it.
+ * Counts a failed call that will be tried again (a 429, a 529, a dropped connection...) on the
+ * batch, so `relayq status` can show them by kind. Only failed calls pay for it.
  */
 export async function recordAttemptError(redis: Redis, keys: Keys, batchId: string, kind: string): Promise<void> {
   await redis.hincrby(keys.batch(batchId), `attempt_error:${kind}`, 1);

@@ -142,6 +142,8 @@ describe('reacting to account errors', () => {
     expect(results.filter((record) => record.status === 'succeeded' && record.attempts === 1)).toHaveLength(40);
     const limited = harness.simulator.stats().byStatus['429'] ?? 0;
     expect(limited).toBeGreaterThan(0);
+    // No attempt was spent on them, yet the batch counts every 429 it met.
+    expect((await harness.batch(batchId)).attempt_errors).toEqual({ rate_limited: limited });
     const [state] = await readAccountStates(harness.redis, harness.keys, ['one']);
     expect(state?.counters.rateLimited).toBe(limited);
     // The provider's word wins over the config's.
@@ -199,6 +201,8 @@ describe('limits nobody announces', () => {
     expect(results.filter((record) => record.status === 'succeeded' && record.attempts === 1)).toHaveLength(60);
     const limited = harness.simulator.stats().byStatus['429'] ?? 0;
     expect(limited).toBeGreaterThan(0);
+    // No attempt was spent on them, yet the batch counts every 429 it met.
+    expect((await harness.batch(batchId)).attempt_errors).toEqual({ rate_limited: limited });
     const [state] = await readAccountStates(harness.redis, harness.keys, ['gem']);
     expect(state?.learned.rpm).toBeNull();
     expect(state?.learned.adaptiveRpm).toBeGreaterThan(0);

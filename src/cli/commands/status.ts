@@ -60,7 +60,7 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
     `prompts    ${paint(formatNumber(counts.succeeded), 'green', colour)} succeeded, ${paint(formatNumber(counts.errored), counts.errored > 0 ? 'red' : 'dim', colour)} errored, ${formatNumber(counts.cancelled)} cancelled, ${formatNumber(counts.expired)} expired, ${formatNumber(counts.pending)} pending`,
     `rejected   ${formatNumber(counts.rejected)} input lines`,
     `errors     ${kinds(batch.errors)}`,
-    `retries    ${formatNumber(batch.retries)} (429s: ${formatNumber(rateLimited)}; failed attempts: ${kinds(batch.attempt_errors)})`,
+    `retries    ${formatNumber(batch.retries)} (429s: ${formatNumber(rateLimited)}; failed calls tried again: ${kinds(batch.attempt_errors)})`,
     `accounts   ${kinds(accounts)}`,
     `tokens     ${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out (cache: ${formatNumber(usage.cache_read_tokens)} read, ${formatNumber(usage.cache_write_tokens)} written; reasoning ${formatNumber(usage.reasoning_tokens)})`,
     `cost       ${formatCost(view.cost, view.currency)} at list prices`,
