@@ -6,7 +6,7 @@ import { hasResult, skippedResult, writeResult, type ResultRecord } from '../../
 import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
 import type { ExecutorRegistry } from '../../src/executors/registry.ts';
-import type { ExecuteResult, JsonObject } from '../../src/executors/types.ts';
+import type { ExecuteRequest, ExecuteResult, JsonObject } from '../../src/executors/types.ts';
 import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
 import type { Keys } from '../../src/redis/keys.ts';
 import { NoCandidateError, type PromptToSchedule, type Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -74,7 +74,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
       const { request } = prepared;
       warnings = prepared.warnings;
       const options = { requestId: job.id };
-      const prompt = new QueuedPrompt(job, token, payload, request.body);
+      const prompt = new QueuedPrompt(job, token, payload, request);
       for (let reschedules = 0; ; reschedules += 1) {
         // Accounts without limits answer at once, with no round trip.
         const grant = scheduler.acquireNow(prompt) ?? (await scheduler.acquire(prompt));
@@ -177,13 +177,17 @@ class QueuedPrompt implements PromptToSchedule {
   readonly provider: PromptJob['provider'];
   readonly model: string;
   readonly priority: number;
+  readonly body: JsonObject;
+  readonly endpoint: string | undefined;
 
   constructor(
     private readonly job: Job<PromptJob>,
     private readonly token: string | undefined,
     payload: PromptJob,
-    readonly body: JsonObject,
+    request: ExecuteRequest,
   ) {
+    this.body = request.body;
+    this.endpoint = request.endpoint;
     this.jobId = job.id ?? payload.customId;
     this.batchId = payload.batchId;
     this.provider = payload.provider;

@@ -20,7 +20,7 @@ export interface CallCost {
 }
 
 /** Fields of a request body that carry the prompt, across the providers' formats. */
-const promptFields = ['messages', 'system', 'tools', 'contents', 'systemInstruction', 'input', 'instructions', 'prompt'];
+const promptFields = ['messages', 'system', 'tools', 'contents', 'content', 'systemInstruction', 'input', 'instructions', 'prompt'];
 
 /** Characters per image (or other inline file): about 1,600 tokens, what a large image costs. */
 const inlineFileChars = 6_400;
@@ -29,6 +29,16 @@ const inlineDataMinLength = 2_000;
 const defaultTokensPerChar = 0.25;
 /** Output reserved when a request does not say: providers then allow up to their maximum. */
 export const defaultOutputReserve = 4_096;
+
+/**
+ * True for an embeddings request, which produces no output tokens: one sent to an embeddings
+ * endpoint (OpenAI `/v1/embeddings`, Gemini `:embedContent`), or a Gemini body with `content`
+ * and no `contents` (see resolveGeminiMethod).
+ */
+export function isEmbeddingsCall(endpoint: string | undefined, body: JsonObject): boolean {
+  if (endpoint !== undefined) return /(^|\/|:)(embeddings|embedContent)\/?$/.test(endpoint.trim());
+  return 'content' in body && !('contents' in body) && !('messages' in body);
+}
 
 /** The max_tokens of a request in any provider's format, or undefined. */
 export function maxOutputTokensOf(body: JsonObject): number | undefined {
@@ -88,13 +98,13 @@ interface Calibration {
 export class TokenEstimator {
   private readonly calibrations = new Map<string, Calibration>();
 
-  estimate(provider: ProviderName, model: string, body: JsonObject): CallCost {
+  estimate(provider: ProviderName, model: string, body: JsonObject, endpoint?: string): CallCost {
     const family = modelFamily(provider, model);
     const inputChars = promptChars(body);
     const ratio = this.calibrations.get(family)?.tokensPerChar ?? defaultTokensPerChar;
     return {
       inputTokens: Math.max(1, Math.ceil(inputChars * ratio)),
-      outputTokens: maxOutputTokensOf(body) ?? defaultOutputReserve,
+      outputTokens: isEmbeddingsCall(endpoint, body) ? 0 : (maxOutputTokensOf(body) ?? defaultOutputReserve),
       inputChars,
       family,
     };

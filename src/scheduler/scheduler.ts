@@ -52,6 +52,8 @@ export interface PromptToSchedule extends Omit<ScheduledPrompt, 'cost'> {
   model: string;
   /** The request body the provider gets (for token estimates). */
   body: JsonObject;
+  /** The API path for providers with several (ExecuteRequest.endpoint): embeddings reserve no output. */
+  endpoint?: string;
 }
 
 export type CallResult =
@@ -375,7 +377,7 @@ class EstimatedPrompt implements ScheduledPrompt {
   }
 
   cost(): CallCost {
-    this.estimate ??= this.estimator.estimate(this.request.provider, this.request.model, this.request.body);
+    this.estimate ??= this.estimator.estimate(this.request.provider, this.request.model, this.request.body, this.request.endpoint);
     return this.estimate;
   }
 }

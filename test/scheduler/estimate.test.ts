@@ -14,6 +14,20 @@ describe('call cost estimates', () => {
     expect(estimator.estimate('openai', 'gpt-4o', { messages: [{ role: 'user', content: 'hi' }] }).outputTokens).toBe(defaultOutputReserve);
   });
 
+  it('reserves no output for embeddings requests, and estimates their input', () => {
+    const estimator = new TokenEstimator();
+    const openai = estimator.estimate('openai', 'text-embedding-3-small', { input: 'some text to embed here' }, '/v1/embeddings');
+    expect(openai.outputTokens).toBe(0);
+    expect(openai.inputTokens).toBeGreaterThan(1);
+    const gemini = estimator.estimate('gemini', 'gemini-embedding-001', { content: { parts: [{ text: 'some text to embed here' }] } });
+    expect(gemini.outputTokens).toBe(0);
+    expect(gemini.inputTokens).toBeGreaterThan(1);
+    expect(estimator.estimate('gemini', 'gemini-embedding-001', { content: { parts: [] } }, ':embedContent').outputTokens).toBe(0);
+    // The same body on the Responses endpoint, or with no endpoint, is a generation.
+    expect(estimator.estimate('openai', 'gpt-4o', { input: 'hi' }, '/v1/responses').outputTokens).toBe(defaultOutputReserve);
+    expect(estimator.estimate('openai', 'gpt-4o', { input: 'hi' }).outputTokens).toBe(defaultOutputReserve);
+  });
+
   it('counts an inline image as an image, not as its base64 characters', () => {
     const image = 'A'.repeat(1_000_000);
     const body = { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', data: image } }] }] };
