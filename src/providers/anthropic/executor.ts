@@ -18,7 +18,8 @@ import { dispatcherFor } from '../../http/dispatchers.ts';
 import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
 import { readSseEvents } from '../../http/sse.ts';
 import { anthropicMessagesUrl, anthropicRequestHeaders, pickAnthropicHeaders } from './api.ts';
-import { malformedResponseError, mapAnthropicHttpError, mapAnthropicStreamError } from './map-error.ts';
+import { bodyReadError, httpError, isSuccess, parseJsonBody, readErrorBodyText, responseOrError, streamEndedEarlyError, validateBody } from '../shared/response.ts';
+import { mapAnthropicHttpError, mapAnthropicStreamError } from './map-error.ts';
 import { mapAnthropicMessage } from './map-response.ts';
 import { AnthropicStreamAccumulator, parseAnthropicStreamEvent } from './map-stream.ts';
 import { anthropicMessageSchema } from './schemas.ts';
@@ -48,33 +49,16 @@ export class AnthropicExecutor implements Executor {
     try {
       text = await response.body.text();
     } catch (error) {
-      throw toProviderError(error, { ...errorContext, statusCode: response.statusCode });
+      throw bodyReadError(error, errorContext, response.statusCode);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw mapAnthropicHttpError({
-        status: response.statusCode,
-        headers: response.headers,
-        bodyText: text,
-        accountId: account.id,
-      });
+    if (!isSuccess(response.statusCode)) {
+      throw httpError(response, text, account.id, mapAnthropicHttpError);
     }
 
-    const meta = { statusCode: response.statusCode, accountId: account.id };
-    let json: unknown;
-    try {
-      json = JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw malformedResponseError('the body is not JSON', { ...meta, rawBody: text.slice(0, 4096), cause });
-    }
-    const parsed = anthropicMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      throw malformedResponseError('the body is not a Messages API message', {
-        ...meta,
-        rawBody: json,
-        cause: parsed.error,
-      });
-    }
-    return mapAnthropicMessage(parsed.data, { statusCode: response.statusCode, headers });
+    const answer = { provider: 'anthropic', statusCode: response.statusCode, accountId: account.id };
+    const json = parseJsonBody(text, answer);
+    const message = validateBody(json, anthropicMessageSchema, 'a Messages API message', answer);
+    return mapAnthropicMessage(message, { statusCode: response.statusCode, headers });
   }
 
   async *executeStream(
@@ -83,27 +67,17 @@ export class AnthropicExecutor implements Executor {
     account: Account,
   ): AsyncGenerator<StreamPart, void, undefined> {
     const errorContext = this.errorContext(account, options);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.send(executeRequest, options, account, true, errorContext);
-    } catch (error) {
-      yield { type: 'error', error: toProviderError(error, errorContext) };
+    const response = await responseOrError(this.send(executeRequest, options, account, true, errorContext), errorContext);
+    if (response instanceof ProviderError) {
+      yield { type: 'error', error: response };
       return;
     }
     const { statusCode } = response;
     const headers = pickAnthropicHeaders(response.headers);
 
-    if (statusCode < 200 || statusCode >= 300) {
-      let bodyText = '';
-      try {
-        bodyText = await response.body.text();
-      } catch {
-        // The status alone still says what happened.
-      }
-      yield {
-        type: 'error',
-        error: mapAnthropicHttpError({ status: statusCode, headers: response.headers, bodyText, accountId: account.id }),
-      };
+    if (!isSuccess(statusCode)) {
+      const bodyText = await readErrorBodyText(response);
+      yield { type: 'error', error: httpError(response, bodyText, account.id, mapAnthropicHttpError) };
       return;
     }
 
@@ -123,20 +97,14 @@ export class AnthropicExecutor implements Executor {
     } catch (error) {
       // A socket that breaks after message_stop has already delivered the whole answer.
       if (!accumulator.finished) {
-        yield { type: 'error', error: toProviderError(error, { ...errorContext, statusCode }) };
+        yield { type: 'error', error: bodyReadError(error, errorContext, statusCode) };
         return;
       }
     }
     if (!accumulator.finished) {
-      const host = new URL(errorContext.url).host;
       yield {
         type: 'error',
-        error: new ProviderError({
-          kind: 'network',
-          provider: 'anthropic',
-          statusCode,
-          message: `anthropic account "${account.id}": the event stream from ${host} ended before message_stop`,
-        }),
+        error: streamEndedEarlyError('anthropic', account.id, errorContext.url, statusCode, 'message_stop'),
       };
       return;
     }

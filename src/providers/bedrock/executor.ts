@@ -17,6 +17,7 @@ import { ProviderError } from '../../executors/errors.ts';
 import { dispatcherFor } from '../../http/dispatchers.ts';
 import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
 import { AnthropicStreamAccumulator } from '../anthropic/map-stream.ts';
+import { bodyReadError, httpError, isSuccess, readErrorBodyText, responseOrError, streamEndedEarlyError } from '../shared/response.ts';
 import { bedrockInvokeUrl, pickBedrockHeaders, signBedrockRequest } from './api.ts';
 import { bedrockRequestBody } from './convert-request.ts';
 import { resolveBedrockCredentials, type Environment } from './credentials.ts';
@@ -58,10 +59,10 @@ export class BedrockExecutor implements Executor {
     try {
       text = await response.body.text();
     } catch (error) {
-      throw toProviderError(error, { ...errorContext, statusCode: response.statusCode });
+      throw bodyReadError(error, errorContext, response.statusCode);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw mapBedrockHttpError({ status: response.statusCode, headers: response.headers, bodyText: text, accountId: account.id });
+    if (!isSuccess(response.statusCode)) {
+      throw httpError(response, text, account.id, mapBedrockHttpError);
     }
     return mapBedrockInvokeResponse(text, { statusCode: response.statusCode, headers, accountId: account.id });
   }
@@ -71,28 +72,21 @@ export class BedrockExecutor implements Executor {
     options: ExecuteOptions,
     account: Account,
   ): AsyncGenerator<StreamPart, void, undefined> {
-    let sent: { response: Dispatcher.ResponseData; errorContext: ErrorContext };
-    try {
-      sent = await this.send(executeRequest, options, account, true);
-    } catch (error) {
-      yield { type: 'error', error: error instanceof ProviderError ? error : toProviderError(error, this.errorContext(account, options, '')) };
+    const sent = await responseOrError(
+      this.send(executeRequest, options, account, true),
+      this.errorContext(account, options, ''), // send names the URL in its own errors once it knows the region
+    );
+    if (sent instanceof ProviderError) {
+      yield { type: 'error', error: sent };
       return;
     }
     const { response, errorContext } = sent;
     const { statusCode } = response;
     const headers = pickBedrockHeaders(response.headers);
 
-    if (statusCode < 200 || statusCode >= 300) {
-      let bodyText = '';
-      try {
-        bodyText = await response.body.text();
-      } catch {
-        // The status alone still says what happened.
-      }
-      yield {
-        type: 'error',
-        error: mapBedrockHttpError({ status: statusCode, headers: response.headers, bodyText, accountId: account.id }),
-      };
+    if (!isSuccess(statusCode)) {
+      const bodyText = await readErrorBodyText(response);
+      yield { type: 'error', error: httpError(response, bodyText, account.id, mapBedrockHttpError) };
       return;
     }
 
@@ -125,12 +119,7 @@ export class BedrockExecutor implements Executor {
     if (!accumulator.finished) {
       yield {
         type: 'error',
-        error: new ProviderError({
-          kind: 'network',
-          provider: 'bedrock',
-          statusCode,
-          message: `bedrock account "${account.id}": the event stream from ${new URL(errorContext.url).host} ended before message_stop`,
-        }),
+        error: streamEndedEarlyError('bedrock', account.id, errorContext.url, statusCode, 'message_stop'),
       };
       return;
     }
@@ -155,7 +144,7 @@ export class BedrockExecutor implements Executor {
     if (error instanceof EventStreamFormatError) {
       return bedrockMalformedResponseError(error.message, { statusCode, accountId, cause: error });
     }
-    return toProviderError(error, { ...errorContext, statusCode });
+    return bodyReadError(error, errorContext, statusCode);
   }
 
   private async send(

@@ -22,7 +22,8 @@ import { toProviderError, type RequestErrorContext } from '../../http/request-er
 import { readSseEvents } from '../../http/sse.ts';
 import { geminiEmbedUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders, resolveGeminiMethod } from './api.ts';
 import { mapGeminiEmbedding } from './map-embedding.ts';
-import { malformedResponseError, mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
+import { bodyReadError, httpError, isSuccess, parseJsonBody, readErrorBodyText, responseOrError, streamEndedEarlyError, validateBody } from '../shared/response.ts';
+import { mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
 import { mapGeminiResponse } from './map-response.ts';
 import { GeminiStreamAccumulator, parseGeminiStreamFrame } from './map-stream.ts';
 import { geminiEmbedContentResponseSchema, geminiResponseSchema } from './schemas.ts';
@@ -55,44 +56,20 @@ export class GeminiExecutor implements Executor {
     try {
       text = await response.body.text();
     } catch (error) {
-      throw toProviderError(error, { ...errorContext, statusCode: response.statusCode });
+      throw bodyReadError(error, errorContext, response.statusCode);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw mapGeminiHttpError({
-        status: response.statusCode,
-        headers: response.headers,
-        bodyText: text,
-        accountId: account.id,
-      });
+    if (!isSuccess(response.statusCode)) {
+      throw httpError(response, text, account.id, mapGeminiHttpError);
     }
 
-    const meta = { statusCode: response.statusCode, accountId: account.id };
-    let json: unknown;
-    try {
-      json = JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw malformedResponseError('the body is not JSON', { ...meta, rawBody: text.slice(0, 4096), cause });
-    }
+    const answer = { provider: 'gemini', statusCode: response.statusCode, accountId: account.id };
+    const json = parseJsonBody(text, answer);
     if (resolveGeminiMethod(executeRequest) === 'embedContent') {
-      const embedded = geminiEmbedContentResponseSchema.safeParse(json);
-      if (!embedded.success) {
-        throw malformedResponseError('the body is not an EmbedContentResponse', {
-          ...meta,
-          rawBody: json,
-          cause: embedded.error,
-        });
-      }
-      return mapGeminiEmbedding(embedded.data, { statusCode: response.statusCode, headers });
+      const embedding = validateBody(json, geminiEmbedContentResponseSchema, 'an EmbedContentResponse', answer);
+      return mapGeminiEmbedding(embedding, { statusCode: response.statusCode, headers });
     }
-    const parsed = geminiResponseSchema.safeParse(json);
-    if (!parsed.success) {
-      throw malformedResponseError('the body is not a GenerateContentResponse', {
-        ...meta,
-        rawBody: json,
-        cause: parsed.error,
-      });
-    }
-    return mapGeminiResponse(parsed.data, { ...meta, headers });
+    const generated = validateBody(json, geminiResponseSchema, 'a GenerateContentResponse', answer);
+    return mapGeminiResponse(generated, { statusCode: response.statusCode, accountId: account.id, headers });
   }
 
   async *executeStream(
@@ -110,27 +87,17 @@ export class GeminiExecutor implements Executor {
       return;
     }
     const errorContext = this.errorContext(executeRequest, account, options, true);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.send(executeRequest, options, account, true, errorContext);
-    } catch (error) {
-      yield { type: 'error', error: toProviderError(error, errorContext) };
+    const response = await responseOrError(this.send(executeRequest, options, account, true, errorContext), errorContext);
+    if (response instanceof ProviderError) {
+      yield { type: 'error', error: response };
       return;
     }
     const { statusCode } = response;
     const headers = pickGeminiHeaders(response.headers);
 
-    if (statusCode < 200 || statusCode >= 300) {
-      let bodyText = '';
-      try {
-        bodyText = await response.body.text();
-      } catch {
-        // The status alone still says what happened.
-      }
-      yield {
-        type: 'error',
-        error: mapGeminiHttpError({ status: statusCode, headers: response.headers, bodyText, accountId: account.id }),
-      };
+    if (!isSuccess(statusCode)) {
+      const bodyText = await readErrorBodyText(response);
+      yield { type: 'error', error: httpError(response, bodyText, account.id, mapGeminiHttpError) };
       return;
     }
 
@@ -153,7 +120,7 @@ export class GeminiExecutor implements Executor {
     } catch (error) {
       // A socket that breaks after the finishing chunk has already delivered the whole answer.
       if (!accumulator.finished) {
-        yield { type: 'error', error: toProviderError(error, { ...errorContext, statusCode }) };
+        yield { type: 'error', error: bodyReadError(error, errorContext, statusCode) };
         return;
       }
     }
@@ -163,17 +130,10 @@ export class GeminiExecutor implements Executor {
       return;
     }
     if (!accumulator.finished) {
-      const host = new URL(errorContext.url).host;
+      const finalEvent = 'a chunk with a finishReason (the answer is incomplete)';
       yield {
         type: 'error',
-        error: new ProviderError({
-          kind: 'network',
-          provider: 'gemini',
-          statusCode,
-          message:
-            `gemini account "${account.id}": the event stream from ${host} ended before a chunk ` +
-            'with a finishReason (the answer is incomplete)',
-        }),
+        error: streamEndedEarlyError('gemini', account.id, errorContext.url, statusCode, finalEvent),
       };
       return;
     }

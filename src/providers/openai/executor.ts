@@ -31,8 +31,8 @@ import {
   resolveOpenAIEndpoint,
   type OpenAIEndpoint,
 } from './api.ts';
+import { bodyReadError, isSuccess, parseJsonBody, readErrorBodyText, streamEndedEarlyError, validateBody, type AnswerContext } from '../shared/response.ts';
 import {
-  malformedResponseError,
   mapOpenAIHttpError,
   mapOpenAIStreamError,
   type OpenAIFamilyProvider,
@@ -108,46 +108,28 @@ export class OpenAICompatibleExecutor implements Executor {
     try {
       text = await response.body.text();
     } catch (error) {
-      throw toProviderError(error, { ...call.errorContext, statusCode: response.statusCode });
+      throw bodyReadError(error, call.errorContext, response.statusCode);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
+    if (!isSuccess(response.statusCode)) {
       throw this.httpError(response.statusCode, response.headers, text, call);
     }
 
-    const context = this.streamContext(response.statusCode, account);
-    let json: unknown;
-    try {
-      json = JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw malformedResponseError('the body is not JSON', { ...context, rawBody: text.slice(0, 4096), cause });
-    }
+    const answer = this.answerContext(response.statusCode, account);
+    const json = parseJsonBody(text, answer);
     const meta = { statusCode: response.statusCode, headers };
     if (call.endpoint === 'chat') {
-      const parsed = openaiChatCompletionSchema.safeParse(json);
-      if (!parsed.success) {
-        throw malformedResponseError('the body is not a chat.completion', { ...context, rawBody: json, cause: parsed.error });
-      }
-      return mapOpenAIChatCompletion(parsed.data, meta);
+      const completion = validateBody(json, openaiChatCompletionSchema, 'a chat.completion', answer);
+      return mapOpenAIChatCompletion(completion, meta);
     }
     if (call.endpoint === 'embeddings') {
-      const parsed = openaiEmbeddingResponseSchema.safeParse(json);
-      if (!parsed.success) {
-        throw malformedResponseError('the body is not an embeddings list', { ...context, rawBody: json, cause: parsed.error });
-      }
-      return mapOpenAIEmbeddingResponse(parsed.data, meta);
+      const embeddings = validateBody(json, openaiEmbeddingResponseSchema, 'an embeddings list', answer);
+      return mapOpenAIEmbeddingResponse(embeddings, meta);
     }
-    const parsed = openaiResponseSchema.safeParse(json);
-    if (!parsed.success) {
-      throw malformedResponseError('the body is not a Responses API response', {
-        ...context,
-        rawBody: json,
-        cause: parsed.error,
-      });
+    const responseObject = validateBody(json, openaiResponseSchema, 'a Responses API response', answer);
+    if (responseObject.status === 'failed') {
+      throw mapOpenAIStreamError(responseObject.error ?? { message: 'the response failed' }, { ...answer, rawBody: json });
     }
-    if (parsed.data.status === 'failed') {
-      throw mapOpenAIStreamError(parsed.data.error ?? { message: 'the response failed' }, { ...context, rawBody: json });
-    }
-    return mapOpenAIResponse(parsed.data, meta);
+    return mapOpenAIResponse(responseObject, meta);
   }
 
   async *executeStream(
@@ -175,20 +157,15 @@ export class OpenAICompatibleExecutor implements Executor {
     }
     const { statusCode } = response;
     const headers = pickOpenAIHeaders(response.headers);
-    if (statusCode < 200 || statusCode >= 300) {
-      let bodyText = '';
-      try {
-        bodyText = await response.body.text();
-      } catch {
-        // The status alone still says what happened.
-      }
+    if (!isSuccess(statusCode)) {
+      const bodyText = await readErrorBodyText(response);
       yield { type: 'error', error: this.httpError(statusCode, response.headers, bodyText, call) };
       return;
     }
 
     const reader = call.endpoint === 'chat'
-      ? chatReader(this.streamContext(statusCode, account))
-      : responsesReader(this.streamContext(statusCode, account));
+      ? chatReader(this.answerContext(statusCode, account))
+      : responsesReader(this.answerContext(statusCode, account));
     try {
       for await (const sse of readSseEvents(response.body)) {
         if (reader.finished) continue; // drain so the connection can be reused
@@ -202,28 +179,21 @@ export class OpenAICompatibleExecutor implements Executor {
     } catch (error) {
       // A socket that breaks after the end marker has already delivered the whole answer.
       if (!reader.finished) {
-        yield { type: 'error', error: toProviderError(error, { ...call.errorContext, statusCode }) };
+        yield { type: 'error', error: bodyReadError(error, call.errorContext, statusCode) };
         return;
       }
     }
     if (!reader.finished) {
       yield {
         type: 'error',
-        error: new ProviderError({
-          kind: 'network',
-          provider: this.provider,
-          statusCode,
-          message:
-            `${this.provider} account "${account.id}": the event stream from ` +
-            `${new URL(call.errorContext.url).host} ended before ${reader.endMarker}`,
-        }),
+        error: streamEndedEarlyError(this.provider, account.id, call.errorContext.url, statusCode, reader.endMarker),
       };
       return;
     }
     try {
       yield* reader.finalParts({ statusCode, headers });
     } catch (error) {
-      yield { type: 'error', error: toProviderError(error, { ...call.errorContext, statusCode }) };
+      yield { type: 'error', error: bodyReadError(error, call.errorContext, statusCode) };
     }
   }
 
@@ -279,7 +249,7 @@ export class OpenAICompatibleExecutor implements Executor {
     });
   }
 
-  private streamContext(statusCode: number, account: Account): StreamContext & { accountId: string } {
+  private answerContext(statusCode: number, account: Account): StreamContext & AnswerContext {
     return { statusCode, accountId: account.id, provider: this.provider };
   }
 
