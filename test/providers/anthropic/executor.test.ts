@@ -3,10 +3,8 @@
  * recorded fixtures.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServerResponse } from 'node:http';
 import { accountSchema, type Account } from '../../../src/config/schema.ts';
 import { collectStream } from '../../../src/executors/collect-stream.ts';
-import { isProviderError, type ProviderError } from '../../../src/executors/errors.ts';
 import type { ExecuteRequest, StreamPart } from '../../../src/executors/types.ts';
 import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { AnthropicExecutor } from '../../../src/providers/anthropic/executor.ts';
@@ -14,6 +12,7 @@ import { mapAnthropicMessage } from '../../../src/providers/anthropic/map-respon
 import { anthropicMessageSchema } from '../../../src/providers/anthropic/schemas.ts';
 import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { errorFixture, messageFixture, sseFixture } from './fixtures.ts';
+import { json, sse, errorOf, partsOf, lastError } from '../../helpers/provider-calls.ts';
 
 let server: LocalServer;
 let account: Account;
@@ -43,38 +42,6 @@ function makeAccount(overrides: Record<string, unknown> = {}): Account {
     timeouts: { connectMs: 2000, firstByteMs: 2000, idleMs: 2000 },
     ...overrides,
   });
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function sse(res: ServerResponse, transcript: string, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', ...headers });
-  res.end(transcript);
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
-}
-
-async function partsOf(stream: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
-  const parts: StreamPart[] = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
-
-function lastError(parts: StreamPart[]): ProviderError {
-  const last = parts.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error part last, got ${last?.type}`);
-  return last.error;
 }
 
 beforeAll(async () => {

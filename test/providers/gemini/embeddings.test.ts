@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountSchema, type Account } from '../../../src/config/schema.ts';
-import { isProviderError, type ProviderError } from '../../../src/executors/errors.ts';
 import type { ExecuteRequest, StreamPart } from '../../../src/executors/types.ts';
 import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { geminiEmbedUrl, resolveGeminiMethod } from '../../../src/providers/gemini/api.ts';
@@ -13,6 +12,7 @@ import { mapGeminiEmbedding } from '../../../src/providers/gemini/map-embedding.
 import { geminiEmbedContentResponseSchema } from '../../../src/providers/gemini/schemas.ts';
 import { countTokens, simulatedEmbedding } from '../../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.ts';
+import { errorOf } from '../../helpers/provider-calls.ts';
 
 let simulator: RunningSimulator;
 const executor = new GeminiExecutor({ accounts: () => [] });
@@ -39,16 +39,6 @@ function embedRequest(text: string, extra: Record<string, unknown> = {}, endpoin
   const request: ExecuteRequest = { provider: 'gemini', model, body: { model, content: { parts: [{ text }] }, ...extra } };
   if (endpoint !== undefined) request.endpoint = endpoint;
   return request;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
 }
 
 describe('Gemini embeddings addressing', () => {

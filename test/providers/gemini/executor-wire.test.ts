@@ -3,17 +3,16 @@
  * recorded fixtures: what goes on the wire, and the stream endings the simulator does not make.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServerResponse } from 'node:http';
 import { accountSchema, type Account } from '../../../src/config/schema.ts';
 import { collectStream } from '../../../src/executors/collect-stream.ts';
-import { isProviderError, type ProviderError } from '../../../src/executors/errors.ts';
-import type { ExecuteRequest, StreamPart } from '../../../src/executors/types.ts';
+import type { ExecuteRequest } from '../../../src/executors/types.ts';
 import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { GeminiExecutor } from '../../../src/providers/gemini/executor.ts';
 import { mapGeminiResponse } from '../../../src/providers/gemini/map-response.ts';
 import { geminiResponseSchema } from '../../../src/providers/gemini/schemas.ts';
 import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { errorFixture, responseFixture, sseFixture } from './fixtures.ts';
+import { json, sse, errorOf, partsOf, lastError } from '../../helpers/provider-calls.ts';
 
 let server: LocalServer;
 let account: Account;
@@ -39,39 +38,6 @@ function makeAccount(overrides: Record<string, unknown> = {}): Account {
     timeouts: { connectMs: 2000, firstByteMs: 2000, idleMs: 2000 },
     ...overrides,
   });
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function sse(res: ServerResponse, transcript: string): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.end(transcript);
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
-}
-
-async function partsOf(stream: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
-  const parts: StreamPart[] = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
-
-function lastError(parts: StreamPart[]): ProviderError {
-  const last = parts.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error part last, got ${last?.type}`);
-  expect(parts.some((part) => part.type === 'done')).toBe(false);
-  return last.error;
 }
 
 beforeAll(async () => {

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountSchema, type Account } from '../../../src/config/schema.ts';
 import { collectStream } from '../../../src/executors/collect-stream.ts';
-import { isProviderError, type ProviderError } from '../../../src/executors/errors.ts';
 import type { ExecuteRequest, ExecuteResult, Executor } from '../../../src/executors/types.ts';
 import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { openaiRequestBody, openaiUrl } from '../../../src/providers/openai/api.ts';
@@ -15,6 +14,7 @@ import { AzureOpenAIExecutor } from '../../../src/providers/azure-openai/executo
 import { OpenAIExecutor } from '../../../src/providers/openai/executor.ts';
 import { countTokens, simulatedEmbedding } from '../../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.ts';
+import { errorOf } from '../../helpers/provider-calls.ts';
 
 let simulator: RunningSimulator;
 const openai = new OpenAIExecutor({ accounts: () => [] });
@@ -55,16 +55,6 @@ function embeddingsRequest(provider: 'openai' | 'azure-openai', input: unknown):
 function vectorsOf(result: ExecuteResult): unknown[] {
   const data = result.body.data as { index: number; embedding: unknown }[];
   return data.map((item) => item.embedding);
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isProviderError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
 }
 
 function expectEmbeddingResult(result: ExecuteResult, texts: string[]): void {
