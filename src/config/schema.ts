@@ -27,6 +27,9 @@ const proxyUrlSchema = z
     message: 'must be an http://, https://, socks5:// or socks5h:// URL',
   });
 
+/** The SigV4 credential fields of a Bedrock account. */
+const bedrockSigV4Fields = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+
 export const accountSchema = z
   .object({
     id: z
@@ -36,7 +39,7 @@ export const accountSchema = z
     provider: providerNameSchema,
     /** Overrides the provider's public API origin (a gateway, a simulator, a regional endpoint). */
     baseUrl: z.url().optional(),
-    /** An API key (`x-api-key` for Anthropic, `Authorization: Bearer` for OpenAI, ...). */
+    /** An API key (`x-api-key` for Anthropic, `Authorization: Bearer` for OpenAI and for Bedrock's API keys, ...). */
     apiKey: z.string().min(1).optional(),
     /** An OAuth access token, sent as `Authorization: Bearer`. */
     authToken: z.string().min(1).optional(),
@@ -55,7 +58,7 @@ export const accountSchema = z
     /** Azure OpenAI: model name → deployment name (a model without an entry uses its own name), and the api-version. */
     deployments: z.record(z.string(), z.string().min(1)).optional(),
     apiVersion: z.string().min(1).optional(),
-    /** Bedrock: region and credentials; left out, the usual AWS_* environment variables are used. */
+    /** Bedrock: region and SigV4 credentials (or `apiKey`); left out, the usual AWS_* environment variables are used. */
     region: z.string().min(1).optional(),
     accessKeyId: z.string().min(1).optional(),
     secretAccessKey: z.string().min(1).optional(),
@@ -76,6 +79,19 @@ export const accountSchema = z
   .refine((account) => !(account.apiKey && account.authToken), {
     message: 'set either apiKey or authToken, not both',
     path: ['authToken'],
+  })
+  .superRefine((account, ctx) => {
+    // A Bedrock account authenticates one way: an API key (bearer) or SigV4 keys, never both.
+    if (account.provider !== 'bedrock' || account.apiKey === undefined) return;
+    const sigv4 = bedrockSigV4Fields.filter((field) => account[field] !== undefined);
+    if (sigv4.length === 0) return;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `bedrock account "${account.id}" sets both apiKey and ${sigv4.join(', ')}: use either an Amazon Bedrock ` +
+        'API key (apiKey) or SigV4 keys (accessKeyId, secretAccessKey, sessionToken), not both',
+      path: ['apiKey'],
+    });
   });
 export type Account = z.infer<typeof accountSchema>;
 

@@ -30,9 +30,15 @@ export const simulatorKeySchema = z
     key: z.string().min(1),
     /** Bedrock: the secret access key that goes with `key` (the access key id); SigV4 signatures are checked when set. */
     secret: z.string().min(1).optional(),
+    /** Bedrock: `key` is an Amazon Bedrock API key, accepted as `Authorization: Bearer` (and not as an access key id). */
+    bearer: z.boolean().default(false),
     limits: simulatorLimitsSchema.default({}),
   })
-  .strict();
+  .strict()
+  .refine((entry) => !(entry.bearer && entry.secret !== undefined), {
+    message: 'a bearer key (an API key) has no secret; set either bearer or secret',
+    path: ['secret'],
+  });
 export type SimulatorKey = z.infer<typeof simulatorKeySchema>;
 
 /** Random faults, drawn from a PRNG seeded with `seed` so a run can be repeated exactly. */

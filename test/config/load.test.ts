@@ -72,6 +72,38 @@ describe('config', () => {
     ).toThrow(/accounts\[1\]\.id: duplicate account id "x"/);
   });
 
+  it('takes an Amazon Bedrock API key as a bedrock account\'s apiKey', () => {
+    const config = parseConfig(
+      { accounts: [{ id: 'aws-key', provider: 'bedrock', region: 'us-east-1', apiKey: '${AWS_BEARER_TOKEN_BEDROCK}' }] },
+      { AWS_BEARER_TOKEN_BEDROCK: 'ABSKexample' },
+    );
+    expect(config.accounts[0]).toMatchObject({ provider: 'bedrock', apiKey: 'ABSKexample' });
+  });
+
+  it.each([
+    ['accessKeyId and secretAccessKey', { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret' }, 'accessKeyId, secretAccessKey'],
+    ['a sessionToken', { sessionToken: 'example-token' }, 'sessionToken'],
+  ])('refuses a bedrock account with both apiKey and %s, naming the account and the fields', (_name, sigv4, fields) => {
+    const raw = {
+      accounts: [
+        { id: 'fine', provider: 'bedrock', apiKey: 'ABSKfine' },
+        { id: 'aws-both', provider: 'bedrock', region: 'us-east-1', apiKey: '${AWS_BEARER_TOKEN_BEDROCK}', ...sigv4 },
+      ],
+    };
+    let error: unknown;
+    try {
+      parseConfig(raw, { AWS_BEARER_TOKEN_BEDROCK: 'ABSKsecret-value' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(`accounts[1].apiKey: bedrock account "aws-both" sets both apiKey and ${fields}`);
+    expect(message).not.toContain('accounts[0]');
+    expect(message).not.toContain('ABSKsecret-value');
+    for (const value of Object.values(sigv4)) expect(message).not.toContain(value);
+  });
+
   it('reads YAML files, and says which file is broken', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relayq-config-'));
     const good = join(dir, 'good.yaml');

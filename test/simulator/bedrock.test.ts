@@ -1,11 +1,11 @@
 /**
- * The simulator speaking Bedrock Runtime over real HTTP: SigV4 checks, Bedrock's body rules and
- * error shapes, JSON and event-stream answers, faults and stats. Requests are signed by relayq's
- * own signer (src/providers/bedrock/api.ts) and sent with fetch.
+ * The simulator speaking Bedrock Runtime over real HTTP: SigV4 and API key checks, Bedrock's body
+ * rules and error shapes, JSON and event-stream answers, faults and stats. Requests are signed (or
+ * given their bearer token) by relayq's own code (src/providers/bedrock/api.ts) and sent with fetch.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bedrockInvokeUrl, signBedrockRequest } from '../../src/providers/bedrock/api.ts';
-import type { BedrockCredentials } from '../../src/providers/bedrock/credentials.ts';
+import { bedrockInvokeUrl, bedrockRequestHeaders } from '../../src/providers/bedrock/api.ts';
+import type { BedrockApiKey, BedrockAuth, BedrockCredentials } from '../../src/providers/bedrock/credentials.ts';
 import { EventStreamFrameReader, stringHeader } from '../../src/providers/bedrock/event-stream.ts';
 import { inputTokensOf, simulatedAnswer } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
@@ -17,6 +17,8 @@ const credentials: BedrockCredentials = {
   region: 'us-east-1',
   source: 'account',
 };
+const apiKey: BedrockApiKey = { apiKey: 'ABSKc2ltdWxhdG9yLWFwaS1rZXk=', region: 'us-east-1', source: 'account' };
+const limitedApiKey: BedrockApiKey = { ...apiKey, apiKey: 'bedrock-api-key-limited' };
 
 let sim: RunningSimulator;
 let open: RunningSimulator;
@@ -37,7 +39,7 @@ async function invoke(
   options: {
     target?: RunningSimulator;
     stream?: boolean;
-    credentials?: BedrockCredentials;
+    credentials?: BedrockAuth;
     signingDate?: Date;
     /** Changes the signed headers before sending (to break or drop the signature). */
     tamper?: (headers: Record<string, string>) => void;
@@ -48,10 +50,10 @@ async function invoke(
   const target = options.target ?? sim;
   const url = bedrockInvokeUrl({ baseUrl: target.url }, 'us-east-1', modelId, options.stream ?? false);
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const headers = await signBedrockRequest({
+  const headers = await bedrockRequestHeaders({
     url,
     body: text,
-    credentials: options.credentials ?? credentials,
+    auth: options.credentials ?? credentials,
     stream: options.stream ?? false,
     ...(options.signingDate === undefined ? {} : { signingDate: options.signingDate }),
   });
@@ -103,7 +105,12 @@ function textOf(events: Record<string, unknown>[]): string {
 beforeAll(async () => {
   sim = await startSimulator({
     acceptAnyKey: false,
-    keys: [{ key: credentials.accessKeyId, secret: credentials.secretAccessKey }],
+    keys: [
+      { key: credentials.accessKeyId, secret: credentials.secretAccessKey },
+      { key: apiKey.apiKey, bearer: true },
+      // 30 a minute with the default 2-second burst: room for one request.
+      { key: limitedApiKey.apiKey, bearer: true, limits: { rpm: 30 } },
+    ],
   });
   open = await startSimulator({});
 });
@@ -277,5 +284,49 @@ describe('SigV4', () => {
     const unsigned = await invoke(bedrockBody('x'), { target: open, tamper: (headers) => delete headers.authorization });
     expectBedrockError(unsigned, 403, 'MissingAuthenticationTokenException');
     expect(open.stats().byKey.AKIDANY?.succeeded).toBe(1);
+  });
+});
+
+describe('API keys', () => {
+  it.each([false, true])('accepts a bearer key configured for it (stream: %s)', async (stream) => {
+    const prompt = `Bearer me [[sim:words=12]] ${stream}`;
+    const sent = await invoke(bedrockBody(prompt), { stream, credentials: apiKey });
+    expect(sent.status).toBe(200);
+    const text = stream
+      ? textOf(framesOf(sent.bytes).events)
+      : ((sent.json?.content as { text: string }[])[0]?.text ?? '');
+    expect(text).toBe(simulatedAnswer(prompt));
+    expect(sim.stats().byKey[apiKey.apiKey]).toMatchObject({ requests: 1, succeeded: 1 });
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['an unknown key', { authorization: 'Bearer ABSKbm90LWEta2V5' }],
+    ['a key that differs in case', { authorization: `Bearer ${apiKey.apiKey.toLowerCase()}` }],
+    ['a bearer scheme without a key', { authorization: 'Bearer' }],
+    ['an access key id sent as a bearer token', { authorization: `Bearer ${credentials.accessKeyId}` }],
+  ])('refuses %s with 403 AccessDeniedException, as Bedrock does', async (_name, replaced) => {
+    const sent = await invoke(bedrockBody('x'), { credentials: apiKey, tamper: (headers) => Object.assign(headers, replaced) });
+    expectBedrockError(sent, 403, 'AccessDeniedException', 'Authentication failed: Please make sure your API Key is valid.');
+    expect(Buffer.from(sent.bytes).toString('utf8')).not.toContain(apiKey.apiKey);
+    expect(sim.stats().byStatus['403']).toBe(1);
+  });
+
+  it('does not take an API key as an access key id for SigV4', async () => {
+    const sent = await invoke(bedrockBody('x'), { credentials: { ...credentials, accessKeyId: apiKey.apiKey } });
+    expectBedrockError(sent, 403, 'UnrecognizedClientException');
+  });
+
+  it("applies the key's own rate limits", async () => {
+    expect((await invoke(bedrockBody('one'), { credentials: limitedApiKey })).status).toBe(200);
+    expectBedrockError(await invoke(bedrockBody('two'), { credentials: limitedApiKey }), 429, 'ThrottlingException');
+    expect(sim.stats().byKey[limitedApiKey.apiKey]).toMatchObject({ succeeded: 1, rateLimited: 1 });
+    // Another key's buckets are its own.
+    expect((await invoke(bedrockBody('three'), { credentials: apiKey })).status).toBe(200);
+  });
+
+  it('accepts any bearer key when acceptAnyKey is on', async () => {
+    const anyKey = { ...apiKey, apiKey: 'bedrock-api-key-anything' };
+    expect((await invoke(bedrockBody('x'), { target: open, credentials: anyKey })).status).toBe(200);
+    expect(open.stats().byKey[anyKey.apiKey]?.succeeded).toBe(1);
   });
 });

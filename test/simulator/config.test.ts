@@ -48,6 +48,9 @@ describe('simulator config', () => {
     expect(() => parseSimulatorConfig({ keys: [{ key: 'a' }, { key: 'a' }] })).toThrow(/keys\.1\.key: duplicate key/);
     expect(() => parseSimulatorConfig({ faults: { dropRate: 0.6, overloadedRate: 0.6 } })).toThrow(/add up/);
     expect(() => parseSimulatorConfig({ faults: { seed: 1.5 } })).toThrow(/faults\.seed/);
+    expect(() => parseSimulatorConfig({ keys: [{ key: 'a', bearer: true, secret: 's' }] })).toThrow(
+      /keys\.0\.secret: a bearer key \(an API key\) has no secret/,
+    );
   });
 
   it('loads YAML and JSON files', async () => {

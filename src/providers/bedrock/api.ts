@@ -1,13 +1,13 @@
 /**
  * Where and how to call Bedrock's InvokeModel for one account: the URL (model id URL-encoded,
- * since ARNs and inference-profile ids carry ':' and '/'), the SigV4-signed headers, and which
- * response headers to keep.
+ * since ARNs and inference-profile ids carry ':' and '/'), the request headers (SigV4-signed, or
+ * an API key as a bearer token), and which response headers to keep.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Account } from '../../config/schema.ts';
-import type { BedrockCredentials } from './credentials.ts';
+import { isBedrockApiKey, type BedrockAuth, type BedrockCredentials } from './credentials.ts';
 
 /** The `anthropic_version` Bedrock's Anthropic models take in the body. */
 export const bedrockAnthropicVersion = 'bedrock-2023-05-31';
@@ -29,6 +29,26 @@ export function bedrockInvokeUrl(
 ): string {
   const operation = stream ? 'invoke-with-response-stream' : 'invoke';
   return `${bedrockBaseUrl(account, region)}/model/${encodeURIComponent(modelId)}/${operation}`;
+}
+
+/** The headers every invoke request carries, whatever authenticates it. */
+function contentHeaders(stream: boolean): Record<string, string> {
+  return { 'content-type': 'application/json', accept: stream ? bedrockEventStreamType : 'application/json' };
+}
+
+export interface RequestHeadersInput extends Omit<SignInput, 'credentials'> {
+  auth: BedrockAuth;
+}
+
+/**
+ * The request headers for either kind of credentials: an API key goes as `Authorization: Bearer`
+ * with no SigV4 headers at all (no x-amz-date, x-amz-content-sha256 or x-amz-security-token);
+ * SigV4 keys sign the request.
+ */
+export async function bedrockRequestHeaders(input: RequestHeadersInput): Promise<Record<string, string>> {
+  const { auth, ...rest } = input;
+  if (!isBedrockApiKey(auth)) return signBedrockRequest({ ...rest, credentials: auth });
+  return { 'user-agent': 'relayq', ...contentHeaders(input.stream), authorization: `Bearer ${auth.apiKey}` };
 }
 
 export interface SignInput {
@@ -70,11 +90,7 @@ export async function signBedrockRequest(input: SignInput): Promise<Record<strin
       ...(url.port === '' ? {} : { port: Number(url.port) }),
       path: url.pathname,
       query,
-      headers: {
-        host: url.host,
-        'content-type': 'application/json',
-        accept: input.stream ? bedrockEventStreamType : 'application/json',
-      },
+      headers: { host: url.host, ...contentHeaders(input.stream) },
       body: input.body,
     },
     input.signingDate === undefined ? {} : { signingDate: input.signingDate },

@@ -1,8 +1,13 @@
 /**
- * AWS credentials and region for a Bedrock account: the account's own `accessKeyId`,
- * `secretAccessKey`, `sessionToken` and `region`, else the environment variables the AWS tools
- * read (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION /
- * AWS_DEFAULT_REGION). Keys are never mixed: a session token goes with the keys it came with.
+ * How a Bedrock account authenticates, and in which region. Either an Amazon Bedrock API key,
+ * sent as `Authorization: Bearer`, or SigV4 keys. The first of these that is set wins: the
+ * account's `apiKey`; the account's own `accessKeyId`, `secretAccessKey` and `sessionToken`;
+ * AWS_BEARER_TOKEN_BEDROCK; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. So an
+ * account's own settings always beat the environment, and within each the API key comes first
+ * (the AWS SDKs, too, take AWS_BEARER_TOKEN_BEDROCK over the AWS_* keys). The region is the
+ * account's `region`, else AWS_REGION, else AWS_DEFAULT_REGION; an API key needs it as much as
+ * SigV4 does, for the endpoint's host name. Keys are never mixed: a session token goes with the
+ * keys it came with.
  */
 import type { Account } from '../../config/schema.ts';
 import { ProviderError } from '../../executors/errors.ts';
@@ -16,9 +21,24 @@ export interface BedrockCredentials {
   source: 'account' | 'environment';
 }
 
+/** An Amazon Bedrock API key (short-term or long-term), sent as `Authorization: Bearer` without SigV4. */
+export interface BedrockApiKey {
+  apiKey: string;
+  region: string;
+  /** Where the key came from, for messages. */
+  source: 'account' | 'environment';
+}
+
+/** What one request is authenticated with: SigV4 keys or an API key. */
+export type BedrockAuth = BedrockCredentials | BedrockApiKey;
+
+export function isBedrockApiKey(auth: BedrockAuth): auth is BedrockApiKey {
+  return 'apiKey' in auth;
+}
+
 export type BedrockCredentialAccount = Pick<
   Account,
-  'id' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'
+  'id' | 'region' | 'apiKey' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'
 >;
 
 /** Environment variables as `process.env` holds them. */
@@ -28,13 +48,11 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const regionPattern = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /**
- * The credentials and region to sign with. Throws a ProviderError (`auth` when keys are missing,
- * `invalid_request` when the region is) that says which setting or variable to add.
+ * The API key or SigV4 credentials, and the region, in the order above. Throws a ProviderError
+ * (`auth` when credentials are missing, `invalid_request` when the region is) that says which
+ * setting or variable to add. Messages name settings and variables, never their values.
  */
-export function resolveBedrockCredentials(
-  account: BedrockCredentialAccount,
-  env: Environment = process.env,
-): BedrockCredentials {
+export function resolveBedrockAuth(account: BedrockCredentialAccount, env: Environment = process.env): BedrockAuth {
   const region = account.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   if (region === undefined) {
     throw credentialError(
@@ -47,6 +65,8 @@ export function resolveBedrockCredentials(
     throw credentialError('invalid_request', account, `"${region}" is not an AWS region name (like us-east-1)`);
   }
 
+  // The config refuses an account with both an API key and SigV4 keys.
+  if (account.apiKey !== undefined) return { apiKey: account.apiKey, region, source: 'account' };
   if (account.accessKeyId !== undefined || account.secretAccessKey !== undefined) {
     if (account.accessKeyId === undefined) {
       throw credentialError('auth', account, 'the account sets secretAccessKey but not accessKeyId; set both');
@@ -70,6 +90,9 @@ export function resolveBedrockCredentials(
     );
   }
 
+  const bearerToken = nonEmpty(env.AWS_BEARER_TOKEN_BEDROCK);
+  if (bearerToken !== undefined) return { apiKey: bearerToken, region, source: 'environment' };
+
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   if (accessKeyId === undefined || secretAccessKey === undefined) {
@@ -80,8 +103,9 @@ export function resolveBedrockCredentials(
     throw credentialError(
       'auth',
       account,
-      'no AWS credentials: set accessKeyId and secretAccessKey on the account, or AWS_ACCESS_KEY_ID and ' +
-        `AWS_SECRET_ACCESS_KEY in the environment (missing: ${missing.join(', ')})`,
+      'no AWS credentials: set apiKey (an Amazon Bedrock API key), or accessKeyId and secretAccessKey, on the ' +
+        'account; or AWS_BEARER_TOKEN_BEDROCK, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in the environment ' +
+        `(missing: ${missing.join(', ')})`,
     );
   }
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);

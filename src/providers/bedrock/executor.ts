@@ -1,7 +1,8 @@
 /**
- * The Bedrock executor for Anthropic models: one SigV4-signed POST per request over the
- * account's shared dispatcher, to `/model/{id}/invoke` (JSON) or
- * `/model/{id}/invoke-with-response-stream` (AWS binary event stream).
+ * The Bedrock executor for Anthropic models: one POST per request (SigV4-signed, or with an
+ * Amazon Bedrock API key as a bearer token) over the account's shared dispatcher, to
+ * `/model/{id}/invoke` (JSON) or `/model/{id}/invoke-with-response-stream` (AWS binary event
+ * stream).
  */
 import { request, type Dispatcher } from 'undici';
 import type {
@@ -18,16 +19,16 @@ import { dispatcherFor } from '../../http/dispatchers.ts';
 import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
 import { AnthropicStreamAccumulator } from '../anthropic/map-stream.ts';
 import { bodyReadError, httpError, isSuccess, readErrorBodyText, responseOrError, streamEndedEarlyError } from '../shared/response.ts';
-import { bedrockInvokeUrl, pickBedrockHeaders, signBedrockRequest } from './api.ts';
+import { bedrockInvokeUrl, bedrockRequestHeaders, pickBedrockHeaders } from './api.ts';
 import { bedrockRequestBody } from './convert-request.ts';
-import { resolveBedrockCredentials, type Environment } from './credentials.ts';
+import { resolveBedrockAuth, type Environment } from './credentials.ts';
 import { EventStreamFormatError, EventStreamFrameReader, EventStreamTruncatedError } from './event-stream.ts';
 import { asBedrockError, bedrockMalformedResponseError, mapBedrockHttpError } from './map-error.ts';
 import { mapBedrockInvokeResponse } from './map-response.ts';
 import { interpretBedrockMessage } from './map-stream.ts';
 
 export interface BedrockExecutorOptions {
-  /** Where AWS_* credentials and region come from when an account has none; process.env by default. */
+  /** Where AWS_BEARER_TOKEN_BEDROCK, AWS_* keys and region come from when an account has none; process.env by default. */
   env?: Environment;
 }
 
@@ -160,12 +161,12 @@ export class BedrockExecutor implements Executor {
         message: `account "${account.id}" is a ${account.provider} account, not a bedrock one`,
       });
     }
-    const credentials = resolveBedrockCredentials(account, this.env);
-    const url = bedrockInvokeUrl(account, credentials.region, executeRequest.model, stream);
+    const auth = resolveBedrockAuth(account, this.env);
+    const url = bedrockInvokeUrl(account, auth.region, executeRequest.model, stream);
     const errorContext = this.errorContext(account, options, url);
     const body = JSON.stringify(bedrockRequestBody(executeRequest.body, account));
     try {
-      const headers = await signBedrockRequest({ url, body, credentials, stream });
+      const headers = await bedrockRequestHeaders({ url, body, auth, stream });
       const response = await request(url, {
         method: 'POST',
         headers,

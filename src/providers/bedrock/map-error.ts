@@ -38,6 +38,9 @@ const kindByErrorType: ReadonlyMap<string, ErrorKind> = new Map([
   ['modelstreamerrorexception', 'server'],
 ]);
 
+/** Bedrock's message for an API key (bearer token) it does not accept. */
+const apiKeyRefusedPattern = /^Authentication failed\b/i;
+
 /** Messages Bedrock and Anthropic use when the prompt does not fit the model's context window. */
 const contextLengthPattern =
   /too long|prompt is too long|exceeds? (the )?(model'?s? )?context (window|limit|length)|max(imum)? context length/i;
@@ -61,6 +64,10 @@ export function mapBedrockHttpError(input: BedrockHttpErrorInput): ProviderError
   let kind = (type === undefined ? undefined : kindByErrorType.get(type.toLowerCase())) ?? fallbackKind(status);
   if (kind === 'invalid_request' && message !== undefined && contextLengthPattern.test(message)) {
     kind = 'context_length';
+  }
+  // Bedrock refuses a wrong or expired API key as AccessDeniedException too; it is the key, not a permission.
+  if (kind === 'permission' && message !== undefined && apiKeyRefusedPattern.test(message)) {
+    kind = 'auth';
   }
   const retryAfterMs = parseRetryAfter(headerValue(input.headers, 'retry-after'));
   const requestId = headerValue(input.headers, 'x-amzn-requestid');

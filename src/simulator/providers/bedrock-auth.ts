@@ -1,37 +1,59 @@
 /**
- * SigV4 as Bedrock checks it: the Authorization header's shape, the access key, the clock (±5
- * minutes), the credential scope (service `bedrock`), and the signature itself, recomputed for
- * the request as received with the key's secret by the same signer clients use (signing the
- * same canonical request gives the same signature). Keys without a `secret` in the simulator
- * config (and keys accepted through `acceptAnyKey`) get every check but the last.
+ * Bedrock's two ways in. SigV4 as Bedrock checks it: the Authorization header's shape, the access
+ * key, the clock (±5 minutes), the credential scope (service `bedrock`), and the signature itself,
+ * recomputed for the request as received with the key's secret by the same signer clients use
+ * (signing the same canonical request gives the same signature). Keys without a `secret` in the
+ * simulator config (and keys accepted through `acceptAnyKey`) get every check but the last. And
+ * Amazon Bedrock API keys, sent as `Authorization: Bearer`: keys configured with `bearer: true`
+ * (and, with `acceptAnyKey`, any key not configured otherwise); a bearer key is not an access key
+ * id, nor the other way round.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { KeyLimiter } from '../buckets.ts';
-import type { SimulatorConfig } from '../config.ts';
+import type { SimulatorConfig, SimulatorKey } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
 import type { BedrockErrorType } from './bedrock-response.ts';
 
 export type BedrockAuthResult =
-  | { ok: true; accessKeyId: string; limiter: KeyLimiter }
+  /** `key`: the access key id, or the API key; rate limits and stats go by it. */
+  | { ok: true; key: string; limiter: KeyLimiter }
   | { ok: false; type: BedrockErrorType; message: string };
 
 /** How far a request's x-amz-date may be from the simulator's clock. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
-const secretsByConfig = new WeakMap<SimulatorConfig, ReadonlyMap<string, string>>();
+const entriesByConfig = new WeakMap<SimulatorConfig, ReadonlyMap<string, SimulatorKey>>();
 
-function secretOf(config: SimulatorConfig, accessKeyId: string): string | undefined {
-  let secrets = secretsByConfig.get(config);
-  if (secrets === undefined) {
-    secrets = new Map(
-      config.keys.flatMap((entry) => (entry.secret === undefined ? [] : [[entry.key, entry.secret] as const])),
-    );
-    secretsByConfig.set(config, secrets);
+/** The configured entry of a key, if it is listed. */
+function entryOf(config: SimulatorConfig, key: string): SimulatorKey | undefined {
+  let entries = entriesByConfig.get(config);
+  if (entries === undefined) {
+    entries = new Map(config.keys.map((entry) => [entry.key, entry] as const));
+    entriesByConfig.set(config, entries);
   }
-  return secrets.get(accessKeyId);
+  return entries.get(key);
+}
+
+/** What Bedrock answers for an API key it does not accept (wrong, unknown or expired). */
+const apiKeyRefused: BedrockAuthResult = {
+  ok: false,
+  type: 'AccessDeniedException',
+  message: 'Authentication failed: Please make sure your API Key is valid.',
+};
+
+/** `Bearer <token>` → the token (empty when there is none); undefined for any other scheme. */
+function bearerTokenOf(authorization: string): string | undefined {
+  const match = /^bearer(?:\s+(.*))?$/i.exec(authorization.trim());
+  return match === null ? undefined : (match[1] ?? '').trim();
+}
+
+function verifyBearer(token: string, runtime: SimulatorRuntime, now: number): BedrockAuthResult {
+  if (token === '' || entryOf(runtime.config, token)?.bearer === false) return apiKeyRefused;
+  const limiter = runtime.keys.limiterFor(token, now);
+  return limiter === undefined ? apiKeyRefused : { ok: true, key: token, limiter };
 }
 
 interface ParsedAuthorization {
@@ -93,10 +115,13 @@ export async function verifyBedrockAuth(
   if (authorization === undefined || authorization === '') {
     return { ok: false, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
   }
+  const bearerToken = bearerTokenOf(authorization);
+  if (bearerToken !== undefined) return verifyBearer(bearerToken, runtime, now);
   const parsed = parseAuthorization(authorization);
   if (typeof parsed === 'string') return { ok: false, type: 'IncompleteSignatureException', message: parsed };
 
-  const limiter = runtime.keys.limiterFor(parsed.accessKeyId, now);
+  const entry = entryOf(runtime.config, parsed.accessKeyId);
+  const limiter = entry?.bearer === true ? undefined : runtime.keys.limiterFor(parsed.accessKeyId, now);
   if (limiter === undefined) {
     return { ok: false, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
   }
@@ -140,7 +165,7 @@ export async function verifyBedrockAuth(
     };
   }
 
-  const secret = secretOf(runtime.config, parsed.accessKeyId);
+  const secret = entry?.secret;
   if (secret !== undefined && !(await signatureMatches(exchange, parsed, secret, signingDate))) {
     return {
       ok: false,
@@ -150,7 +175,7 @@ export async function verifyBedrockAuth(
         'Access Key and signing method. Consult the service documentation for details.',
     };
   }
-  return { ok: true, accessKeyId: parsed.accessKeyId, limiter };
+  return { ok: true, key: parsed.accessKeyId, limiter };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Bedrock Runtime for Anthropic models: `POST /model/{modelId}/invoke` (JSON) and
- * `/model/{modelId}/invoke-with-response-stream` (AWS event stream), with SigV4 checks,
- * Bedrock's body rules and error shapes, and the same buckets, faults, directives and
- * deterministic answers as the Anthropic API. Keys are access key ids; stats count them as keys.
+ * `/model/{modelId}/invoke-with-response-stream` (AWS event stream), with SigV4 and API key
+ * checks, Bedrock's body rules and error shapes, and the same buckets, faults, directives and
+ * deterministic answers as the Anthropic API. Keys are access key ids or API keys; stats count
+ * them as keys.
  */
 import { composeAnswer, inputTokensOf, promptTextOf, simulatedAnswer } from '../answer.ts';
 import { DirectiveError, parseDirectives, type Directives } from '../directives.ts';
@@ -71,7 +72,7 @@ const handleInvoke: ExchangeHandler = async (exchange, runtime) => {
     return;
   }
   const { limiter } = auth;
-  exchange.key = auth.accessKeyId;
+  exchange.key = auth.key;
 
   let parsed: unknown;
   try {

@@ -1,18 +1,19 @@
 /**
- * Credentials (account, then environment), URLs, and the SigV4 signature checked against the
- * algorithm as AWS documents it, computed here step by step with node:crypto.
+ * Credentials (API key or SigV4 keys; account, then environment), URLs, the request headers for
+ * an API key, and the SigV4 signature checked against the algorithm as AWS documents it, computed
+ * here step by step with node:crypto.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isProviderError } from '../../../src/executors/errors.ts';
-import { bedrockInvokeUrl, pickBedrockHeaders, signBedrockRequest } from '../../../src/providers/bedrock/api.ts';
-import { resolveBedrockCredentials, type BedrockCredentialAccount } from '../../../src/providers/bedrock/credentials.ts';
+import { bedrockInvokeUrl, bedrockRequestHeaders, pickBedrockHeaders, signBedrockRequest } from '../../../src/providers/bedrock/api.ts';
+import { resolveBedrockAuth, type BedrockCredentialAccount } from '../../../src/providers/bedrock/credentials.ts';
 
 const base: BedrockCredentialAccount = { id: 'acct' };
 
 function failure(account: BedrockCredentialAccount, env: Record<string, string>): { kind: string; message: string } {
   try {
-    resolveBedrockCredentials(account, env);
+    resolveBedrockAuth(account, env);
   } catch (error) {
     if (isProviderError(error)) return { kind: error.kind, message: error.message };
     throw error;
@@ -20,7 +21,7 @@ function failure(account: BedrockCredentialAccount, env: Record<string, string>)
   throw new Error('expected the credentials to be refused');
 }
 
-describe('resolveBedrockCredentials', () => {
+describe('resolveBedrockAuth', () => {
   const env = {
     AWS_ACCESS_KEY_ID: 'AKIDENV',
     AWS_SECRET_ACCESS_KEY: 'env-secret',
@@ -31,7 +32,7 @@ describe('resolveBedrockCredentials', () => {
 
   it("uses the account's keys, token and region first", () => {
     const account = { ...base, accessKeyId: 'AKIDACCT', secretAccessKey: 's', sessionToken: 't', region: 'us-west-2' };
-    expect(resolveBedrockCredentials(account, env)).toEqual({
+    expect(resolveBedrockAuth(account, env)).toEqual({
       accessKeyId: 'AKIDACCT',
       secretAccessKey: 's',
       sessionToken: 't',
@@ -41,13 +42,13 @@ describe('resolveBedrockCredentials', () => {
   });
 
   it("does not pair the account's keys with the environment's session token", () => {
-    const credentials = resolveBedrockCredentials({ ...base, accessKeyId: 'AKIDACCT', secretAccessKey: 's' }, env);
-    expect(credentials.sessionToken).toBeUndefined();
+    const credentials = resolveBedrockAuth({ ...base, accessKeyId: 'AKIDACCT', secretAccessKey: 's' }, env);
+    expect(credentials).not.toHaveProperty('sessionToken');
     expect(credentials.region).toBe('eu-west-3');
   });
 
   it('reads AWS_* variables when the account has no keys', () => {
-    expect(resolveBedrockCredentials(base, env)).toEqual({
+    expect(resolveBedrockAuth(base, env)).toEqual({
       accessKeyId: 'AKIDENV',
       secretAccessKey: 'env-secret',
       sessionToken: 'env-token',
@@ -55,13 +56,37 @@ describe('resolveBedrockCredentials', () => {
       source: 'environment',
     });
     const { AWS_REGION: _region, AWS_SESSION_TOKEN: _token, ...rest } = env;
-    const credentials = resolveBedrockCredentials(base, rest);
+    const credentials = resolveBedrockAuth(base, rest);
     expect(credentials.region).toBe('ap-south-1');
-    expect(credentials.sessionToken).toBeUndefined();
+    expect(credentials).not.toHaveProperty('sessionToken');
+  });
+
+  // Each row takes away what won the row before: the account's own settings first, the API key
+  // first within the account and within the environment.
+  const sigv4FromAccount = { accessKeyId: 'AKIDACCT', secretAccessKey: 'acct-secret' };
+  const bearerEnv = { ...env, AWS_BEARER_TOKEN_BEDROCK: 'env-api-key' };
+  it.each([
+    ["the account's apiKey over everything else", { ...base, apiKey: 'acct-api-key' }, bearerEnv, { apiKey: 'acct-api-key', source: 'account' }],
+    ["the account's SigV4 keys over AWS_BEARER_TOKEN_BEDROCK", { ...base, ...sigv4FromAccount }, bearerEnv, { accessKeyId: 'AKIDACCT', source: 'account' }],
+    ['AWS_BEARER_TOKEN_BEDROCK over the AWS_* keys', base, bearerEnv, { apiKey: 'env-api-key', source: 'environment' }],
+    ['the AWS_* keys when nothing else is set', base, env, { accessKeyId: 'AKIDENV', source: 'environment' }],
+    ['the AWS_* keys when AWS_BEARER_TOKEN_BEDROCK is blank', base, { ...env, AWS_BEARER_TOKEN_BEDROCK: ' ' }, { accessKeyId: 'AKIDENV', source: 'environment' }],
+  ] as const)('takes %s', (_name, account, environment, expected) => {
+    const auth = resolveBedrockAuth(account, environment);
+    expect(auth).toMatchObject({ ...expected, region: 'eu-west-3' });
+    // An API key comes alone: no SigV4 keys or session token ride along with it.
+    if ('apiKey' in expected) expect(Object.keys(auth).sort()).toEqual(['apiKey', 'region', 'source']);
+  });
+
+  it('still needs a region for an API key, and never repeats the key in its messages', () => {
+    const refused = failure({ ...base, apiKey: 'secret-api-key' }, {});
+    expect(refused.kind).toBe('invalid_request');
+    expect(refused.message).toMatch(/AWS_REGION/);
+    expect(refused.message).not.toContain('secret-api-key');
   });
 
   it.each([
-    ['no keys anywhere', base, { AWS_REGION: 'us-east-1' }, 'auth', /AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/],
+    ['no keys anywhere', base, { AWS_REGION: 'us-east-1' }, 'auth', /apiKey .*AWS_BEARER_TOKEN_BEDROCK.*AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/],
     ['half the keys in the environment', base, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'A' }, 'auth', /missing: AWS_SECRET_ACCESS_KEY\)/],
     ['an account key id without its secret', { ...base, accessKeyId: 'A' }, env, 'auth', /accessKeyId but not secretAccessKey/],
     ['an account secret without its key id', { ...base, secretAccessKey: 's' }, env, 'auth', /secretAccessKey but not accessKeyId/],
@@ -181,6 +206,33 @@ describe('signBedrockRequest', () => {
       `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250304/us-west-2/bedrock/aws4_request, ` +
         `SignedHeaders=${reference.signedHeaders}, Signature=${reference.signature}`,
     );
+  });
+});
+
+describe('bedrockRequestHeaders', () => {
+  const url = bedrockInvokeUrl({}, 'eu-central-1', 'anthropic.claude-3-haiku-20240307-v1:0', false);
+  const body = '{"anthropic_version":"bedrock-2023-05-31"}';
+
+  it.each([false, true])('sends an API key as a bearer token and nothing of SigV4 (stream: %s)', async (stream) => {
+    const auth = { apiKey: 'ABSKexample', region: 'eu-central-1', source: 'account' } as const;
+    const headers = await bedrockRequestHeaders({ url, body, stream, auth });
+    expect(headers).toEqual({
+      'user-agent': 'relayq',
+      'content-type': 'application/json',
+      accept: stream ? 'application/vnd.amazon.eventstream' : 'application/json',
+      authorization: 'Bearer ABSKexample',
+    });
+  });
+
+  it('signs with SigV4 keys', async () => {
+    const headers = await bedrockRequestHeaders({
+      url,
+      body,
+      stream: false,
+      auth: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', region: 'eu-central-1', source: 'environment' },
+    });
+    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//);
+    expect(headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 });
 

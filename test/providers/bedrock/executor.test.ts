@@ -1,8 +1,9 @@
 /**
  * The Bedrock executor against the simulator over real HTTP: SigV4 checked with the key's
- * secret, JSON answers and event-stream answers, and every failure mapped to the kind the worker
- * acts on — for both `execute` and `executeStream`.
+ * secret, Amazon Bedrock API keys as bearer tokens, JSON answers and event-stream answers, and
+ * every failure mapped to the kind the worker acts on — for both `execute` and `executeStream`.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../../../src/config/schema.ts';
 import type { ErrorKind } from '../../../src/executors/errors.ts';
@@ -11,18 +12,28 @@ import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { BedrockExecutor } from '../../../src/providers/bedrock/executor.ts';
 import { inputTokensOf, simulatedAnswer } from '../../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.ts';
+import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { bedrockAccount, run, type Mode } from './helpers.ts';
 
 const accessKeyId = 'AKIDRELAYQTEST';
 const secret = 'relayq-test-secret';
+/** An Amazon Bedrock API key the simulator accepts as a bearer token. */
+const apiKey = 'ABSKcmVsYXlxLXRlc3QtYXBpLWtleQ==';
 const modelId = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 
 let sim: RunningSimulator;
+/** Passes requests on to the simulator and keeps what they carried. */
+let relay: LocalServer;
 let accounts: Account[] = [];
 const executor = new BedrockExecutor({ accounts: () => accounts }, { env: {} });
 
 function account(overrides: Record<string, unknown> = {}): Account {
   return bedrockAccount({ baseUrl: sim.url, accessKeyId, secretAccessKey: secret, ...overrides });
+}
+
+/** An account that authenticates with an API key only. */
+function apiKeyAccount(overrides: Record<string, unknown> = {}): Account {
+  return account({ accessKeyId: undefined, secretAccessKey: undefined, apiKey, ...overrides });
 }
 
 function promptRequest(prompt: string, body: Record<string, unknown> = {}, model = modelId): ExecuteRequest {
@@ -39,16 +50,26 @@ beforeAll(async () => {
     keys: [
       { key: accessKeyId, secret },
       { key: 'AKIDLIMITED', secret: 'limited-secret', limits: { rpm: 60 } },
+      { key: apiKey, bearer: true },
     ],
     burstSeconds: 1,
+  });
+  relay = await startLocalServer((req, res) => {
+    const upstream = httpRequest(`${sim.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.end(req.bodyText);
   });
 });
 afterAll(async () => {
   await closeDispatchers();
+  await relay.close();
   await sim.close();
 });
 beforeEach(() => {
   sim.reset();
+  relay.requests.length = 0;
   accounts = [];
 });
 
@@ -185,6 +206,46 @@ describe.each<Mode>(['execute', 'executeStream'])('%s', (mode) => {
     expect(error?.retryable).toBe(false);
     expect(error?.message).toContain('AWS_ACCESS_KEY_ID');
     expect(sim.stats().requests).toBe(0);
+  });
+
+  it('sends an API key as a bearer token, with no SigV4 headers', async () => {
+    const prompt = `Hello bearer ${mode} [[sim:words=20]]`;
+    const { result, error } = await run(executor, mode, promptRequest(prompt), apiKeyAccount({ baseUrl: relay.url }));
+    expect(error).toBeUndefined();
+    expect(result?.text).toBe(simulatedAnswer(prompt));
+    expect(result?.usage.outputTokens).toBeGreaterThan(0);
+    const [seen] = relay.requests;
+    expect(seen?.url).toMatch(new RegExp(`^/model/[^/]+/${mode === 'execute' ? 'invoke' : 'invoke-with-response-stream'}$`));
+    expect(seen?.headers.authorization).toBe(`Bearer ${apiKey}`);
+    expect(Object.keys(seen?.headers ?? {}).filter((name) => name.startsWith('x-amz'))).toEqual([]);
+    expect(sim.stats().byKey[apiKey]?.succeeded).toBe(1);
+  });
+
+  it('maps an API key Bedrock refuses to auth, without repeating the key', async () => {
+    const wrongKey = 'ABSKbm90LXRoZS1rZXk=';
+    const { error } = await run(executor, mode, promptRequest('hello'), apiKeyAccount({ apiKey: wrongKey }));
+    expect(error?.kind).toBe('auth');
+    expect(error?.statusCode).toBe(403);
+    expect(error?.retryable).toBe(false);
+    expect(error?.message).toContain('AccessDeniedException: Authentication failed');
+    expect(error?.message).not.toContain(wrongKey);
+  });
+
+  // In each row the credentials that should lose are ones the simulator refuses, so only the
+  // winner can make the call succeed; the simulator counts it under the key that was used.
+  const refusedEnvKeys = { AWS_ACCESS_KEY_ID: 'AKIDUNKNOWN', AWS_SECRET_ACCESS_KEY: 'unknown-secret' };
+  const refusedEnvBearer = { AWS_BEARER_TOKEN_BEDROCK: 'ABSKd3Jvbmc=' };
+  const noSigV4 = { accessKeyId: undefined, secretAccessKey: undefined };
+  it.each<[string, Record<string, unknown>, Record<string, string>, string]>([
+    ["the account's apiKey over the environment", { ...noSigV4, apiKey }, { ...refusedEnvBearer, ...refusedEnvKeys }, apiKey],
+    ["the account's SigV4 keys over AWS_BEARER_TOKEN_BEDROCK", {}, refusedEnvBearer, accessKeyId],
+    ['AWS_BEARER_TOKEN_BEDROCK over AWS_* keys when the account has none', noSigV4, { AWS_BEARER_TOKEN_BEDROCK: apiKey, ...refusedEnvKeys }, apiKey],
+  ])('uses %s', async (_name, overrides, env, usedKey) => {
+    const withEnv = new BedrockExecutor({ accounts: () => [] }, { env: { AWS_REGION: 'eu-west-1', ...env } });
+    const { result, error } = await run(withEnv, mode, promptRequest('who am I'), account({ region: undefined, ...overrides }));
+    expect(error).toBeUndefined();
+    expect(result?.text).toBe(simulatedAnswer('who am I'));
+    expect(Object.keys(sim.stats().byKey)).toEqual([usedKey]);
   });
 
   it("maps the key's own request limit to rate_limited", async () => {

@@ -14,6 +14,7 @@ describe('mapBedrockHttpError', () => {
     ['missing-token', 'auth', false],
     ['access-denied', 'permission', false],
     ['access-denied-capital', 'permission', false],
+    ['api-key-refused', 'auth', false],
     ['not-found', 'not_found', false],
     ['throttling', 'rate_limited', true],
     ['model-not-ready', 'overloaded', true],
