@@ -24,9 +24,13 @@ interface Entry {
   decision: Promise<DispatchDecision>;
   /** Set once Redis answered. */
   known?: DispatchDecision;
-  status: string | null;
   expiresAt: number | null;
   until: number;
+}
+
+/** An entry's decision now: a window can end between two reads, and the cached expiry time says so without Redis. */
+function current(entry: Entry, now: number): DispatchDecision | undefined {
+  return entry.expiresAt !== null && entry.expiresAt <= now ? 'expired' : entry.known;
 }
 
 export function decide(status: string | null, expiresAt: number | null, now = Date.now()): DispatchDecision {
@@ -45,15 +49,14 @@ export function createDispatchGate(redis: Redis, keys: Keys, options: { ttlMs?: 
       const now = Date.now();
       const cached = cache.get(batchId);
       if (cached && cached.until > now) {
-        // A window can end between two reads: the cached expiry time answers that without Redis.
-        return cached.expiresAt !== null && cached.expiresAt <= now ? Promise.resolve('expired') : cached.decision;
+        const decision = current(cached, now);
+        return decision === undefined ? cached.decision : Promise.resolve(decision);
       }
-      const entry: Entry = { decision: Promise.resolve('run'), status: null, expiresAt: null, until: now + ttlMs };
+      const entry: Entry = { decision: Promise.resolve('run'), expiresAt: null, until: now + ttlMs };
       entry.decision = redis.hmget(keys.batch(batchId), 'status', 'expires_at').then(
         ([status, expiresAt]) => {
-          entry.status = status ?? null;
           entry.expiresAt = expiresAt ? Number(expiresAt) : null;
-          entry.known = decide(entry.status, entry.expiresAt);
+          entry.known = decide(status ?? null, entry.expiresAt);
           return entry.known;
         },
         (error: unknown) => {
@@ -67,10 +70,8 @@ export function createDispatchGate(redis: Redis, keys: Keys, options: { ttlMs?: 
     },
     cached(batchId) {
       const cached = cache.get(batchId);
-      if (cached?.known === undefined) return undefined;
       const now = Date.now();
-      if (cached.until <= now) return undefined;
-      return cached.expiresAt !== null && cached.expiresAt <= now ? 'expired' : cached.known;
+      return cached !== undefined && cached.until > now ? current(cached, now) : undefined;
     },
     invalidate(batchId) {
       if (batchId === undefined) cache.clear();

@@ -9,7 +9,6 @@
  * whose slots then take prompts of other pools, and come back, fairly across batches, when this
  * pool's line runs short.
  */
-import { ProviderError } from '../executors/errors.ts';
 import type { Account } from '../config/schema.ts';
 import type { Admission } from './admission.ts';
 import type { CandidateSet } from './candidates.ts';
@@ -25,7 +24,6 @@ export interface ScheduledPrompt {
   /** BullMQ job priority: 0 (none) first, then 1, 2, ... */
   priority: number;
   cost(): CallCost;
-  signal?: AbortSignal;
   /** Moves the job to BullMQ's delayed set until `until` (ms), keeping its attempts. */
   delay(until: number): Promise<void>;
 }
@@ -175,11 +173,6 @@ export class PoolRunner {
           return;
         }
         const head = this.waiters[0] as Waiter;
-        if (head.prompt.signal?.aborted) {
-          this.remove(head);
-          head.settle(cancelledError(this.set.provider));
-          continue;
-        }
         let admission: Admission;
         try {
           admission = await this.tryAdmit(head.prompt);
@@ -274,8 +267,4 @@ export class PoolRunner {
     });
     throw new JobParkedError(reason);
   }
-}
-
-function cancelledError(provider: string): ProviderError {
-  return new ProviderError({ kind: 'cancelled', provider, message: `${provider}: the prompt was cancelled while it waited for capacity` });
 }

@@ -148,8 +148,7 @@ export class Scheduler {
 
   /**
    * Capacity for one call of a prompt. Throws NoCandidateError when no account could ever serve
-   * it, JobParkedError (a BullMQ DelayedError) when it was parked, a `cancelled` ProviderError
-   * when its signal fired while it waited.
+   * it, JobParkedError (a BullMQ DelayedError) when it was parked.
    */
   async acquire(request: PromptToSchedule): Promise<Grant> {
     const binding = await this.bindings.forBatch(request.batchId);
@@ -366,10 +365,6 @@ class EstimatedPrompt implements ScheduledPrompt {
 
   get priority(): number {
     return this.request.priority;
-  }
-
-  get signal(): AbortSignal | undefined {
-    return this.request.signal;
   }
 
   delay(until: number): Promise<void> {
