@@ -47,6 +47,11 @@ export class Exchange {
     this.res.end(body);
   }
 
+  /** Sends an error answer: a 429 counts as rate-limited in the stats, anything else as an error. */
+  sendError(status: number, headers: OutgoingHttpHeaders, body: string): void {
+    this.send(status, headers, body, status === 429 ? 'rateLimited' : 'errors');
+  }
+
   /** Destroys the connection without (further) answer; the stats count it under `label`. */
   drop(label: 'dropped' | 'cut'): void {
     this.status = label;

@@ -19,6 +19,16 @@ export const faultKinds = [
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
+/** Faults answered with an error before admission (nothing is consumed); the others shape an admitted request. */
+export const errorFaultKinds = ['overloaded', 'server', 'rate_limit', 'invalid', 'permission', 'not_found', 'too_large'] as const;
+export type ErrorFaultKind = (typeof errorFaultKinds)[number];
+
+const errorFaultNames: ReadonlySet<string> = new Set(errorFaultKinds);
+
+export function isErrorFault(fault: FaultKind): fault is ErrorFaultKind {
+  return errorFaultNames.has(fault);
+}
+
 /** mulberry32: a small, fast PRNG with a 32-bit state; uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

@@ -1,7 +1,10 @@
 /**
  * Validation of an Anthropic Messages request body, hand-written (it runs on every request) and
- * answering with messages shaped like Anthropic's ("messages.0.role: ...").
+ * answering with messages shaped like Anthropic's ("messages.0.role: ..."), and what the
+ * simulator answers from a valid one.
  */
+import { inputTokensOf, promptTextOf } from '../answer.ts';
+import type { SimulatedRequest } from '../pipeline.ts';
 
 export interface AnthropicTextBlock {
   type: 'text';
@@ -101,6 +104,20 @@ export function validateMessagesBody(body: unknown, requireMaxTokens = true): An
   }
   if (body.tools !== undefined && !Array.isArray(body.tools)) return 'tools: Input should be a valid list';
   return body as AnthropicMessagesBody;
+}
+
+/** A checked Messages body as the pipeline sees it (Bedrock's too, with its model and stream from the URL). */
+export function messagesRequestOf(body: AnthropicMessagesBody, model: string, stream: boolean): SimulatedRequest {
+  return {
+    model,
+    promptText: promptTextOf(body),
+    inputTokens: inputTokensOf(body),
+    // count_tokens may leave max_tokens out; it reserves nothing.
+    maxOutputTokens: body.max_tokens ?? 0,
+    stopSequences: body.stop_sequences,
+    stream,
+    embedding: false,
+  };
 }
 
 function checkMessages(messages: unknown): string | undefined {

@@ -1,12 +1,14 @@
 /**
- * Anthropic's response shapes: error bodies, rate-limit headers, the Message JSON and the SSE
- * event stream.
+ * Anthropic's response shapes: error bodies, rate-limit headers, the Message JSON and its stream
+ * events, sent here as SSE (Bedrock sends the same events inside AWS event-stream frames).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { countTokens, type ComposedAnswer } from '../answer.ts';
+import type { ComposedAnswer } from '../answer.ts';
 import type { BucketSnapshot } from '../buckets.ts';
 import type { Exchange } from '../exchange.ts';
+import type { SimulatedRequest } from '../pipeline.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
+import { writeStream, type StreamEnding } from '../stream.ts';
 
 export type AnthropicErrorType =
   | 'invalid_request_error'
@@ -39,8 +41,7 @@ export function sendAnthropicError(
 ): void {
   headers['content-type'] = 'application/json';
   headers['request-id'] = exchange.requestId;
-  const body = JSON.stringify({ type: 'error', error: { type, message }, request_id: exchange.requestId });
-  exchange.send(status, headers, body, status === 429 ? 'rateLimited' : 'errors');
+  exchange.sendError(status, headers, JSON.stringify({ type: 'error', error: { type, message }, request_id: exchange.requestId }));
 }
 
 /**
@@ -72,6 +73,11 @@ export interface MessageParts {
   answer: ComposedAnswer;
 }
 
+/** The parts of an answered request's Message. */
+export function messagePartsOf(id: string, request: SimulatedRequest, answer: ComposedAnswer): MessageParts {
+  return { id, model: request.model, inputTokens: request.inputTokens, answer };
+}
+
 function usageOf(inputTokens: number, outputTokens: number): Record<string, number> {
   return {
     input_tokens: inputTokens,
@@ -95,53 +101,12 @@ export function messageJson(parts: MessageParts): string {
   });
 }
 
-function sse(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
+type StreamEvent = { type: string } & Record<string, unknown>;
 
-/** The text in deltas of `wordsPerChunk` words; the deltas concatenate to the text exactly. */
-export function textChunks(text: string, wordsPerChunk: number): string[] {
-  if (text === '') return [];
-  const chunks: string[] = [];
-  let start = 0;
-  let spaces = 0;
-  for (let index = text.indexOf(' '); index >= 0; index = text.indexOf(' ', index + 1)) {
-    spaces += 1;
-    if (spaces === wordsPerChunk) {
-      chunks.push(text.slice(start, index));
-      start = index;
-      spaces = 0;
-    }
-  }
-  chunks.push(text.slice(start));
-  return chunks;
-}
-
-/**
- * How the stream ends: `complete` as Anthropic ends it, `cut` (the socket is destroyed after
- * some deltas) or `error` (an overloaded_error event after some deltas, then the end).
- */
-export type StreamEnding = 'complete' | 'cut' | 'error';
-
-const overloadedEvent = sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
-
-/**
- * Streams a Message as Anthropic does: message_start, content_block_start, ping, text deltas,
- * content_block_stop, message_delta, message_stop. Sets the exchange's outcome and output tokens.
- */
-export async function streamMessage(
-  exchange: Exchange,
-  runtime: SimulatorRuntime,
-  parts: MessageParts,
-  headers: OutgoingHttpHeaders,
-  ending: StreamEnding,
-): Promise<void> {
-  const { res } = exchange;
-  const { answer } = parts;
-  const deltas = textChunks(answer.text, runtime.config.streamChunkWords);
-  const sent = ending === 'complete' ? deltas.length : Math.min(deltas.length, Math.max(1, deltas.length >> 1));
-  const head =
-    sse('message_start', {
+/** The stream events before the text: message_start (usage so far) and content_block_start. */
+export function messageHeadEvents(parts: MessageParts): StreamEvent[] {
+  return [
+    {
       type: 'message_start',
       message: {
         id: parts.id,
@@ -153,48 +118,55 @@ export async function streamMessage(
         stop_sequence: null,
         usage: usageOf(parts.inputTokens, 1),
       },
-    }) +
-    sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
-    sse('ping', { type: 'ping' });
-  const tail =
-    sse('content_block_stop', { type: 'content_block_stop', index: 0 }) +
-    sse('message_delta', {
+    },
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+  ];
+}
+
+export function textDeltaEvent(text: string): StreamEvent {
+  return { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } };
+}
+
+/** The stream events after the text: content_block_stop, message_delta, message_stop (with `stopFields` added). */
+export function messageTailEvents(answer: ComposedAnswer, stopFields: Record<string, unknown> = {}): StreamEvent[] {
+  return [
+    { type: 'content_block_stop', index: 0 },
+    {
       type: 'message_delta',
       delta: { stop_reason: answer.stopReason, stop_sequence: answer.stopSequence },
       usage: { output_tokens: answer.outputTokens },
-    }) +
-    sse('message_stop', { type: 'message_stop' });
-  const deltaEvent = (text: string): string =>
-    sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+    },
+    { type: 'message_stop', ...stopFields },
+  ];
+}
 
+/** An event as SSE, named by its type. */
+function sse(event: StreamEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+const overloadedEvent = sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+const pingEvent = sse({ type: 'ping' });
+
+/**
+ * Streams a Message as Anthropic does: message_start, content_block_start, ping, text deltas,
+ * content_block_stop, message_delta, message_stop; an overloaded_error event ends a failed stream.
+ */
+export function streamMessage(
+  exchange: Exchange,
+  runtime: SimulatorRuntime,
+  parts: MessageParts,
+  headers: OutgoingHttpHeaders,
+  ending: StreamEnding,
+): Promise<void> {
   headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   headers['request-id'] = exchange.requestId;
-  if (res.destroyed) return;
-  res.writeHead(200, headers);
-  exchange.status = '200';
-  exchange.outputTokens = ending === 'complete' ? answer.outputTokens : countTokens(deltas.slice(0, sent).join(''));
-  const delay = runtime.config.streamChunkDelayMs;
-
-  // Each write carries the events due at that moment; the last one also carries the ending.
-  let body = head;
-  for (let index = 0; index < sent; index += 1) {
-    if (delay > 0 && index > 0) {
-      res.write(body);
-      body = '';
-      await runtime.sleep(delay);
-      if (exchange.gone) return;
-    }
-    body += deltaEvent(deltas[index] ?? '');
-  }
-  if (ending === 'complete') {
-    exchange.outcome = 'succeeded';
-    res.end(body + tail);
-  } else if (ending === 'error') {
-    exchange.status = 'stream_error';
-    res.end(body + overloadedEvent);
-  } else {
-    // Let the events reach the client before the connection goes.
-    res.write(body, () => exchange.drop('cut'));
-  }
+  return writeStream(exchange, runtime, parts.answer, ending, {
+    headers,
+    head: messageHeadEvents(parts).map(sse).join('') + pingEvent,
+    delta: (text) => sse(textDeltaEvent(text)),
+    tail: () => messageTailEvents(parts.answer).map(sse).join(''),
+    errorEnding: () => overloadedEvent,
+  });
 }

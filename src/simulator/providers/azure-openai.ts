@@ -9,7 +9,7 @@
  */
 import type { ExchangeHandler, SimulatedProvider } from '../runtime.ts';
 import { notFoundError, sendOpenAIError } from './openai-errors.ts';
-import { openaiHandler } from './openai-handler.ts';
+import { openaiHandler } from './openai-wire.ts';
 
 const deploymentPath = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
 

@@ -7,10 +7,10 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { countTokens } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
-import { textChunks, type MessageParts, type StreamEnding } from './anthropic-response.ts';
+import { writeStream, type StreamEnding } from '../stream.ts';
+import { messageHeadEvents, messageTailEvents, textDeltaEvent, type MessageParts } from './anthropic-response.ts';
 
 export type BedrockErrorType =
   | 'ValidationException'
@@ -60,16 +60,7 @@ export function sendBedrockError(exchange: Exchange, type: BedrockErrorType, mes
     'x-amzn-requestid': exchange.requestId,
     'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/${namespace}/`,
   };
-  exchange.send(status, headers, JSON.stringify({ message }), status === 429 ? 'rateLimited' : 'errors');
-}
-
-function usageOf(inputTokens: number, outputTokens: number): Record<string, number> {
-  return {
-    input_tokens: inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    output_tokens: outputTokens,
-  };
+  exchange.sendError(status, headers, JSON.stringify({ message }));
 }
 
 /** Headers Bedrock puts on a successful InvokeModel answer. */
@@ -126,90 +117,38 @@ const overloadedException = (): Buffer =>
 /**
  * Streams a Message as Bedrock does: the Anthropic events message_start, content_block_start,
  * text deltas, content_block_stop, message_delta and message_stop (with Bedrock's invocation
- * metrics), each in its own chunk frame. `cut` destroys the socket after some deltas; `error`
- * sends a modelStreamErrorException frame after them and ends.
+ * metrics), each in its own chunk frame. A failed stream ends with a modelStreamErrorException
+ * frame; a cut one goes after half of one more frame, so the cut falls inside a frame.
  */
-export async function streamBedrockMessage(
+export function streamBedrockMessage(
   exchange: Exchange,
   runtime: SimulatorRuntime,
   parts: MessageParts,
   ending: StreamEnding,
   startedAt: number,
 ): Promise<void> {
-  const { res } = exchange;
-  const { answer } = parts;
-  const deltas = textChunks(answer.text, runtime.config.streamChunkWords);
-  const sent = ending === 'complete' ? deltas.length : Math.min(deltas.length, Math.max(1, deltas.length >> 1));
-  const head = Buffer.concat([
-    chunkFrame({
-      type: 'message_start',
-      message: {
-        id: parts.id,
-        type: 'message',
-        role: 'assistant',
-        model: parts.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: usageOf(parts.inputTokens, 1),
-      },
-    }),
-    chunkFrame({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-  ]);
-  const deltaFrame = (text: string): Buffer =>
-    chunkFrame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
-  const tail = (): Buffer =>
-    Buffer.concat([
-      chunkFrame({ type: 'content_block_stop', index: 0 }),
-      chunkFrame({
-        type: 'message_delta',
-        delta: { stop_reason: answer.stopReason, stop_sequence: answer.stopSequence },
-        usage: { output_tokens: answer.outputTokens },
-      }),
-      chunkFrame({
-        type: 'message_stop',
-        'amazon-bedrock-invocationMetrics': {
-          inputTokenCount: parts.inputTokens,
-          outputTokenCount: answer.outputTokens,
-          invocationLatency: Date.now() - startedAt,
-          firstByteLatency: 0,
-        },
-      }),
-    ]);
-
-  if (res.destroyed) return;
-  res.writeHead(200, {
-    'content-type': 'application/vnd.amazon.eventstream',
-    'x-amzn-requestid': exchange.requestId,
-    'x-amzn-bedrock-content-type': 'application/json',
+  const deltaFrame = (text: string): Buffer => chunkFrame(textDeltaEvent(text));
+  const invocationMetrics = (): Record<string, unknown> => ({
+    'amazon-bedrock-invocationMetrics': {
+      inputTokenCount: parts.inputTokens,
+      outputTokenCount: parts.answer.outputTokens,
+      invocationLatency: Date.now() - startedAt,
+      firstByteLatency: 0,
+    },
   });
-  exchange.status = '200';
-  exchange.outputTokens = ending === 'complete' ? answer.outputTokens : countTokens(deltas.slice(0, sent).join(''));
-  const delay = runtime.config.streamChunkDelayMs;
-
-  // Each write carries the frames due at that moment; the last one also carries the ending.
-  let pending: Buffer[] = [head];
-  for (let index = 0; index < sent; index += 1) {
-    if (delay > 0 && index > 0) {
-      res.write(Buffer.concat(pending));
-      pending = [];
-      await runtime.sleep(delay);
-      if (exchange.gone) return;
-    }
-    pending.push(deltaFrame(deltas[index] ?? ''));
-  }
-  if (ending === 'complete') {
-    exchange.outcome = 'succeeded';
-    pending.push(tail());
-    res.end(Buffer.concat(pending));
-  } else if (ending === 'error') {
-    exchange.status = 'stream_error';
-    pending.push(overloadedException());
-    res.end(Buffer.concat(pending));
-  } else {
-    // Half of the next frame goes out too, so the cut falls inside a frame; then the connection goes.
-    const next = deltaFrame(' and');
-    pending.push(next.subarray(0, next.length >> 1));
-    res.write(Buffer.concat(pending), () => exchange.drop('cut'));
-  }
+  return writeStream(exchange, runtime, parts.answer, ending, {
+    headers: {
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-requestid': exchange.requestId,
+      'x-amzn-bedrock-content-type': 'application/json',
+    },
+    head: Buffer.concat(messageHeadEvents(parts).map(chunkFrame)),
+    delta: deltaFrame,
+    tail: () => Buffer.concat(messageTailEvents(parts.answer, invocationMetrics()).map(chunkFrame)),
+    errorEnding: overloadedException,
+    cutEnding() {
+      const next = deltaFrame(' and');
+      return next.subarray(0, next.length >> 1);
+    },
+  });
 }

@@ -3,39 +3,30 @@
  * `/model/{modelId}/invoke-with-response-stream` (AWS event stream), with SigV4 and API key
  * checks, Bedrock's body rules and error shapes, and the same buckets, faults, directives and
  * deterministic answers as the Anthropic API. Keys are access key ids or API keys; stats count
- * them as keys.
+ * them as keys. Bedrock sends no rate-limit headers.
  */
-import { composeAnswer, inputTokensOf, promptTextOf, simulatedAnswer } from '../answer.ts';
-import { DirectiveError, parseDirectives, type Directives } from '../directives.ts';
-import type { FaultKind } from '../faults.ts';
-import type { ExchangeHandler, SimulatedProvider } from '../runtime.ts';
+import type { ErrorFaultKind } from '../faults.ts';
+import { InvalidBody, pipelineHandler, type SimulatedRequest, type WireFormat } from '../pipeline.ts';
+import type { SimulatedProvider } from '../runtime.ts';
+import { messagesRequestOf } from './anthropic-request.ts';
+import { messageJson, messagePartsOf } from './anthropic-response.ts';
 import { verifyBedrockAuth } from './bedrock-auth.ts';
 import { anthropicModelName, validateBedrockBody } from './bedrock-request.ts';
-import {
-  invokeHeaders,
-  sendBedrockError,
-  streamBedrockMessage,
-  type BedrockErrorType,
-} from './bedrock-response.ts';
-import { messageJson } from './anthropic-response.ts';
+import { invokeHeaders, sendBedrockError, streamBedrockMessage, type BedrockErrorType } from './bedrock-response.ts';
 
 const invokePath = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/;
 
-export const bedrockProvider: SimulatedProvider = {
-  name: 'bedrock',
-  route(path) {
-    return invokePath.test(path) ? handleInvoke : undefined;
-  },
-  notFound(exchange) {
-    sendBedrockError(exchange, 'UnknownOperationException', 'UnknownOperationException');
-  },
-  internalError(exchange, message) {
-    sendBedrockError(exchange, 'InternalServerException', message);
-  },
-};
+/** What an invoke path says. */
+interface InvokeTarget {
+  /** The model id from the path, undefined when its percent-encoding is malformed. */
+  modelId: string | undefined;
+  stream: boolean;
+  /** When the request arrived: Bedrock reports the invocation latency. */
+  startedAt: number;
+}
 
-/** Faults answered with an error before admission: nothing is consumed. */
-const errorFaults: Partial<Record<FaultKind, [BedrockErrorType, string]>> = {
+/** Error faults, as Bedrock words them. */
+const faultErrors: Readonly<Record<ErrorFaultKind, [BedrockErrorType, string]>> = {
   overloaded: ['ServiceUnavailableException', 'Bedrock is unable to process your request.'],
   server: ['InternalServerException', 'The system encountered an unexpected error during processing. Try your request again.'],
   rate_limit: ['ThrottlingException', 'Too many requests, please wait before trying again.'],
@@ -45,105 +36,94 @@ const errorFaults: Partial<Record<FaultKind, [BedrockErrorType, string]>> = {
   too_large: ['ValidationException', 'Input is too long for requested model.'],
 };
 
-const handleInvoke: ExchangeHandler = async (exchange, runtime) => {
-  const startedAt = Date.now();
-  const match = invokePath.exec(exchange.path);
-  if (exchange.req.method !== 'POST' || match === null) {
-    sendBedrockError(exchange, 'UnknownOperationException', `Method ${exchange.req.method ?? ''} is not supported; use POST`);
-    return;
-  }
-  let modelId: string;
-  try {
-    modelId = decodeURIComponent(match[1] ?? '');
-  } catch {
-    sendBedrockError(exchange, 'ValidationException', 'The provided model identifier is invalid.');
-    return;
-  }
-  const stream = match[2] === 'invoke-with-response-stream';
+const invalidModelId = 'The provided model identifier is invalid.';
 
-  if (exchange.bodyTooLarge) {
-    // The body was not kept, so its signature cannot be checked; Bedrock refuses it either way.
-    sendBedrockError(exchange, 'ValidationException', 'Input is too long for requested model.');
-    return;
-  }
-  const auth = await verifyBedrockAuth(exchange, runtime);
-  if (!auth.ok) {
-    sendBedrockError(exchange, auth.type, auth.message);
-    return;
-  }
-  const { limiter } = auth;
-  exchange.key = auth.key;
+const bedrockWire: WireFormat<InvokeTarget, SimulatedRequest> = {
+  async admitCaller(exchange, runtime, target) {
+    if (target.modelId === undefined) {
+      sendBedrockError(exchange, 'ValidationException', invalidModelId);
+      return undefined;
+    }
+    if (exchange.bodyTooLarge) {
+      // The body was not kept, so its signature cannot be checked; Bedrock refuses it either way.
+      sendBedrockError(exchange, 'ValidationException', 'Input is too long for requested model.');
+      return undefined;
+    }
+    const auth = await verifyBedrockAuth(exchange, runtime);
+    if (!auth.ok) {
+      sendBedrockError(exchange, auth.type, auth.message);
+      return undefined;
+    }
+    exchange.key = auth.key;
+    return auth.limiter;
+  },
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(exchange.body.toString('utf8'));
-  } catch {
-    sendBedrockError(exchange, 'ValidationException', 'Malformed input request, please reformat your input and try again.');
-    return;
-  }
-  const body = validateBedrockBody(parsed, modelId);
-  if (typeof body === 'string') {
-    sendBedrockError(exchange, 'ValidationException', body);
-    return;
-  }
-  // A simulator configured with `claude-*` serves `us.anthropic.claude-...` too.
-  if (!runtime.modelAllowed(modelId) && !runtime.modelAllowed(anthropicModelName(modelId))) {
-    sendBedrockError(exchange, 'ValidationException', 'The provided model identifier is invalid.');
-    return;
-  }
-  const promptText = promptTextOf(body);
-  let directives: Directives;
-  try {
-    directives = parseDirectives(promptText);
-  } catch (error) {
-    if (!(error instanceof DirectiveError)) throw error;
-    sendBedrockError(exchange, 'ValidationException', error.message);
-    return;
-  }
+  readBody(body, target) {
+    const modelId = target.modelId ?? '';
+    const checked = validateBedrockBody(body, modelId);
+    if (typeof checked === 'string') return new InvalidBody(checked);
+    return messagesRequestOf(checked, anthropicModelName(modelId), target.stream);
+  },
 
-  const fault = runtime.faults.pick(directives.fault);
-  const errorFault = fault === undefined ? undefined : errorFaults[fault];
-  if (fault !== undefined && errorFault !== undefined) {
-    runtime.stats.faultInjected(fault);
-    sendBedrockError(exchange, errorFault[0], errorFault[1]);
-    return;
-  }
+  // A simulator configured with `claude-*` serves `us.anthropic.claude-...` too (request.model is that name).
+  serves: (runtime, request, target) => runtime.modelAllowed(target.modelId ?? '') || runtime.modelAllowed(request.model),
 
-  const inputTokens = inputTokensOf(body);
-  const maxTokens = body.max_tokens;
-  const admission = limiter.admit(inputTokens, maxTokens, Date.now());
-  if (!admission.ok) {
-    const what = admission.dimension === 'requests' || admission.dimension === 'concurrency' ? 'requests' : 'tokens';
-    sendBedrockError(exchange, 'ThrottlingException', `Too many ${what}, please wait before trying again.`);
-    return;
-  }
-  exchange.inputTokens = inputTokens;
-  exchange.release = () => limiter.complete(maxTokens, exchange.outputTokens, Date.now());
-  // Counted once admitted: a fault that met a 429 first never happened.
-  if (fault !== undefined) runtime.stats.faultInjected(fault);
+  refuse(exchange, refusal) {
+    switch (refusal.kind) {
+      case 'method-not-allowed': {
+        const message = `Method ${exchange.req.method ?? ''} is not supported; use POST`;
+        return sendBedrockError(exchange, 'UnknownOperationException', message);
+      }
+      case 'body-too-large':
+        return sendBedrockError(exchange, 'ValidationException', 'Input is too long for requested model.');
+      case 'malformed-json':
+        return sendBedrockError(exchange, 'ValidationException', 'Malformed input request, please reformat your input and try again.');
+      case 'invalid-body':
+        return sendBedrockError(exchange, 'ValidationException', refusal.problem.message);
+      case 'bad-directive':
+        return sendBedrockError(exchange, 'ValidationException', refusal.message);
+      case 'model-not-served':
+        return sendBedrockError(exchange, 'ValidationException', invalidModelId);
+      case 'fault':
+        return sendBedrockError(exchange, ...faultErrors[refusal.fault]);
+      case 'rate-limited': {
+        const { dimension } = refusal.admission;
+        const what = dimension === 'requests' || dimension === 'concurrency' ? 'requests' : 'tokens';
+        return sendBedrockError(exchange, 'ThrottlingException', `Too many ${what}, please wait before trying again.`);
+      }
+      case 'stream-error':
+        return sendBedrockError(exchange, 'ServiceUnavailableException', 'Bedrock is unable to process your request.');
+    }
+  },
 
-  const delay = runtime.config.latencyMs + (fault === 'slow' ? runtime.faults.slowMs : 0);
-  if (delay > 0) {
-    await runtime.sleep(delay);
-    if (exchange.gone) return;
-  }
-  if (fault === 'drop' || (fault === 'cut-stream' && !stream)) {
-    exchange.drop('dropped');
-    return;
-  }
-  if (fault === 'stream-error' && !stream) {
-    sendBedrockError(exchange, 'ServiceUnavailableException', 'Bedrock is unable to process your request.');
-    return;
-  }
+  sendAnswer({ exchange, runtime, request, answer, target }) {
+    const headers = invokeHeaders(exchange, request.inputTokens, answer.outputTokens, Date.now() - target.startedAt);
+    exchange.send(200, headers, messageJson(messagePartsOf(runtime.newId('msg_bdrk'), request, answer)), 'succeeded');
+  },
 
-  const answer = composeAnswer(simulatedAnswer(promptText), maxTokens, body.stop_sequences);
-  const parts = { id: runtime.newId('msg_bdrk'), model: anthropicModelName(modelId), inputTokens, answer };
-  if (stream) {
-    const ending = fault === 'cut-stream' ? 'cut' : fault === 'stream-error' ? 'error' : 'complete';
-    await streamBedrockMessage(exchange, runtime, parts, ending, startedAt);
-    return;
-  }
-  exchange.outputTokens = answer.outputTokens;
-  const headers = invokeHeaders(exchange, inputTokens, answer.outputTokens, Date.now() - startedAt);
-  exchange.send(200, headers, messageJson(parts), 'succeeded');
+  streamAnswer({ exchange, runtime, request, answer, target }, ending) {
+    const parts = messagePartsOf(runtime.newId('msg_bdrk'), request, answer);
+    return streamBedrockMessage(exchange, runtime, parts, ending, target.startedAt);
+  },
+};
+
+export const bedrockProvider: SimulatedProvider = {
+  name: 'bedrock',
+  route(path) {
+    const match = invokePath.exec(path);
+    if (match === null) return undefined;
+    let modelId: string | undefined;
+    try {
+      modelId = decodeURIComponent(match[1] ?? '');
+    } catch {
+      modelId = undefined;
+    }
+    return pipelineHandler(bedrockWire, { modelId, stream: match[2] === 'invoke-with-response-stream', startedAt: Date.now() });
+  },
+  notFound(exchange) {
+    sendBedrockError(exchange, 'UnknownOperationException', 'UnknownOperationException');
+  },
+  internalError(exchange, message) {
+    sendBedrockError(exchange, 'InternalServerException', message);
+  },
 };

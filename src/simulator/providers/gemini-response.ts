@@ -4,10 +4,10 @@
  * JSON array without it).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { countTokens, type ComposedAnswer } from '../answer.ts';
+import type { ComposedAnswer } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
-import { textChunks } from './anthropic-response.ts';
+import { writeStream, type StreamEnding } from '../stream.ts';
 
 /** The google.rpc.Code names the simulator answers with, and their HTTP statuses. */
 export type GoogleRpcStatus =
@@ -53,7 +53,7 @@ export function sendGoogleError(
   const headers = options.headers ?? {};
   headers['content-type'] = googleJson;
   const body = JSON.stringify(googleErrorBody(status, message, options.details, code), null, 2);
-  exchange.send(code, headers, body, code === 429 ? 'rateLimited' : 'errors');
+  exchange.sendError(code, headers, body);
 }
 
 /**
@@ -153,63 +153,31 @@ function chunkObject(parts: AnswerParts, text: string, last: boolean): Record<st
   };
 }
 
-/**
- * How the stream ends: `complete` (the last chunk carries the finishReason), `cut` (the socket
- * is destroyed after some chunks, none with a finishReason) or `error` (an UNAVAILABLE error
- * frame after some chunks, then the end).
- */
-export type StreamEnding = 'complete' | 'cut' | 'error';
-
 const overloadedFrame = googleErrorBody('UNAVAILABLE', 'The model is overloaded. Please try again later.');
 
 /**
  * Streams the answer as Gemini does: with `sse`, `data: {chunk}` frames separated by CRLF blank
- * lines and no terminator; without, one JSON array of chunks. Sets the exchange's outcome and
- * output tokens.
+ * lines and no terminator; without, one JSON array of chunks. Only the last chunk of a complete
+ * stream has a finishReason; a failed one ends with an UNAVAILABLE error object.
  */
-export async function streamGenerateContent(
+export function streamGenerateContent(
   exchange: Exchange,
   runtime: SimulatorRuntime,
   parts: AnswerParts,
   headers: OutgoingHttpHeaders,
   options: { sse: boolean; ending: StreamEnding },
 ): Promise<void> {
-  const { res } = exchange;
-  const { answer } = parts;
   const { sse, ending } = options;
-  const deltas = textChunks(answer.text, runtime.config.streamChunkWords);
-  if (deltas.length === 0) deltas.push('');
-  const sent = ending === 'complete' ? deltas.length : Math.min(deltas.length, Math.max(1, deltas.length >> 1));
   const frame = (chunk: unknown, first: boolean): string =>
     sse ? `data: ${JSON.stringify(chunk)}\r\n\r\n` : `${first ? '[' : ',\r\n'}${JSON.stringify(chunk)}`;
-
+  const arrayEnd = sse ? '' : ']';
   headers['content-type'] = sse ? 'text/event-stream' : googleJson;
-  if (res.destroyed) return;
-  res.writeHead(200, headers);
-  exchange.status = '200';
-  exchange.outputTokens = ending === 'complete' ? answer.outputTokens : countTokens(deltas.slice(0, sent).join(''));
-  const delay = runtime.config.streamChunkDelayMs;
-
-  // Each write carries the chunks due at that moment; the last one also carries the ending.
-  let body = '';
-  for (let index = 0; index < sent; index += 1) {
-    if (delay > 0 && index > 0) {
-      res.write(body);
-      body = '';
-      await runtime.sleep(delay);
-      if (exchange.gone) return;
-    }
-    const last = ending === 'complete' && index === deltas.length - 1;
-    body += frame(chunkObject(parts, deltas[index] ?? '', last), index === 0);
-  }
-  if (ending === 'complete') {
-    exchange.outcome = 'succeeded';
-    res.end(sse ? body : `${body}]`);
-  } else if (ending === 'error') {
-    exchange.status = 'stream_error';
-    res.end(sse ? body + frame(overloadedFrame, false) : `${body}${frame(overloadedFrame, false)}]`);
-  } else {
-    // Let the chunks reach the client before the connection goes.
-    res.write(body, () => exchange.drop('cut'));
-  }
+  return writeStream(exchange, runtime, parts.answer, ending, {
+    headers,
+    head: '',
+    delta: (text, index, last) => frame(chunkObject(parts, text, last), index === 0),
+    tail: () => arrayEnd,
+    errorEnding: () => frame(overloadedFrame, false) + arrayEnd,
+    deltaForEmptyText: true,
+  });
 }

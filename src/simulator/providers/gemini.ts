@@ -4,18 +4,13 @@
  * `/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:...`, with Google's auth
  * (`x-goog-api-key`, `?key=`, or `authorization: Bearer`), validation, errors and quota 429s.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { composeAnswer, simulatedAnswer } from '../answer.ts';
-import type { KeyLimiter, LimitDimension } from '../buckets.ts';
-import { DirectiveError, parseDirectives, type Directives } from '../directives.ts';
+import type { LimitDimension } from '../buckets.ts';
 import type { Exchange } from '../exchange.ts';
-import type { FaultKind } from '../faults.ts';
-import type { ExchangeHandler, SimulatedProvider, SimulatorRuntime } from '../runtime.ts';
-import {
-  geminiInputTokensOf,
-  geminiPromptTextOf,
-  validateGenerateContentBody,
-} from './gemini-request.ts';
+import type { ErrorFaultKind } from '../faults.ts';
+import { InvalidBody, pipelineHandler, type SimulatedRequest, type WireFormat } from '../pipeline.ts';
+import { bearerTokenOf, queryParam } from '../request-parts.ts';
+import type { SimulatedProvider } from '../runtime.ts';
+import { geminiInputTokensOf, geminiPromptTextOf, validateGenerateContentBody } from './gemini-request.ts';
 import { embedContentJson, validateEmbedContentBody, type GeminiEmbedRequest } from './gemini-embed.ts';
 import {
   generateContentJson,
@@ -40,41 +35,32 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 8192;
 /** The context window the simulated "too_large" fault claims to have exceeded. */
 const CONTEXT_WINDOW_TOKENS = 1_048_576;
 
-export const geminiProvider: SimulatedProvider = {
-  name: 'gemini',
-  route(path) {
-    return path.startsWith('/v1') && path.includes(':') && pathPattern.test(path) ? handleGenerateContent : undefined;
-  },
-  notFound(exchange) {
-    sendGoogleError(exchange, 'NOT_FOUND', `The requested URL ${exchange.path} was not found on this server.`);
-  },
-  internalError(exchange, message) {
-    sendGoogleError(exchange, 'INTERNAL', message);
-  },
-};
+type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'embedContent';
+
+/** What a model path says. */
+interface ModelTarget {
+  /** `projects/{p}/locations/{l}/publishers/google/` on Vertex AI paths. */
+  vertexPrefix: string | undefined;
+  model: string;
+  method: GeminiMethod;
+}
+
+interface GeminiRequest extends SimulatedRequest {
+  /** Set for `:embedContent`: what to embed. */
+  embed: GeminiEmbedRequest | undefined;
+}
 
 type Credential = { kind: 'api-key' | 'bearer'; value: string };
 
 /** `x-goog-api-key`, else a `key` query parameter, else `authorization: Bearer`. */
-function credentialOf(headers: IncomingHttpHeaders, url: string): Credential | undefined {
+function credentialOf(exchange: Exchange): Credential | undefined {
+  const { headers } = exchange.req;
   const apiKey = headers['x-goog-api-key'];
   if (typeof apiKey === 'string' && apiKey !== '') return { kind: 'api-key', value: apiKey };
-  const query = url.indexOf('?');
-  if (query >= 0) {
-    const key = new URLSearchParams(url.slice(query + 1)).get('key');
-    if (key !== null && key !== '') return { kind: 'api-key', value: key };
-  }
-  const authorization = headers.authorization;
-  if (authorization !== undefined && authorization.length > 7 && /^bearer /i.test(authorization)) {
-    const token = authorization.slice(7).trim();
-    if (token !== '') return { kind: 'bearer', value: token };
-  }
-  return undefined;
-}
-
-function queryParam(url: string, name: string): string | null {
-  const query = url.indexOf('?');
-  return query < 0 ? null : new URLSearchParams(url.slice(query + 1)).get(name);
+  const key = queryParam(exchange.req.url, 'key');
+  if (key !== null && key !== '') return { kind: 'api-key', value: key };
+  const token = bearerTokenOf(headers);
+  return token === undefined ? undefined : { kind: 'bearer', value: token };
 }
 
 const apiKeyInvalidDetails = [
@@ -99,9 +85,11 @@ const invalidTokenDetails = [
   },
 ];
 
-/** Faults answered with an error before admission: nothing is consumed. */
-const errorFaults: Partial<Record<FaultKind, [GoogleRpcStatus, string]>> = {
-  overloaded: ['UNAVAILABLE', 'The model is overloaded. Please try again later.'],
+const overloadedMessage = 'The model is overloaded. Please try again later.';
+
+/** Error faults, as Google words them (too_large names the context window: see the refusal). */
+const faultErrors: Readonly<Record<Exclude<ErrorFaultKind, 'too_large'>, [GoogleRpcStatus, string]>> = {
+  overloaded: ['UNAVAILABLE', overloadedMessage],
   server: [
     'INTERNAL',
     'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
@@ -120,203 +108,150 @@ const quotaIds: Readonly<Record<LimitDimension, string>> = {
   concurrency: 'GenerateContentConcurrentRequestsPerModel',
 };
 
-interface CheckedRequest {
-  limiter: KeyLimiter;
-  model: string;
-  stream: boolean;
-  promptText: string;
-  directives: Directives;
-  inputTokens: number;
-  maxOutputTokens: number;
-  stopSequences: string[] | undefined;
-  /** Set for `:embedContent`: what to embed (no output tokens). */
-  embed: GeminiEmbedRequest | undefined;
-}
-
-/** The parts of a checked request that depend on the method: generateContent's or embedContent's. */
-type MethodRequest = Pick<CheckedRequest, 'promptText' | 'inputTokens' | 'maxOutputTokens' | 'stopSequences' | 'embed'>;
-
-function methodRequest(parsed: unknown, method: string | undefined): MethodRequest | string {
-  if (method === 'embedContent') {
-    const embed = validateEmbedContentBody(parsed);
-    if (typeof embed === 'string') return embed;
-    return { promptText: embed.text, inputTokens: embed.inputTokens, maxOutputTokens: 0, stopSequences: undefined, embed };
-  }
-  const body = validateGenerateContentBody(parsed);
-  if (typeof body === 'string') return body;
-  return {
-    promptText: geminiPromptTextOf(body.contents),
-    inputTokens: geminiInputTokensOf(body),
-    maxOutputTokens: body.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    stopSequences: body.stopSequences,
-    embed: undefined,
-  };
-}
-
-function checkRequest(exchange: Exchange, runtime: SimulatorRuntime): CheckedRequest | undefined {
-  const { req } = exchange;
-  const match = pathPattern.exec(exchange.path);
-  if (match === null) return undefined;
-  const vertex = match[1] !== undefined;
-  let model: string;
-  try {
-    model = decodeURIComponent(match[2] ?? '');
-  } catch {
-    model = match[2] ?? '';
-  }
-  if (req.method !== 'POST') {
-    sendGoogleError(exchange, 'NOT_FOUND', `Method ${req.method ?? ''} not found; use POST`, { code: 405 });
-    return undefined;
-  }
-  const credential = credentialOf(req.headers, req.url ?? '');
-  if (credential === undefined) {
-    if (vertex) {
-      sendGoogleError(
-        exchange,
-        'UNAUTHENTICATED',
-        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other ' +
-          'valid authentication credential.',
-      );
-    } else {
-      sendGoogleError(
-        exchange,
-        'PERMISSION_DENIED',
-        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or " +
-          'other form of API consumer identity to call this API.',
-      );
-    }
-    return undefined;
-  }
-  const limiter = runtime.keys.limiterFor(credential.value, Date.now());
-  if (limiter === undefined) {
-    if (credential.kind === 'api-key') {
-      sendGoogleError(exchange, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', {
-        details: apiKeyInvalidDetails,
-      });
-    } else {
-      sendGoogleError(
-        exchange,
-        'UNAUTHENTICATED',
-        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other ' +
-          'valid authentication credential.',
-        { details: invalidTokenDetails },
-      );
-    }
-    return undefined;
-  }
-  exchange.key = credential.value;
-  if (exchange.bodyTooLarge) {
-    sendGoogleError(exchange, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 33554432 bytes.');
-    return undefined;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(exchange.body.toString('utf8'));
-  } catch (error) {
-    sendGoogleError(exchange, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${(error as Error).message}`);
-    return undefined;
-  }
-  const body = methodRequest(parsed, match[3]);
-  if (typeof body === 'string') {
-    sendGoogleError(exchange, 'INVALID_ARGUMENT', body);
-    return undefined;
-  }
-  if (!runtime.modelAllowed(model)) {
+/** The answer to a request without a credential, or with one the simulator does not accept. */
+function refuseCredential(exchange: Exchange, target: ModelTarget, credential: Credential | undefined): undefined {
+  if (credential === undefined && target.vertexPrefix !== undefined) {
     sendGoogleError(
       exchange,
-      'NOT_FOUND',
-      vertex
-        ? `Publisher Model \`${match[1] ?? ''}models/${model}\` was not found or your project does not have access to it.`
-        : `models/${model} is not found for API version v1beta, or is not supported for generateContent. ` +
-            'Call ListModels to see the list of available models and their supported methods.',
+      'UNAUTHENTICATED',
+      'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other ' +
+        'valid authentication credential.',
     );
-    return undefined;
-  }
-  const { promptText } = body;
-  let directives: Directives;
-  try {
-    directives = parseDirectives(promptText);
-  } catch (error) {
-    if (!(error instanceof DirectiveError)) throw error;
-    sendGoogleError(exchange, 'INVALID_ARGUMENT', error.message);
-    return undefined;
-  }
-  return {
-    limiter,
-    model,
-    stream: match[3] === 'streamGenerateContent',
-    directives,
-    ...body,
-  };
-}
-
-const handleGenerateContent: ExchangeHandler = async (exchange, runtime) => {
-  const checked = checkRequest(exchange, runtime);
-  if (checked === undefined) return;
-  const { limiter, model, inputTokens, maxOutputTokens, stream } = checked;
-
-  const fault = runtime.faults.pick(checked.directives.fault);
-  if (fault === 'too_large') {
-    runtime.stats.faultInjected(fault);
+  } else if (credential === undefined) {
     sendGoogleError(
       exchange,
-      'INVALID_ARGUMENT',
-      `The input token count (${inputTokens + CONTEXT_WINDOW_TOKENS}) exceeds the maximum number of tokens allowed ` +
-        `(${CONTEXT_WINDOW_TOKENS}).`,
+      'PERMISSION_DENIED',
+      "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or " +
+        'other form of API consumer identity to call this API.',
     );
-    return;
-  }
-  const errorFault = fault === undefined ? undefined : errorFaults[fault];
-  if (fault !== undefined && errorFault !== undefined) {
-    runtime.stats.faultInjected(fault);
-    const seconds = runtime.faults.rateLimitRetryAfterSeconds;
-    sendGoogleError(exchange, errorFault[0], errorFault[1], {
-      ...(fault === 'rate_limit' ? { details: quotaDetails(undefined, model, seconds) } : {}),
+  } else if (credential.kind === 'api-key') {
+    sendGoogleError(exchange, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', {
+      details: apiKeyInvalidDetails,
     });
-    return;
+  } else {
+    sendGoogleError(
+      exchange,
+      'UNAUTHENTICATED',
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other ' +
+        'valid authentication credential.',
+      { details: invalidTokenDetails },
+    );
   }
+  return undefined;
+}
 
-  const admission = limiter.admit(inputTokens, maxOutputTokens, Date.now());
-  if (!admission.ok) {
-    const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
-    sendGoogleError(exchange, 'RESOURCE_EXHAUSTED', quotaMessage, {
-      details: quotaDetails({ quotaId: quotaIds[admission.dimension], value: admission.limit }, model, seconds),
-    });
-    return;
-  }
-  exchange.inputTokens = inputTokens;
-  exchange.release = () => limiter.complete(maxOutputTokens, exchange.outputTokens, Date.now());
-  // Counted once admitted: a fault that met a 429 first never happened.
-  if (fault !== undefined) runtime.stats.faultInjected(fault);
+function modelNotFoundMessage(target: ModelTarget): string {
+  return target.vertexPrefix !== undefined
+    ? `Publisher Model \`${target.vertexPrefix}models/${target.model}\` was not found or your project does not have access to it.`
+    : `models/${target.model} is not found for API version v1beta, or is not supported for generateContent. ` +
+        'Call ListModels to see the list of available models and their supported methods.';
+}
 
-  const delay = runtime.config.latencyMs + (fault === 'slow' ? runtime.faults.slowMs : 0);
-  if (delay > 0) {
-    await runtime.sleep(delay);
-    if (exchange.gone) return;
-  }
-  if (fault === 'drop' || (fault === 'cut-stream' && !stream)) {
-    exchange.drop('dropped');
-    return;
-  }
-  if (fault === 'stream-error' && !stream) {
-    sendGoogleError(exchange, 'UNAVAILABLE', 'The model is overloaded. Please try again later.');
-    return;
-  }
+const geminiWire: WireFormat<ModelTarget, GeminiRequest> = {
+  admitCaller(exchange, runtime, target) {
+    const credential = credentialOf(exchange);
+    if (credential === undefined) return refuseCredential(exchange, target, credential);
+    const limiter = runtime.keys.limiterFor(credential.value, Date.now());
+    if (limiter === undefined) return refuseCredential(exchange, target, credential);
+    exchange.key = credential.value;
+    return limiter;
+  },
 
-  if (checked.embed !== undefined) {
-    exchange.send(200, { 'content-type': googleJson }, embedContentJson(checked.embed), 'succeeded');
-    return;
-  }
-  const answer = composeAnswer(simulatedAnswer(checked.promptText), maxOutputTokens, checked.stopSequences);
-  const parts = { responseId: runtime.newId('resp'), model, inputTokens, answer };
-  const headers: OutgoingHttpHeaders = {};
-  if (stream) {
-    const ending = fault === 'cut-stream' ? 'cut' : fault === 'stream-error' ? 'error' : 'complete';
-    const sse = queryParam(exchange.req.url ?? '', 'alt') === 'sse';
-    await streamGenerateContent(exchange, runtime, parts, headers, { sse, ending });
-    return;
-  }
-  exchange.outputTokens = answer.outputTokens;
-  headers['content-type'] = googleJson;
-  exchange.send(200, headers, generateContentJson(parts), 'succeeded');
+  readBody(body, target) {
+    const { model } = target;
+    if (target.method === 'embedContent') {
+      const embed = validateEmbedContentBody(body);
+      if (typeof embed === 'string') return new InvalidBody(embed);
+      const { text, inputTokens } = embed;
+      return { model, promptText: text, inputTokens, maxOutputTokens: 0, stopSequences: undefined, stream: false, embedding: true, embed };
+    }
+    const checked = validateGenerateContentBody(body);
+    if (typeof checked === 'string') return new InvalidBody(checked);
+    return {
+      model,
+      promptText: geminiPromptTextOf(checked.contents),
+      inputTokens: geminiInputTokensOf(checked),
+      maxOutputTokens: checked.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+      stopSequences: checked.stopSequences,
+      stream: target.method === 'streamGenerateContent',
+      embedding: false,
+      embed: undefined,
+    };
+  },
+
+  refuse(exchange, refusal, target) {
+    switch (refusal.kind) {
+      case 'method-not-allowed':
+        return sendGoogleError(exchange, 'NOT_FOUND', `Method ${exchange.req.method ?? ''} not found; use POST`, { code: 405 });
+      case 'body-too-large':
+        return sendGoogleError(exchange, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit: 33554432 bytes.');
+      case 'malformed-json':
+        return sendGoogleError(exchange, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${refusal.detail}`);
+      case 'invalid-body':
+        return sendGoogleError(exchange, 'INVALID_ARGUMENT', refusal.problem.message);
+      case 'model-not-served':
+        return sendGoogleError(exchange, 'NOT_FOUND', modelNotFoundMessage(target));
+      case 'bad-directive':
+        return sendGoogleError(exchange, 'INVALID_ARGUMENT', refusal.message);
+      case 'fault': {
+        const { fault } = refusal;
+        if (fault === 'too_large') {
+          const message =
+            `The input token count (${refusal.request.inputTokens + CONTEXT_WINDOW_TOKENS}) exceeds the maximum ` +
+            `number of tokens allowed (${CONTEXT_WINDOW_TOKENS}).`;
+          return sendGoogleError(exchange, 'INVALID_ARGUMENT', message);
+        }
+        const [status, message] = faultErrors[fault];
+        const details = fault === 'rate_limit' ? quotaDetails(undefined, target.model, refusal.retryAfterSeconds) : undefined;
+        return sendGoogleError(exchange, status, message, details === undefined ? {} : { details });
+      }
+      case 'rate-limited': {
+        const { dimension, limit } = refusal.admission;
+        const quota = { quotaId: quotaIds[dimension], value: limit };
+        return sendGoogleError(exchange, 'RESOURCE_EXHAUSTED', quotaMessage, {
+          details: quotaDetails(quota, target.model, refusal.retryAfterSeconds),
+        });
+      }
+      case 'stream-error':
+        return sendGoogleError(exchange, 'UNAVAILABLE', overloadedMessage);
+    }
+  },
+
+  sendAnswer({ exchange, runtime, request, answer, headers }) {
+    headers['content-type'] = googleJson;
+    const parts = { responseId: runtime.newId('resp'), model: request.model, inputTokens: request.inputTokens, answer };
+    exchange.send(200, headers, generateContentJson(parts), 'succeeded');
+  },
+
+  streamAnswer({ exchange, runtime, request, answer, headers }, ending) {
+    const parts = { responseId: runtime.newId('resp'), model: request.model, inputTokens: request.inputTokens, answer };
+    const sse = queryParam(exchange.req.url, 'alt') === 'sse';
+    return streamGenerateContent(exchange, runtime, parts, headers, { sse, ending });
+  },
+
+  sendEmbedding({ exchange, request }) {
+    if (request.embed === undefined) throw new Error('an embedContent answer without the request to embed');
+    exchange.send(200, { 'content-type': googleJson }, embedContentJson(request.embed), 'succeeded');
+  },
+};
+
+export const geminiProvider: SimulatedProvider = {
+  name: 'gemini',
+  route(path) {
+    const match = path.startsWith('/v1') && path.includes(':') ? pathPattern.exec(path) : null;
+    if (match === null) return undefined;
+    let model: string;
+    try {
+      model = decodeURIComponent(match[2] ?? '');
+    } catch {
+      model = match[2] ?? '';
+    }
+    return pipelineHandler(geminiWire, { vertexPrefix: match[1], model, method: match[3] as GeminiMethod });
+  },
+  notFound(exchange) {
+    sendGoogleError(exchange, 'NOT_FOUND', `The requested URL ${exchange.path} was not found on this server.`);
+  },
+  internalError(exchange, message) {
+    sendGoogleError(exchange, 'INTERNAL', message);
+  },
 };

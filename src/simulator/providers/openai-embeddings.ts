@@ -4,7 +4,8 @@
  * answer, one deterministic vector (simulatedEmbedding) per input.
  */
 import { countTokens, simulatedEmbedding } from '../answer.ts';
-import type { OpenAIRequest, RequestProblem } from './openai-request.ts';
+import { InvalidBody } from '../pipeline.ts';
+import type { OpenAIRequest } from './openai-request.ts';
 
 /**
  * The texts of an `input`: a string, an array of strings, or token arrays (each embedded as its
@@ -33,26 +34,27 @@ function embeddingTexts(input: unknown): { texts: string[]; tokens: number } | u
 }
 
 /** Checks an embeddings body; the request's `embeddingInputs` are the texts to embed. */
-export function validateEmbeddings(body: Record<string, unknown>, model: string): OpenAIRequest | RequestProblem {
+export function validateEmbeddings(body: Record<string, unknown>, model: string): OpenAIRequest | InvalidBody {
   const { input } = body;
   if (input === undefined) {
-    return { message: "Missing required parameter: 'input'.", param: 'input', code: 'missing_required_parameter' };
+    return new InvalidBody("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   }
   const read = embeddingTexts(input);
   if (read === undefined) {
-    return {
-      message: "Invalid 'input': expected a non-empty string, array of strings, or array of token arrays.",
-      param: 'input',
-      code: 'invalid_value',
-    };
+    return new InvalidBody(
+      "Invalid 'input': expected a non-empty string, array of strings, or array of token arrays.",
+      'input',
+      'invalid_value',
+    );
   }
   if (read.texts.some((text) => text === '')) {
-    return { message: "Invalid 'input': empty string.", param: 'input', code: 'invalid_value' };
+    return new InvalidBody("Invalid 'input': empty string.", 'input', 'invalid_value');
   }
   return {
     endpoint: 'embeddings',
     model,
     stream: false,
+    embedding: true,
     includeUsage: false,
     maxOutputTokens: 0,
     stopSequences: undefined,

@@ -7,7 +7,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { BucketSnapshot } from '../buckets.ts';
 import type { Exchange } from '../exchange.ts';
-import type { FaultKind } from '../faults.ts';
+import type { ErrorFaultKind } from '../faults.ts';
 
 export type OpenAIFlavor = 'openai' | 'azure-openai';
 
@@ -37,7 +37,7 @@ export function sendOpenAIError(
     flavor === 'openai'
       ? { message: answer.error.message, type: answer.error.type ?? null, param: answer.error.param ?? null, code: answer.error.code ?? null }
       : answer.error;
-  exchange.send(answer.status, headers, JSON.stringify({ error }), answer.status === 429 ? 'rateLimited' : 'errors');
+  exchange.sendError(answer.status, headers, JSON.stringify({ error }));
 }
 
 /** The answer to a request without a key, or with one the simulator does not accept. */
@@ -135,8 +135,8 @@ export function addRetryAfterHeaders(headers: OutgoingHttpHeaders, flavor: OpenA
 const overloadedMessage = 'The server is overloaded or not ready yet.';
 const serverMessage = 'The server had an error while processing your request. Sorry about that!';
 
-/** Faults answered with an error before admission, per flavor; `rate_limit` is built by rateLimitError. */
-export function faultError(flavor: OpenAIFlavor, fault: FaultKind, model: string): OpenAIErrorAnswer | undefined {
+/** Error faults, per flavor; `rate_limit` is built by rateLimitError. */
+export function faultError(flavor: OpenAIFlavor, fault: Exclude<ErrorFaultKind, 'rate_limit'>, model: string): OpenAIErrorAnswer {
   const azure = flavor === 'azure-openai';
   switch (fault) {
     case 'overloaded':
@@ -165,14 +165,12 @@ export function faultError(flavor: OpenAIFlavor, fault: FaultKind, model: string
         'messages',
         'context_length_exceeded',
       );
-    default:
-      return undefined;
   }
 }
 
 /** The error a non-streamed request with the `stream-error` fault gets instead. */
 export function overloadedError(flavor: OpenAIFlavor): OpenAIErrorAnswer {
-  return faultError(flavor, 'overloaded', '') as OpenAIErrorAnswer;
+  return faultError(flavor, 'overloaded', '');
 }
 
 /** The error frame a stream with the `stream-error` fault ends with. */

@@ -4,6 +4,7 @@
  * prompt text, token counts and output budget of a request.
  */
 import { countTokens, inputTokensOf, promptTextOf } from '../answer.ts';
+import { InvalidBody, type SimulatedRequest } from '../pipeline.ts';
 import { validateEmbeddings } from './openai-embeddings.ts';
 
 /** Output tokens reserved (and the most generated) when a request sets no limit. */
@@ -11,26 +12,11 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 export type OpenAIEndpointKind = 'chat' | 'responses' | 'embeddings';
 
-/** A 400 in OpenAI's shape: what is wrong and which parameter. */
-export interface RequestProblem {
-  message: string;
-  param: string | null;
-  code: string | null;
-}
-
 /** A request body that passed validation, reduced to what the simulator answers from. */
-export interface OpenAIRequest {
+export interface OpenAIRequest extends SimulatedRequest {
   endpoint: OpenAIEndpointKind;
-  model: string;
-  stream: boolean;
   /** Chat: `stream_options.include_usage`; the last chunk then carries the usage. */
   includeUsage: boolean;
-  /** Tokens reserved at admission and the most the answer may have. */
-  maxOutputTokens: number;
-  /** Chat: `stop`. */
-  stopSequences: string[] | undefined;
-  promptText: string;
-  inputTokens: number;
   /** Responses: the body's `instructions` and `max_output_tokens`, echoed in the answer. */
   instructions: unknown;
   maxOutputTokensParam: number | null;
@@ -48,7 +34,7 @@ export function validateOpenAIBody(
   body: unknown,
   endpoint: OpenAIEndpointKind,
   routeModel?: string,
-): OpenAIRequest | RequestProblem {
+): OpenAIRequest | InvalidBody {
   if (!isRecord(body)) return problem('The request body must be a JSON object.', null);
   const model = routeModel ?? body.model;
   if (model === undefined) return problem("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
@@ -67,11 +53,7 @@ export function validateOpenAIBody(
   return endpoint === 'chat' ? validateChat(body, model, stream) : validateResponses(body, model, stream);
 }
 
-export function isRequestProblem(value: OpenAIRequest | RequestProblem): value is RequestProblem {
-  return 'message' in value;
-}
-
-function validateChat(body: Record<string, unknown>, model: string, stream: boolean): OpenAIRequest | RequestProblem {
+function validateChat(body: Record<string, unknown>, model: string, stream: boolean): OpenAIRequest | InvalidBody {
   const { messages } = body;
   if (messages === undefined) return problem("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(messages)) return invalidType('messages', 'an array', messages);
@@ -116,6 +98,7 @@ function validateChat(body: Record<string, unknown>, model: string, stream: bool
     endpoint: 'chat',
     model,
     stream,
+    embedding: false,
     includeUsage: streamOptions?.include_usage === true,
     maxOutputTokens: typeof limit === 'number' ? limit : DEFAULT_MAX_OUTPUT_TOKENS,
     stopSequences,
@@ -127,7 +110,7 @@ function validateChat(body: Record<string, unknown>, model: string, stream: bool
   };
 }
 
-function validateResponses(body: Record<string, unknown>, model: string, stream: boolean): OpenAIRequest | RequestProblem {
+function validateResponses(body: Record<string, unknown>, model: string, stream: boolean): OpenAIRequest | InvalidBody {
   const { input } = body;
   if (input === undefined) return problem("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   if (typeof input !== 'string' && !Array.isArray(input)) return invalidType('input', 'a string or an array', input);
@@ -146,6 +129,7 @@ function validateResponses(body: Record<string, unknown>, model: string, stream:
     endpoint: 'responses',
     model,
     stream,
+    embedding: false,
     includeUsage: true,
     maxOutputTokens: limit ?? DEFAULT_MAX_OUTPUT_TOKENS,
     stopSequences: undefined,
@@ -185,7 +169,7 @@ export function responsesInputTokens(instructions: unknown, input: unknown): num
   return countTokens(system + (JSON.stringify(input) ?? ''));
 }
 
-function checkPositiveInt(value: unknown, param: string, min: number): RequestProblem | undefined {
+function checkPositiveInt(value: unknown, param: string, min: number): InvalidBody | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) return invalidType(param, 'an integer', value);
   if (value < min) {
@@ -198,13 +182,13 @@ function checkPositiveInt(value: unknown, param: string, min: number): RequestPr
   return undefined;
 }
 
-function invalidType(param: string, expected: string, value: unknown): RequestProblem {
+function invalidType(param: string, expected: string, value: unknown): InvalidBody {
   const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
   return problem(`Invalid type for '${param}': expected ${expected}, but got ${got} instead.`, param, 'invalid_type');
 }
 
-function problem(message: string, param: string | null, code: string | null = null): RequestProblem {
-  return { message, param, code };
+function problem(message: string, param: string | null, code: string | null = null): InvalidBody {
+  return new InvalidBody(message, param, code);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

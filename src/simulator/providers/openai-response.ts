@@ -5,10 +5,10 @@
  * the same shapes.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { countTokens, type ComposedAnswer } from '../answer.ts';
+import type { ComposedAnswer } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
-import { textChunks, type StreamEnding } from './anthropic-response.ts';
+import { writeStream, type StreamEnding, type StreamFraming } from '../stream.ts';
 import { streamServerError } from './openai-errors.ts';
 import type { OpenAIRequest } from './openai-request.ts';
 
@@ -120,16 +120,10 @@ export function responseJson(parts: AnswerParts): string {
   return JSON.stringify(responseObject(parts, true));
 }
 
-/** What a stream is made of; `pump` writes it out with the configured pacing and ending. */
-interface StreamScript {
-  head: string;
-  deltas: string[];
-  delta(text: string): string;
-  tail: string;
-  errorEnding: string;
-}
+/** The parts of a stream that differ between Chat Completions and Responses. */
+type OpenAIFraming = Pick<StreamFraming<string>, 'head' | 'delta' | 'tail' | 'errorEnding'>;
 
-/** Streams a chat.completion as chunks, as OpenAI does. Sets the exchange's outcome and output tokens. */
+/** Streams a chat.completion as chunks, as OpenAI does: `data:` frames, a usage chunk when asked, `data: [DONE]`. */
 export function streamChatCompletion(
   exchange: Exchange,
   runtime: SimulatorRuntime,
@@ -156,16 +150,14 @@ export function streamChatCompletion(
     logprobs: null,
     finish_reason: finish,
   });
-  const tail =
-    chunk([choice({}, chatFinishReason(parts.answer))]) +
-    (includeUsage ? chunk([], chatUsage(parts.request.inputTokens, parts.answer.outputTokens)) : '') +
-    'data: [DONE]\n\n';
-  return pump(exchange, runtime, parts.answer, headers, ending, {
+  return writeSse(exchange, runtime, parts.answer, headers, ending, {
     head: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]),
-    deltas: textChunks(parts.answer.text, runtime.config.streamChunkWords),
     delta: (text) => chunk([choice({ content: text }, null)]),
-    tail,
-    errorEnding: `data: ${JSON.stringify({ error: streamServerError })}\n\n`,
+    tail: () =>
+      chunk([choice({}, chatFinishReason(parts.answer))]) +
+      (includeUsage ? chunk([], chatUsage(parts.request.inputTokens, parts.answer.outputTokens)) : '') +
+      'data: [DONE]\n\n',
+    errorEnding: () => `data: ${JSON.stringify({ error: streamServerError })}\n\n`,
   });
 }
 
@@ -177,6 +169,7 @@ export function streamResponse(
   headers: OutgoingHttpHeaders,
   ending: StreamEnding,
 ): Promise<void> {
+  // Events are built as they go out, so their sequence numbers follow the order on the wire.
   let sequence = 0;
   const event = (type: string, data: Record<string, unknown>): string =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`;
@@ -184,78 +177,33 @@ export function streamResponse(
   const final = responseObject(parts, true);
   const item = (final.output as Record<string, unknown>[])[0] ?? {};
   const part = { type: 'output_text', annotations: [], logprobs: [], text: parts.answer.text };
-  const head =
-    event('response.created', { response: responseObject(parts, false) }) +
-    event('response.in_progress', { response: responseObject(parts, false) }) +
-    event('response.output_item.added', { output_index: 0, item: messageItem(parts, '', 'in_progress') }) +
-    event('response.content_part.added', { ...where, part: { ...part, text: '' } });
-  const deltas = textChunks(parts.answer.text, runtime.config.streamChunkWords);
-  // The delta events are built as they go out, so their sequence numbers come before the tail's.
-  const script: StreamScript = {
-    head,
-    deltas,
+  return writeSse(exchange, runtime, parts.answer, headers, ending, {
+    head:
+      event('response.created', { response: responseObject(parts, false) }) +
+      event('response.in_progress', { response: responseObject(parts, false) }) +
+      event('response.output_item.added', { output_index: 0, item: messageItem(parts, '', 'in_progress') }) +
+      event('response.content_part.added', { ...where, part: { ...part, text: '' } }),
     delta: (text) => event('response.output_text.delta', { ...where, delta: text, logprobs: [] }),
-    get tail() {
-      return (
-        event('response.output_text.done', { ...where, text: parts.answer.text, logprobs: [] }) +
-        event('response.content_part.done', { ...where, part }) +
-        event('response.output_item.done', { output_index: 0, item }) +
-        event(final.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final })
-      );
-    },
-    get errorEnding() {
-      return event('error', {
-        code: streamServerError.code,
-        message: streamServerError.message,
-        param: null,
-      });
-    },
-  };
-  return pump(exchange, runtime, parts.answer, headers, ending, script);
+    tail: () =>
+      event('response.output_text.done', { ...where, text: parts.answer.text, logprobs: [] }) +
+      event('response.content_part.done', { ...where, part }) +
+      event('response.output_item.done', { output_index: 0, item }) +
+      event(final.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final }),
+    errorEnding: () => event('error', { code: streamServerError.code, message: streamServerError.message, param: null }),
+  });
 }
 
-/**
- * Writes a stream: the head, the deltas (each write carries the frames due at that moment, paced
- * by `streamChunkDelayMs`), then the ending — the tail (`complete`), an error frame (`error`), or
- * a destroyed socket after about half the deltas (`cut`).
- */
-async function pump(
+/** Writes an OpenAI SSE stream with its headers. */
+function writeSse(
   exchange: Exchange,
   runtime: SimulatorRuntime,
   answer: ComposedAnswer,
   headers: OutgoingHttpHeaders,
   ending: StreamEnding,
-  script: StreamScript,
+  framing: OpenAIFraming,
 ): Promise<void> {
-  const { res } = exchange;
-  const { deltas } = script;
-  const sent = ending === 'complete' ? deltas.length : Math.min(deltas.length, Math.max(1, deltas.length >> 1));
   headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['cache-control'] = 'no-cache';
   headers['x-request-id'] = exchange.requestId;
-  if (res.destroyed) return;
-  res.writeHead(200, headers);
-  exchange.status = '200';
-  exchange.outputTokens = ending === 'complete' ? answer.outputTokens : countTokens(deltas.slice(0, sent).join(''));
-  const delay = runtime.config.streamChunkDelayMs;
-
-  let body = script.head;
-  for (let index = 0; index < sent; index += 1) {
-    if (delay > 0 && index > 0) {
-      res.write(body);
-      body = '';
-      await runtime.sleep(delay);
-      if (exchange.gone) return;
-    }
-    body += script.delta(deltas[index] ?? '');
-  }
-  if (ending === 'complete') {
-    exchange.outcome = 'succeeded';
-    res.end(body + script.tail);
-  } else if (ending === 'error') {
-    exchange.status = 'stream_error';
-    res.end(body + script.errorEnding);
-  } else {
-    res.write(body, () => exchange.drop('cut'));
-  }
+  return writeStream(exchange, runtime, answer, ending, { headers, ...framing });
 }

@@ -2,11 +2,11 @@
  * The OpenAI API: `POST /v1/chat/completions` and `POST /v1/responses`, JSON and SSE, and
  * `POST /v1/embeddings` (JSON), with
  * `authorization: Bearer` keys, OpenAI's validation messages, error bodies, `x-ratelimit-*`
- * headers and 429s with `retry-after`. The request flow is in openai-handler.ts.
+ * headers and 429s with `retry-after`. The wire format is in openai-wire.ts.
  */
 import type { SimulatedProvider } from '../runtime.ts';
 import { notFoundError, sendOpenAIError } from './openai-errors.ts';
-import { openaiHandler } from './openai-handler.ts';
+import { openaiHandler } from './openai-wire.ts';
 
 const chat = openaiHandler({ flavor: 'openai', endpoint: 'chat', requiresApiVersion: false });
 const responses = openaiHandler({ flavor: 'openai', endpoint: 'responses', requiresApiVersion: false });
