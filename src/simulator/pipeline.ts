@@ -48,7 +48,10 @@ export type Refusal<Request> =
   | { kind: 'invalid-body'; problem: InvalidBody }
   | { kind: 'model-not-served'; request: Request }
   | { kind: 'bad-directive'; message: string }
-  /** An injected error fault; `headers` hold the key's rate-limit headers, if the provider sends them. */
+  /**
+   * An injected error fault; `headers` hold the key's rate-limit headers (if the provider sends
+   * them), `retryAfterSeconds` the wait an injected rate_limit asks for (from the config).
+   */
   | { kind: 'fault'; fault: ErrorFaultKind; request: Request; headers: OutgoingHttpHeaders; retryAfterSeconds: number }
   /** The key's buckets have no room (`retryAfterSeconds`: the wait in whole seconds, at least 1); `headers` as for a fault. */
   | {

@@ -3,9 +3,12 @@
  * with their rate limits, errors and faults, plus `/_sim/stats`, `/_sim/reset`, `/_sim/health`.
  * The per-request path is kept lean: benchmarks push thousands of requests a second through it.
  *
- * Adding a provider: write providers/<name>.ts exporting a `SimulatedProvider` (its paths, its
- * request validation, its response and error shapes; buckets, faults, answers and stats are
- * shared through the runtime) and list it in `providers` below.
+ * Adding a provider: write providers/<name>.ts exporting a `SimulatedProvider` whose paths route
+ * to `pipelineHandler(wire, target)`, with `wire` the provider's `WireFormat` (pipeline.ts: where
+ * its key is, its body rules, error bodies, rate-limit headers, answers and stream framing; the
+ * request sequence, buckets, faults, answers and stats are shared), and list it in `providers`
+ * below. The wire code stays the simulator's own, independent of `src/providers`: it is the
+ * second opinion on the formats relayq's executors speak.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

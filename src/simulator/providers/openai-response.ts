@@ -44,7 +44,7 @@ function chatUsage(inputTokens: number, outputTokens: number): Record<string, un
 }
 
 /** The non-streamed chat.completion. */
-export function chatCompletionJson(parts: AnswerParts): string {
+function chatCompletionJson(parts: AnswerParts): string {
   return JSON.stringify({
     id: parts.id,
     object: 'chat.completion',
@@ -116,21 +116,35 @@ function responseObject(parts: AnswerParts, final: boolean): Record<string, unkn
 }
 
 /** The non-streamed Response. */
-export function responseJson(parts: AnswerParts): string {
+function responseJson(parts: AnswerParts): string {
   return JSON.stringify(responseObject(parts, true));
 }
 
-/** The parts of a stream that differ between Chat Completions and Responses. */
+/** The non-streamed answer of its endpoint: a chat.completion or a Response. */
+export function openAIAnswerJson(parts: AnswerParts): string {
+  return parts.request.endpoint === 'chat' ? chatCompletionJson(parts) : responseJson(parts);
+}
+
+/** The frames of a stream; Chat Completions and Responses frame the same answer differently. */
 type OpenAIFraming = Pick<StreamFraming<string>, 'head' | 'delta' | 'tail' | 'errorEnding'>;
 
-/** Streams a chat.completion as chunks, as OpenAI does: `data:` frames, a usage chunk when asked, `data: [DONE]`. */
-export function streamChatCompletion(
+/** Streams the answer as its endpoint does: chat.completion chunks, or Responses events. */
+export function streamOpenAIAnswer(
   exchange: Exchange,
   runtime: SimulatorRuntime,
   parts: AnswerParts,
   headers: OutgoingHttpHeaders,
   ending: StreamEnding,
 ): Promise<void> {
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['x-request-id'] = exchange.requestId;
+  const framing = parts.request.endpoint === 'chat' ? chatCompletionFraming(parts) : responseFraming(parts);
+  return writeStream(exchange, runtime, parts.answer, ending, { headers, ...framing });
+}
+
+/** A chat.completion as chunks: `data:` frames, a usage chunk when asked, `data: [DONE]`. */
+function chatCompletionFraming(parts: AnswerParts): OpenAIFraming {
   // With include_usage every chunk has `usage: null` and one last chunk carries it; without, no field.
   const { includeUsage } = parts.request;
   const chunk = (choices: unknown[], chunkUsage: unknown = null): string =>
@@ -150,7 +164,7 @@ export function streamChatCompletion(
     logprobs: null,
     finish_reason: finish,
   });
-  return writeSse(exchange, runtime, parts.answer, headers, ending, {
+  return {
     head: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]),
     delta: (text) => chunk([choice({ content: text }, null)]),
     tail: () =>
@@ -158,17 +172,11 @@ export function streamChatCompletion(
       (includeUsage ? chunk([], chatUsage(parts.request.inputTokens, parts.answer.outputTokens)) : '') +
       'data: [DONE]\n\n',
     errorEnding: () => `data: ${JSON.stringify({ error: streamServerError })}\n\n`,
-  });
+  };
 }
 
-/** Streams a Response as named events, as the Responses API does. */
-export function streamResponse(
-  exchange: Exchange,
-  runtime: SimulatorRuntime,
-  parts: AnswerParts,
-  headers: OutgoingHttpHeaders,
-  ending: StreamEnding,
-): Promise<void> {
+/** A Response as named events, `response.created` ... `response.completed`. */
+function responseFraming(parts: AnswerParts): OpenAIFraming {
   // Events are built as they go out, so their sequence numbers follow the order on the wire.
   let sequence = 0;
   const event = (type: string, data: Record<string, unknown>): string =>
@@ -177,7 +185,7 @@ export function streamResponse(
   const final = responseObject(parts, true);
   const item = (final.output as Record<string, unknown>[])[0] ?? {};
   const part = { type: 'output_text', annotations: [], logprobs: [], text: parts.answer.text };
-  return writeSse(exchange, runtime, parts.answer, headers, ending, {
+  return {
     head:
       event('response.created', { response: responseObject(parts, false) }) +
       event('response.in_progress', { response: responseObject(parts, false) }) +
@@ -190,20 +198,5 @@ export function streamResponse(
       event('response.output_item.done', { output_index: 0, item }) +
       event(final.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final }),
     errorEnding: () => event('error', { code: streamServerError.code, message: streamServerError.message, param: null }),
-  });
-}
-
-/** Writes an OpenAI SSE stream with its headers. */
-function writeSse(
-  exchange: Exchange,
-  runtime: SimulatorRuntime,
-  answer: ComposedAnswer,
-  headers: OutgoingHttpHeaders,
-  ending: StreamEnding,
-  framing: OpenAIFraming,
-): Promise<void> {
-  headers['content-type'] = 'text/event-stream; charset=utf-8';
-  headers['cache-control'] = 'no-cache';
-  headers['x-request-id'] = exchange.requestId;
-  return writeStream(exchange, runtime, answer, ending, { headers, ...framing });
+  };
 }

@@ -24,7 +24,7 @@ import {
 } from './openai-errors.ts';
 import { validateOpenAIBody, type OpenAIEndpointKind, type OpenAIRequest } from './openai-request.ts';
 import { embeddingsJson } from './openai-embeddings.ts';
-import { chatCompletionJson, responseJson, streamChatCompletion, streamResponse, type AnswerParts } from './openai-response.ts';
+import { openAIAnswerJson, streamOpenAIAnswer, type AnswerParts } from './openai-response.ts';
 
 /** What a path means: whose API, which endpoint, and for Azure the route's deployment and api-version rule. */
 export interface OpenAITarget {
@@ -119,14 +119,12 @@ const openaiWire: WireFormat<OpenAITarget, OpenAIRequest> = {
     if (target.flavor === 'azure-openai') headers['apim-request-id'] = exchange.requestId;
     headers['content-type'] = 'application/json';
     headers['x-request-id'] = exchange.requestId;
-    const parts = answerParts(runtime, target, request, answer);
-    exchange.send(200, headers, target.endpoint === 'chat' ? chatCompletionJson(parts) : responseJson(parts), 'succeeded');
+    exchange.send(200, headers, openAIAnswerJson(answerParts(runtime, target, request, answer)), 'succeeded');
   },
 
   streamAnswer({ exchange, runtime, target, request, answer, headers }, ending) {
     if (target.flavor === 'azure-openai') headers['apim-request-id'] = exchange.requestId;
-    const stream = target.endpoint === 'chat' ? streamChatCompletion : streamResponse;
-    return stream(exchange, runtime, answerParts(runtime, target, request, answer), headers, ending);
+    return streamOpenAIAnswer(exchange, runtime, answerParts(runtime, target, request, answer), headers, ending);
   },
 
   sendEmbedding({ exchange, target, request, headers }) {
