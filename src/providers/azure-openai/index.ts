@@ -1,0 +1,16 @@
+/** Azure OpenAI (deployments, api-version, api-key or Entra tokens): everything relayq knows about the provider. */
+import type { ProviderModule } from '../types.ts';
+import { openai } from '../openai/index.ts';
+import { AzureOpenAIExecutor } from './executor.ts';
+
+export const azureOpenAI = {
+  id: 'azure-openai',
+  displayName: 'Azure OpenAI',
+  dialect: 'openai',
+  // No model family of its own: Azure serves OpenAI's models, so routing rules or the line say when.
+  modelPatterns: [],
+  requests: openai.requests,
+  requestIdHeaders: ['apim-request-id', 'x-request-id'],
+  usage: openai.usage,
+  createExecutor: (context) => new AzureOpenAIExecutor(context),
+} as const satisfies ProviderModule<'azure-openai'>;
