@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { promptQueueName } from '../jobs/prompt/queue.ts';
+import { promptQueueName } from './batches/prompt-job.ts';
 import { loadConfig } from './config/load.ts';
 import type { Account, Config } from './config/schema.ts';
 import { createLogger, type Logger } from './log.ts';

@@ -5,8 +5,8 @@ import { createDispatchGate, recordAttemptError } from '../../src/batches/dispat
 import { hasResult, skippedResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { collectStream } from '../../src/executors/collect-stream.ts';
 import { ProviderError } from '../../src/executors/errors.ts';
-import type { ExecutorRegistry } from '../../src/executors/registry.ts';
 import type { ExecuteRequest, ExecuteResult, JsonObject } from '../../src/executors/types.ts';
+import { providerModule, type Executors } from '../../src/providers/index.ts';
 import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
 import type { Keys } from '../../src/redis/keys.ts';
 import { NoCandidateError, type PromptToSchedule, type Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -15,7 +15,7 @@ import { promptJobSchema, type PromptJob } from './payload.ts';
 export interface PromptProcessorDeps {
   redis: Redis;
   keys: Keys;
-  executors: ExecutorRegistry;
+  executors: Executors;
   scheduler: Scheduler;
   logger: Logger;
 }
@@ -70,6 +70,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     let started = performance.now();
     try {
       const executor = executors.get(payload.provider);
+      const provider = providerModule(payload.provider);
       const prepared = prepareRequest(payload);
       const { request } = prepared;
       warnings = prepared.warnings;
@@ -100,7 +101,9 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           throw caught;
         }
         const { usage } = result;
-        const requestId = result.headers['request-id'] ?? result.headers['x-request-id'] ?? result.headers['x-amzn-requestid'];
+        const requestId = firstHeader(result.headers, provider.requestIdHeaders);
+        // Read from the provider's own body: a translated job stores a chat.completion instead.
+        const reasoningTokens = provider.usage.reasoningTokens(result.body);
         const record: ResultRecord = {
           custom_id: customId,
           status: 'succeeded',
@@ -116,6 +119,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
             output_tokens: usage.outputTokens,
             cache_read_tokens: usage.cacheRead,
             cache_write_tokens: usage.cacheWrite,
+            ...(reasoningTokens > 0 ? { reasoning_tokens: reasoningTokens } : {}),
           },
           attempts: attempt,
           latency_ms: Math.round(performance.now() - started),
@@ -199,6 +203,15 @@ class QueuedPrompt implements PromptToSchedule {
     if (this.token === undefined) throw new Error('a prompt can only be parked by the worker holding its lock');
     await this.job.moveToDelayed(until, this.token);
   }
+}
+
+/** The first of `names` (the provider's request-id headers, lower-case) the answer carries. */
+function firstHeader(headers: Readonly<Record<string, string | undefined>>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = headers[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
 }
 
 /** The same error, asking BullMQ's backoff (src/worker/backoff.ts) to retry after `ms`. */

@@ -1,10 +1,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import type { ProviderName } from '../config/schema.ts';
+import { providerModule } from '../providers/index.ts';
 import type { ErrorKind } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts, type ScriptedRedis } from '../redis/scripts.ts';
-import { reasoningTokensOf } from '../usage/reasoning.ts';
 import { finalizeBatch } from './batch-store.ts';
 
 export type ResultStatus = 'succeeded' | 'errored' | 'cancelled' | 'expired';
@@ -117,8 +117,10 @@ function today(now: number): string {
  */
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
   const usage = record.usage;
-  if (usage.reasoning_tokens === undefined && record.response !== undefined) {
-    const reasoning = reasoningTokensOf(record.response.body);
+  const body = record.response?.body;
+  if (usage.reasoning_tokens === undefined && record.provider !== null && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    // Reasoning tokens stay in the provider's own usage shape; its module reads them.
+    const reasoning = providerModule(record.provider).usage.reasoningTokens(body as Record<string, unknown>);
     if (reasoning > 0) usage.reasoning_tokens = reasoning;
   }
   const ran = record.account !== null && record.provider !== null && record.model !== null;

@@ -7,8 +7,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PromptJob } from '../../jobs/prompt/payload.ts';
-import { promptJobId, promptJobOptions } from '../../jobs/prompt/queue.ts';
+import { promptJobId, promptJobOptions, type PromptJob } from './prompt-job.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { skippedResult, writeResult } from './results.ts';

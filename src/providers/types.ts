@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import type { Executor, ExecutorContext, JsonObject, Usage } from '../executors/types.ts';
+import type { OpenAiChatBody } from './shared/openai-chat/schema.ts';
+import type { Translation } from './shared/openai-chat/translation.ts';
 
 /** The request-body dialects relayq reads at ingest; a provider speaks one natively. */
 export type BodyDialect = 'anthropic-messages' | 'openai' | 'gemini';
@@ -32,6 +34,18 @@ export interface ProviderModule<Id extends string = string> {
     /** Reasoning ("thinking") tokens reported in an answer body (0 when the provider reports none apart). */
     reasoningTokens(body: JsonObject): number;
   };
+  /**
+   * An OpenAI Chat Completions body (a prompt written in the common format) → this provider's
+   * body. Absent for providers that take Chat Completions bodies as they are (dialect `openai`).
+   * Throws a TranslationError when the body has no faithful translation.
+   */
+  fromOpenAiChat?(chat: OpenAiChatBody, model: string): Translation;
+  /**
+   * For the `chat.completion` made from this provider's answer: the `extra_content` of each tool
+   * call, in order (undefined where a call has none), for what the provider wants back with the
+   * call in a later turn (Gemini's thought signatures). Absent when there is nothing to carry.
+   */
+  chatToolCallExtras?(body: JsonObject): (JsonObject | undefined)[];
   /** The provider's executor (the seed's contract). */
   createExecutor(context: ExecutorContext): Executor;
 }

@@ -1,4 +1,4 @@
-import type { PromptJob } from '../../jobs/prompt/payload.ts';
+import type { PromptJob } from '../batches/prompt-job.ts';
 import { ProviderError } from '../executors/errors.ts';
 import type { ExecuteRequest, ExecuteResult, JsonObject } from '../executors/types.ts';
 import { toChatCompletion } from './openai-chat/from-result.ts';

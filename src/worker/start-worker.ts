@@ -1,12 +1,11 @@
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
-import type { PromptJob } from '../../jobs/prompt/payload.ts';
+import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
-import { createExecutorRegistry } from '../executors/registry.ts';
 import { createRedis } from '../redis/connection.ts';
+import { createExecutors } from '../providers/index.ts';
 import { createKeys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
@@ -38,7 +37,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     promote: createPromoter(queue),
   });
   await scheduler.start();
-  const executors = createExecutorRegistry({ accounts: () => scheduler.liveAccounts() });
+  const executors = createExecutors({ accounts: () => scheduler.liveAccounts() });
   const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
   const workerConnection = createRedis(redisUrl);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {

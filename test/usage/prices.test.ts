@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.ts';
 import { costOf, loadPrices, priceFor } from '../../src/usage/prices.ts';
 import { buildUsageReport } from '../../src/usage/report.ts';
-import { reasoningTokensOf } from '../../src/usage/reasoning.ts';
+import { providerModule } from '../../src/providers/index.ts';
 import type { UsageRow } from '../../src/usage/usage-store.ts';
 import { tempDir } from '../helpers/files.ts';
 
@@ -59,10 +59,14 @@ describe('prices and cost', () => {
     expect(buildUsageReport(rows, 'batch', prices).total).toMatchObject({ requests: 3, input_tokens: 3_000_000, cost: null, partial_cost: 5 });
   });
 
-  it('reads reasoning tokens from every provider body', () => {
-    expect(reasoningTokensOf({ usage: { completion_tokens_details: { reasoning_tokens: 7 } } })).toBe(7);
-    expect(reasoningTokensOf({ usage: { output_tokens_details: { reasoning_tokens: 5 } } })).toBe(5);
-    expect(reasoningTokensOf({ usageMetadata: { thoughtsTokenCount: 9 } })).toBe(9);
-    expect(reasoningTokensOf({ usage: { input_tokens: 3 } })).toBe(0);
+  it('reads reasoning tokens from every provider body, through its module', () => {
+    const reasoningTokensOf = (provider: string, body: Record<string, unknown>) => providerModule(provider).usage.reasoningTokens(body);
+    expect(reasoningTokensOf('openai', { usage: { completion_tokens_details: { reasoning_tokens: 7 } } })).toBe(7);
+    expect(reasoningTokensOf('openai', { usage: { output_tokens_details: { reasoning_tokens: 5 } } })).toBe(5);
+    expect(reasoningTokensOf('azure-openai', { usage: { completion_tokens_details: { reasoning_tokens: 4 } } })).toBe(4);
+    expect(reasoningTokensOf('gemini', { usageMetadata: { thoughtsTokenCount: 9 } })).toBe(9);
+    expect(reasoningTokensOf('anthropic', { usage: { input_tokens: 3, output_tokens: 8 } })).toBe(0);
+    expect(reasoningTokensOf('bedrock', { usage: { input_tokens: 3, output_tokens: 8 } })).toBe(0);
+    expect(reasoningTokensOf('openai', { usage: { input_tokens: 3 } })).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 /** Anthropic (Messages API): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
 import { AnthropicExecutor } from './executor.ts';
+import { openAiChatToAnthropic } from './from-openai-chat.ts';
 import { anthropicRequestBodySchema } from './request-schema.ts';
 
 export const anthropic = {
@@ -16,5 +17,6 @@ export const anthropic = {
     // Thinking tokens are part of output_tokens, not reported apart.
     reasoningTokens: () => 0,
   },
+  fromOpenAiChat: (chat, model) => openAiChatToAnthropic(chat, model),
   createExecutor: (context) => new AnthropicExecutor(context),
 } as const satisfies ProviderModule<'anthropic'>;

@@ -1,6 +1,7 @@
 /** Amazon Bedrock (Claude through InvokeModel, SigV4 or API keys): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
 import { BedrockExecutor } from './executor.ts';
+import { openAiChatToBedrock } from './from-openai-chat.ts';
 import { bedrockRequestBodySchema } from './request-schema.ts';
 
 export const bedrock = {
@@ -16,5 +17,6 @@ export const bedrock = {
     limitedInput: (usage) => usage.inputTokens + usage.cacheWrite,
     reasoningTokens: () => 0,
   },
+  fromOpenAiChat: openAiChatToBedrock,
   createExecutor: (context) => new BedrockExecutor(context),
 } as const satisfies ProviderModule<'bedrock'>;

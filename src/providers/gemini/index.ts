@@ -1,7 +1,9 @@
 /** Google Gemini (Generative Language API and Vertex AI paths): everything relayq knows about the provider. */
 import type { JsonObject } from '../../executors/types.ts';
 import type { ProviderModule } from '../types.ts';
+import { geminiChatToolCallExtras } from './chat-tool-calls.ts';
 import { GeminiExecutor } from './executor.ts';
+import { openAiChatToGemini } from './from-openai-chat.ts';
 import { geminiRequestSchema } from './request-schema.ts';
 
 export const gemini = {
@@ -10,6 +12,7 @@ export const gemini = {
   dialect: 'gemini',
   modelPatterns: [/^(gemini-|text-embedding-00\d|gemini-embedding-)/],
   requests: { body: geminiRequestSchema },
+  // Google documents no request-id response header (answers carry `responseId`); gateways in front may send one.
   requestIdHeaders: ['x-request-id'],
   usage: {
     // Gemini counts the whole prompt, cached tokens included.
@@ -20,5 +23,7 @@ export const gemini = {
       return typeof thoughts === 'number' && Number.isFinite(thoughts) && thoughts > 0 ? thoughts : 0;
     },
   },
+  fromOpenAiChat: (chat) => openAiChatToGemini(chat),
+  chatToolCallExtras: geminiChatToolCallExtras,
   createExecutor: (context) => new GeminiExecutor(context),
 } as const satisfies ProviderModule<'gemini'>;

@@ -3,8 +3,8 @@
  * Completions shape gets a Chat Completions answer whichever provider served it.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProviderName } from '../../config/schema.ts';
-import type { ExecuteResult, UnifiedFinishReason } from '../../executors/types.ts';
+import type { ExecuteResult, JsonObject, UnifiedFinishReason } from '../../executors/types.ts';
+import { providerModule, type ProviderName } from '../../providers/index.ts';
 
 export type ChatFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
@@ -12,8 +12,8 @@ export interface ChatToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
-  /** Gemini's thought signature for the call, to send back with it in a later turn (as Gemini's OpenAI-compatible API does). */
-  extra_content?: { google: { thought_signature: string } };
+  /** What the provider wants back with the call in a later turn (Gemini: `{google: {thought_signature}}`, as its OpenAI-compatible API gives it). */
+  extra_content?: JsonObject;
 }
 
 export interface ChatCompletion {
@@ -67,14 +67,14 @@ export function toChatCompletion(result: ExecuteResult, meta: ChatCompletionMeta
   const { usage } = result;
   // OpenAI's prompt_tokens is the whole prompt, cached tokens included.
   const promptTokens = usage.inputTokens + usage.cacheRead + usage.cacheWrite;
-  const signatures = meta.provider === 'gemini' ? geminiThoughtSignatures(result.body) : [];
+  const extras = providerModule(meta.provider).chatToolCallExtras?.(result.body) ?? [];
   const toolCalls = result.toolCalls.map((call, index): ChatToolCall => {
-    const signature = signatures[index];
+    const extra = extras[index];
     return {
       id: call.id,
       type: 'function',
       function: { name: call.name, arguments: call.arguments },
-      ...(signature === undefined ? {} : { extra_content: { google: { thought_signature: signature } } }),
+      ...(extra === undefined ? {} : { extra_content: extra }),
     };
   });
   return {
@@ -107,18 +107,4 @@ export function toChatCompletion(result: ExecuteResult, meta: ChatCompletionMeta
 function stringField(body: Record<string, unknown>, field: string): string | undefined {
   const value = body[field];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The thoughtSignature of each functionCall part of Gemini's first candidate, in order (undefined where none). */
-function geminiThoughtSignatures(body: Record<string, unknown>): (string | undefined)[] {
-  const candidates = body.candidates;
-  if (!Array.isArray(candidates)) return [];
-  const parts = (candidates[0] as { content?: { parts?: unknown } } | undefined)?.content?.parts;
-  if (!Array.isArray(parts)) return [];
-  const signatures: (string | undefined)[] = [];
-  for (const part of parts as Record<string, unknown>[]) {
-    if (part === null || typeof part !== 'object' || part.functionCall === undefined) continue;
-    signatures.push(typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined);
-  }
-  return signatures;
 }

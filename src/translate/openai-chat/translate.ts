@@ -1,16 +1,13 @@
-/** An OpenAI Chat Completions body → the body of whichever provider serves it. */
+/** An OpenAI Chat Completions body → the body of whichever provider serves it (the provider's module translates). */
 import { formatIssues } from '../../config/load.ts';
-import type { ProviderName } from '../../config/schema.ts';
 import type { JsonObject } from '../../executors/types.ts';
-import { TranslationError, type Translation } from '../translation.ts';
-import { openAiChatBodySchema, type OpenAiChatBody } from './schema.ts';
-import { openAiChatToAnthropic } from './to-anthropic.ts';
-import { openAiChatToBedrock } from './to-bedrock.ts';
-import { openAiChatToGemini } from './to-gemini.ts';
+import { providerModule } from '../../providers/index.ts';
+import { openAiChatBodySchema, type OpenAiChatBody } from '../../providers/shared/openai-chat/schema.ts';
+import { TranslationError, type Translation } from '../../providers/shared/openai-chat/translation.ts';
 
-/** Providers that take Chat Completions bodies as they are. */
-export function speaksOpenAiChat(provider: ProviderName): boolean {
-  return provider === 'openai' || provider === 'azure-openai';
+/** True for providers that take Chat Completions bodies as they are (their module has no `fromOpenAiChat`). */
+export function speaksOpenAiChat(provider: string): boolean {
+  return providerModule(provider).fromOpenAiChat === undefined;
 }
 
 /** Validates a body as Chat Completions; throws a TranslationError naming every bad field. */
@@ -23,25 +20,16 @@ export function parseOpenAiChatBody(body: unknown): OpenAiChatBody {
 }
 
 /**
- * Translates a Chat Completions body for `provider`. OpenAI and Azure OpenAI get it untouched;
- * throws a TranslationError when the body has no faithful translation.
+ * Translates a Chat Completions body for `provider`. Providers that speak Chat Completions get
+ * it untouched; throws a TranslationError when the body has no faithful translation.
  */
-export function translateOpenAiChat(body: JsonObject, provider: ProviderName, model: string): Translation {
+export function translateOpenAiChat(body: JsonObject, provider: string, model: string): Translation {
   if (speaksOpenAiChat(provider)) return { body, warnings: [] };
   return translateChatBody(parseOpenAiChatBody(body), provider, model);
 }
 
 /** translateOpenAiChat for a body already validated. */
-export function translateChatBody(chat: OpenAiChatBody, provider: ProviderName, model: string): Translation {
-  switch (provider) {
-    case 'openai':
-    case 'azure-openai':
-      return { body: chat, warnings: [] };
-    case 'anthropic':
-      return openAiChatToAnthropic(chat, model);
-    case 'bedrock':
-      return openAiChatToBedrock(chat, model);
-    case 'gemini':
-      return openAiChatToGemini(chat);
-  }
+export function translateChatBody(chat: OpenAiChatBody, provider: string, model: string): Translation {
+  const translate = providerModule(provider).fromOpenAiChat;
+  return translate === undefined ? { body: chat, warnings: [] } : translate(chat, model);
 }

@@ -4,10 +4,10 @@
  * step differs from the Anthropic translation only where Bedrock's Claude differs: images must
  * be base64, so image URLs are left out with a warning.
  */
-import type { Translation } from '../translation.ts';
-import type { OpenAiChatBody } from './schema.ts';
-import { openAiChatToAnthropic } from './to-anthropic.ts';
+import { openAiChatToAnthropic } from '../anthropic/from-openai-chat.ts';
+import type { OpenAiChatBody } from '../shared/openai-chat/schema.ts';
+import type { Translation } from '../shared/openai-chat/translation.ts';
 
 export function openAiChatToBedrock(chat: OpenAiChatBody, model: string): Translation {
-  return openAiChatToAnthropic(chat, model, 'bedrock');
+  return openAiChatToAnthropic(chat, model, { target: 'bedrock', imageUrls: false });
 }

@@ -1,16 +1,26 @@
 /**
- * OpenAI Chat Completions body → Anthropic Messages body. Bedrock runs the same translation
- * (its executor then applies Bedrock's body rules); the one difference is that Bedrock takes
- * images only as base64, so image URLs are left out there, with a warning.
+ * OpenAI Chat Completions body → Anthropic Messages body. Other providers serving Claude with
+ * the Messages body (Bedrock) run the same translation with their own options.
  */
 import type { JsonObject } from '../../executors/types.ts';
-import { TranslationError, warningList, type Translation } from '../translation.ts';
-import { isDataUrl, parseDataUrl } from './media.ts';
-import { textOf, type ChatMessage, type OpenAiChatBody, type UserPart } from './schema.ts';
-import { unsupportedSettingWarnings } from './settings.ts';
-import { deprecatedFunctionsMessage, parseToolArguments, planTools } from './tools.ts';
+import { isDataUrl, parseDataUrl } from '../shared/openai-chat/media.ts';
+import { textOf, type ChatMessage, type OpenAiChatBody, type UserPart } from '../shared/openai-chat/schema.ts';
+import { unsupportedSettingWarnings } from '../shared/openai-chat/settings.ts';
+import { deprecatedFunctionsMessage, parseToolArguments, planTools } from '../shared/openai-chat/tools.ts';
+import { TranslationError, warningList, type Translation } from '../shared/openai-chat/translation.ts';
 
-export type AnthropicTarget = 'anthropic' | 'bedrock';
+/** Where a Messages-body target differs from Anthropic's own API. */
+export interface AnthropicTranslationOptions {
+  /** The target's name in warnings (its provider id); default `anthropic`. */
+  target?: string;
+  /** Whether the target fetches images by URL; when not, image URLs are left out with a warning. Default true. */
+  imageUrls?: boolean;
+}
+
+interface Target {
+  name: string;
+  imageUrls: boolean;
+}
 
 /** max_tokens when the body sets neither max_completion_tokens nor max_tokens (Anthropic requires one). */
 export const defaultAnthropicMaxTokens = 4096;
@@ -27,8 +37,10 @@ interface AnthropicMessage {
 export function openAiChatToAnthropic(
   chat: OpenAiChatBody,
   model: string,
-  target: AnthropicTarget = 'anthropic',
+  options: AnthropicTranslationOptions = {},
 ): Translation {
+  const spec: Target = { name: options.target ?? 'anthropic', imageUrls: options.imageUrls ?? true };
+  const target = spec.name;
   const { warnings, warn } = warningList(unsupportedSettingWarnings(chat, target, { seed: false, penalties: false }));
   const system: string[] = [];
   const messages: AnthropicMessage[] = [];
@@ -57,7 +69,7 @@ export function openAiChatToAnthropic(
         const blocks =
           typeof message.content === 'string'
             ? [{ type: 'text', text: message.content }]
-            : message.content.flatMap((part, partIndex) => userPartBlocks(part, `${where}.content[${partIndex}]`, target, warn));
+            : message.content.flatMap((part, partIndex) => userPartBlocks(part, `${where}.content[${partIndex}]`, spec, warn));
         if (blocks.length === 0) {
           throw new TranslationError(`${where}: nothing left to send to ${target} once the parts it cannot take were left out`);
         }
@@ -135,7 +147,8 @@ export function openAiChatToAnthropic(
   return { body, warnings };
 }
 
-function userPartBlocks(part: UserPart, where: string, target: AnthropicTarget, warn: (warning: string) => void): Block[] {
+function userPartBlocks(part: UserPart, where: string, spec: Target, warn: (warning: string) => void): Block[] {
+  const target = spec.name;
   switch (part.type) {
     case 'text':
       return [{ type: 'text', text: part.text }];
@@ -146,8 +159,8 @@ function userPartBlocks(part: UserPart, where: string, target: AnthropicTarget, 
         const inline = parseDataUrl(url, `${where}.image_url.url`);
         return [{ type: 'image', source: { type: 'base64', media_type: inline.mimeType, data: inline.data } }];
       }
-      if (target === 'bedrock') {
-        warn(`${where}: bedrock takes images only as base64 data URLs; the image at ${shortUrl(url)} was left out`);
+      if (!spec.imageUrls) {
+        warn(`${where}: ${target} takes images only as base64 data URLs; the image at ${shortUrl(url)} was left out`);
         return [];
       }
       return [{ type: 'image', source: { type: 'url', url } }];
@@ -179,7 +192,7 @@ function userPartBlocks(part: UserPart, where: string, target: AnthropicTarget, 
 function assistantBlocks(
   message: Extract<ChatMessage, { role: 'assistant' }>,
   where: string,
-  target: AnthropicTarget,
+  target: string,
   warn: (warning: string) => void,
 ): Block[] {
   if (message.function_call != null) throw new TranslationError(deprecatedFunctionsMessage(where));

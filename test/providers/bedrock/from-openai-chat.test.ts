@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { openAiChatToBedrock } from '../../../src/translate/openai-chat/to-bedrock.ts';
+import { openAiChatToBedrock } from '../../../src/providers/bedrock/from-openai-chat.ts';
 import { parseOpenAiChatBody } from '../../../src/translate/openai-chat/translate.ts';
 import type { JsonObject } from '../../../src/executors/types.ts';
-import { pngBase64, pngDataUrl, weatherConversation } from './bodies.ts';
+import { pngBase64, pngDataUrl, weatherConversation } from '../../translate/openai-chat/bodies.ts';
 
 const toBedrock = (body: JsonObject) => openAiChatToBedrock(parseOpenAiChatBody(body), 'anthropic.claude-sonnet-4-5-20250929-v1:0');
 

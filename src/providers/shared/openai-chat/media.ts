@@ -1,5 +1,5 @@
 /** Image and file references in Chat Completions content: data URLs and plain URLs. */
-import { TranslationError } from '../translation.ts';
+import { TranslationError } from './translation.ts';
 
 export interface InlineData {
   mimeType: string;

@@ -1,10 +1,10 @@
 /** OpenAI Chat Completions body → Gemini GenerateContentRequest (the model goes in the URL). */
 import type { JsonObject } from '../../executors/types.ts';
-import { TranslationError, warningList, type Translation } from '../translation.ts';
-import { audioMimeType, isDataUrl, mimeTypeOfUrl, parseDataUrl } from './media.ts';
-import { textOf, type ChatMessage, type OpenAiChatBody, type OpenAiToolCall, type UserPart } from './schema.ts';
-import { unsupportedSettingWarnings } from './settings.ts';
-import { deprecatedFunctionsMessage, parseToolArguments, planTools } from './tools.ts';
+import { audioMimeType, isDataUrl, mimeTypeOfUrl, parseDataUrl } from '../shared/openai-chat/media.ts';
+import { textOf, type ChatMessage, type OpenAiChatBody, type OpenAiToolCall, type UserPart } from '../shared/openai-chat/schema.ts';
+import { unsupportedSettingWarnings } from '../shared/openai-chat/settings.ts';
+import { deprecatedFunctionsMessage, parseToolArguments, planTools } from '../shared/openai-chat/tools.ts';
+import { TranslationError, warningList, type Translation } from '../shared/openai-chat/translation.ts';
 
 /** Gemini accepts at most this many stop sequences. */
 export const geminiMaxStopSequences = 5;

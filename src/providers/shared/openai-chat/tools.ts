@@ -2,7 +2,7 @@
  * The tool side of a Chat Completions body, read once for every target: which function tools
  * go out, how the model may pick among them, and tool-call arguments as objects.
  */
-import { TranslationError } from '../translation.ts';
+import { TranslationError } from './translation.ts';
 import type { FunctionTool, OpenAiChatBody } from './schema.ts';
 
 export interface ToolPlan {

@@ -4,10 +4,10 @@ import {
   defaultAnthropicMaxTokens,
   jsonObjectInstruction,
   openAiChatToAnthropic,
-} from '../../../src/translate/openai-chat/to-anthropic.ts';
-import { TranslationError } from '../../../src/translate/translation.ts';
+} from '../../../src/providers/anthropic/from-openai-chat.ts';
+import { TranslationError } from '../../../src/providers/shared/openai-chat/translation.ts';
 import type { JsonObject } from '../../../src/executors/types.ts';
-import { answerSchema, openAiOnlySettings, pngBase64, weatherConversation, weatherSchema } from './bodies.ts';
+import { answerSchema, openAiOnlySettings, pngBase64, weatherConversation, weatherSchema } from '../../translate/openai-chat/bodies.ts';
 
 const toAnthropic = (body: JsonObject, model = 'claude-sonnet-4-5') => openAiChatToAnthropic(parseOpenAiChatBody(body), model);
 

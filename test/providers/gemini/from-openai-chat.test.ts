@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { openAiChatToGemini, skipThoughtSignature } from '../../../src/translate/openai-chat/to-gemini.ts';
+import { openAiChatToGemini, skipThoughtSignature } from '../../../src/providers/gemini/from-openai-chat.ts';
 import { parseOpenAiChatBody } from '../../../src/translate/openai-chat/translate.ts';
 import type { JsonObject } from '../../../src/executors/types.ts';
-import { answerSchema, openAiOnlySettings, pngBase64, weatherConversation, weatherSchema } from './bodies.ts';
+import { answerSchema, openAiOnlySettings, pngBase64, weatherConversation, weatherSchema } from '../../translate/openai-chat/bodies.ts';
 
 const toGemini = (body: JsonObject) => openAiChatToGemini(parseOpenAiChatBody(body));
 

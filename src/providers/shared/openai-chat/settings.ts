@@ -4,8 +4,6 @@
  */
 import { knownChatFields, type OpenAiChatBody } from './schema.ts';
 
-export type TranslationTarget = 'anthropic' | 'bedrock' | 'gemini';
-
 /** What a target can honour beyond the settings every target has. */
 export interface TargetSupport {
   seed: boolean;
@@ -15,7 +13,8 @@ export interface TargetSupport {
 
 export function unsupportedSettingWarnings(
   body: OpenAiChatBody,
-  target: TranslationTarget,
+  /** The target's name as the warnings give it (its provider id). */
+  target: string,
   support: TargetSupport,
 ): string[] {
   const warnings: string[] = [];

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { AnthropicExecutor } from '../../src/providers/anthropic/executor.ts';
+import { createExecutors, NoExecutorError, providerNames } from '../../src/providers/index.ts';
+
+describe('createExecutors', () => {
+  const executors = createExecutors({ accounts: () => [] });
+
+  it('serves the anthropic executor', () => {
+    expect(executors.has('anthropic')).toBe(true);
+    expect(executors.get('anthropic')).toBeInstanceOf(AnthropicExecutor);
+    expect(executors.get('anthropic')).toBe(executors.get('anthropic'));
+    expect(executors.providers()).toContain('anthropic');
+  });
+
+  it('serves every provider relayq knows, one executor each, from the provider list', () => {
+    expect(executors.providers().sort()).toEqual(['anthropic', 'azure-openai', 'bedrock', 'gemini', 'openai']);
+    expect(executors.providers()).toEqual(providerNames);
+    expect(new Set(providerNames.map((provider) => executors.get(provider))).size).toBe(providerNames.length);
+  });
+
+  it('names the available providers when asked for a missing one', () => {
+    const error = new NoExecutorError('nope', ['anthropic', 'gemini']);
+    expect(error.message).toBe('no executor for provider "nope"; executors exist for: anthropic, gemini');
+    expect(executors.has('nope')).toBe(false);
+    expect(() => executors.get('nope')).toThrow(NoExecutorError);
+    expect(() => executors.get('nope')).toThrow(`no executor for provider "nope"; executors exist for: ${providerNames.join(', ')}`);
+  });
+});
