@@ -7,13 +7,17 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, type ErrorKind } from '../../executors/errors.ts';
+import type { ProviderName } from '../../executors/types.ts';
 import { pickOpenAIHeaders } from './api.ts';
 import { headerValue, retryAfterMsOf } from './rate-limits.ts';
 import { openaiErrorBodySchema, type OpenAIErrorObject } from './schemas.ts';
 import { parseBody, summarizeText } from '../shared/error-body.ts';
 
-/** The providers that answer in OpenAI's error shapes. */
-export type OpenAIFamilyProvider = 'openai' | 'azure-openai';
+/**
+ * The id of a provider that answers in OpenAI's error shapes: `openai`, or one built on it that
+ * passes its own id (errors then name that provider).
+ */
+export type OpenAIFamilyProvider = ProviderName;
 
 const kindByStatus: ReadonlyMap<number, ErrorKind> = new Map([
   [400, 'invalid_request'],
