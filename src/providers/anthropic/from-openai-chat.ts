@@ -17,6 +17,7 @@ export interface AnthropicTranslationOptions {
   imageUrls?: boolean;
 }
 
+/** The options with their defaults filled in. */
 interface Target {
   name: string;
   imageUrls: boolean;
