@@ -2,7 +2,7 @@
  * Which provider serves a model: the config's routing rules first (first match wins), then the
  * built-in model families. Also the model-name globs used by rules and accounts[].models.
  */
-import type { ProviderName } from '../config/schema.ts';
+import { providers, type ProviderName } from '../providers/index.ts';
 
 /** One entry of the config's `routing` list: models matching the glob go to the provider. */
 export interface RoutingRule {
@@ -11,14 +11,14 @@ export interface RoutingRule {
   provider: ProviderName;
 }
 
-/** Model-name families and the provider that serves them when a line and the rules do not say. */
-const modelFamilies: ReadonlyArray<[RegExp, ProviderName]> = [
-  [/^claude-/, 'anthropic'],
-  // Bedrock model ids and cross-region inference profiles: anthropic.*, us.anthropic.*, ...
-  [/^((us|us-gov|eu|apac|jp|au|global)\.)?anthropic\.|^arn:aws[a-z-]*:bedrock:/, 'bedrock'],
-  [/^(gemini-|text-embedding-00\d|gemini-embedding-)/, 'gemini'],
-  [/^(gpt-|o\d|chatgpt-|text-embedding-)/, 'openai'],
-];
+/**
+ * Model-name families (each provider module's `modelPatterns`) and the provider that serves them
+ * when a line and the rules do not say. No name matches two providers' patterns, so the list
+ * order does not decide (test/accounts/routing.test.ts checks).
+ */
+const modelFamilies: ReadonlyArray<[RegExp, ProviderName]> = providers.flatMap((provider) =>
+  provider.modelPatterns.map((pattern): [RegExp, ProviderName] => [pattern, provider.id]),
+);
 
 /** The built-in family a model name belongs to, or undefined. */
 export function providerForModel(model: string): ProviderName | undefined {

@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { ConfigError } from '../lib/config-error.ts';
+import { formatIssues, formatPath } from '../lib/zod-issues.ts';
 import { configSchema, type Config } from './schema.ts';
 
-/** A configuration problem a person can fix; the CLI prints it and exits with status 2. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+// In src/lib so that code the config's schema loads (providers, http) can use them without a cycle.
+export { ConfigError, formatIssues, formatPath };
 
 export const defaultConfigPath = 'config/relayq.yaml';
 
@@ -59,18 +55,6 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(`invalid config in ${where}:\n${formatIssues(parsed.error.issues)}`);
   return parsed.data;
-}
-
-/** `accounts[0].limits.rpm: expected number, received string`, one line per issue. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => `  - ${formatPath(issue.path)}: ${issue.message}`).join('\n');
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(top level)';
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`))
-    .join('');
 }
 
 const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

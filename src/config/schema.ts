@@ -1,98 +1,41 @@
 import { z } from 'zod';
+import { isProviderName, providerNames, providers, unknownProviderMessage, type ProviderName } from '../providers/index.ts';
+import { sharedAccountFields } from '../providers/shared/account-fields.ts';
 
-/** The providers relayq has executors for. */
-export const providerNames = ['anthropic', 'openai', 'gemini', 'azure-openai', 'bedrock'] as const;
-export const providerNameSchema = z.enum(providerNames);
-export type ProviderName = z.infer<typeof providerNameSchema>;
+/** The providers relayq has modules for (src/providers/index.ts is the one list). */
+export { providerNames, type ProviderName };
+export { accountLimitsSchema, type AccountLimits } from '../providers/shared/account-fields.ts';
+
+export const providerNameSchema = z.enum(providerNames, { error: (issue) => unknownProviderMessage(issue.input) });
 
 const positiveInt = z.number().int().positive();
 
-export const accountLimitsSchema = z
-  .object({
-    /** Requests per minute. */
-    rpm: positiveInt.optional(),
-    /** Input (prompt) tokens per minute. */
-    inputTpm: positiveInt.optional(),
-    /** Output (completion) tokens per minute. */
-    outputTpm: positiveInt.optional(),
-    /** Requests in flight at once. */
-    concurrency: positiveInt.optional(),
-  })
-  .strict();
-export type AccountLimits = z.infer<typeof accountLimitsSchema>;
+type AccountSchemas = (typeof providers)[number]['accountSchema'];
 
-const proxyUrlSchema = z
-  .string()
-  .refine((value) => /^(https?|socks5h?):\/\/[^\s]+$/.test(value), {
-    message: 'must be an http://, https://, socks5:// or socks5h:// URL',
-  });
+/** Each provider's account schema, joined on `provider`: a field of another provider is an error naming it. */
+const providerAccountSchema = z.discriminatedUnion(
+  'provider',
+  providers.map((provider) => provider.accountSchema) as [AccountSchemas, ...AccountSchemas[]],
+  { error: (issue) => (issue.code === 'invalid_union' ? unknownProviderMessage((issue.input as { provider?: unknown } | undefined)?.provider) : undefined) },
+);
 
-/** The SigV4 credential fields of a Bedrock account. */
-const bedrockSigV4Fields = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+/** The shared fields of an account whose provider is unknown, checked too so one run names every mistake. */
+const sharedAccountSchema = z.looseObject(sharedAccountFields);
 
 export const accountSchema = z
-  .object({
-    id: z
-      .string()
-      .min(1)
-      .regex(/^[A-Za-z0-9_.-]+$/, 'may use letters, digits, "_", "." and "-" only'),
-    provider: providerNameSchema,
-    /** Overrides the provider's public API origin (a gateway, a simulator, a regional endpoint). */
-    baseUrl: z.url().optional(),
-    /** An API key (`x-api-key` for Anthropic, `Authorization: Bearer` for OpenAI and for Bedrock's API keys, ...). */
-    apiKey: z.string().min(1).optional(),
-    /** An OAuth access token, sent as `Authorization: Bearer`. */
-    authToken: z.string().min(1).optional(),
-    proxy: proxyUrlSchema.optional(),
-    /** Model names or globs (`claude-*`) this account serves; all models when left out. */
-    models: z.array(z.string().min(1)).optional(),
-    limits: accountLimitsSchema.default({}),
-    priority: z.number().int().default(0),
-    weight: z.number().positive().default(1),
-    enabled: z.boolean().default(true),
-    /** Anthropic: `anthropic-beta` flags. */
-    anthropicBeta: z.array(z.string().min(1)).optional(),
-    /** OpenAI: `OpenAI-Organization` and `OpenAI-Project` headers. */
-    organization: z.string().min(1).optional(),
-    project: z.string().min(1).optional(),
-    /** Azure OpenAI: model name → deployment name (a model without an entry uses its own name), and the api-version. */
-    deployments: z.record(z.string(), z.string().min(1)).optional(),
-    apiVersion: z.string().min(1).optional(),
-    /** Bedrock: region and SigV4 credentials (or `apiKey`); left out, the usual AWS_* environment variables are used. */
-    region: z.string().min(1).optional(),
-    accessKeyId: z.string().min(1).optional(),
-    secretAccessKey: z.string().min(1).optional(),
-    sessionToken: z.string().min(1).optional(),
-    /** Accounts with the same group can be bound to a batch or tenant together. */
-    group: z.string().min(1).optional(),
-    /** Per-request timeouts in milliseconds. */
-    timeouts: z
-      .object({
-        connectMs: positiveInt.default(10_000),
-        firstByteMs: positiveInt.default(120_000),
-        idleMs: positiveInt.default(120_000),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict()
+  .preprocess((input, ctx) => {
+    const provider = (input as { provider?: unknown } | null | undefined)?.provider;
+    if (input === null || typeof input !== 'object' || isProviderName(provider)) return input;
+    ctx.addIssue({ code: 'custom', message: unknownProviderMessage(provider), path: ['provider'], input });
+    const shared = sharedAccountSchema.safeParse(input);
+    for (const issue of shared.error?.issues ?? []) ctx.addIssue({ ...issue, code: 'custom', input });
+    return input;
+  }, providerAccountSchema)
   .refine((account) => !(account.apiKey && account.authToken), {
     message: 'set either apiKey or authToken, not both',
     path: ['authToken'],
-  })
-  .superRefine((account, ctx) => {
-    // A Bedrock account authenticates one way: an API key (bearer) or SigV4 keys, never both.
-    if (account.provider !== 'bedrock' || account.apiKey === undefined) return;
-    const sigv4 = bedrockSigV4Fields.filter((field) => account[field] !== undefined);
-    if (sigv4.length === 0) return;
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        `bedrock account "${account.id}" sets both apiKey and ${sigv4.join(', ')}: use either an Amazon Bedrock ` +
-        'API key (apiKey) or SigV4 keys (accessKeyId, secretAccessKey, sessionToken), not both',
-      path: ['apiKey'],
-    });
   });
+/** One account of the config: the union of every provider's account type. */
 export type Account = z.infer<typeof accountSchema>;
 
 export const configSchema = z

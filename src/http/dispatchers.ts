@@ -11,7 +11,7 @@
  */
 import { Agent, type Dispatcher } from 'undici';
 import type { Account } from '../config/schema.ts';
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../lib/config-error.ts';
 import { createHttpProxyDispatcher } from './http-proxy-dispatcher.ts';
 import { createSocks5Dispatcher } from './socks5-dispatcher.ts';
 

@@ -8,7 +8,7 @@ import { bedrock } from './bedrock/index.ts';
 import { gemini } from './gemini/index.ts';
 import { openai } from './openai/index.ts';
 import type { Executor, ExecutorContext } from '../executors/types.ts';
-import type { ProviderModule } from './types.ts';
+import type { BodyDialect, ProviderModule } from './types.ts';
 
 export const providers = [anthropic, openai, gemini, azureOpenAI, bedrock] as const;
 
@@ -22,8 +22,24 @@ const byId = new Map<string, ProviderModule<ProviderName>>(providers.map((provid
 /** The module of a provider id; throws for an id no module has. */
 export function providerModule(id: string): ProviderModule<ProviderName> {
   const found = byId.get(id);
-  if (found === undefined) throw new Error(`unknown provider "${id}"; relayq knows: ${providerNames.join(', ')}`);
+  if (found === undefined) throw new Error(unknownProviderMessage(id));
   return found;
+}
+
+/** Whether a string is the id of a provider relayq has. */
+export function isProviderName(id: unknown): id is ProviderName {
+  return typeof id === 'string' && byId.has(id);
+}
+
+/** `unknown provider "x"; relayq knows: anthropic, openai, ...` */
+export function unknownProviderMessage(id: unknown): string {
+  const named = id === undefined ? 'no provider set' : `unknown provider ${JSON.stringify(id)}`;
+  return `${named}; relayq knows: ${providerNames.join(', ')}`;
+}
+
+/** The providers that take bodies of a dialect as they are, in list order (the usual one first). */
+export function providersSpeaking(dialect: BodyDialect): ProviderName[] {
+  return providers.filter((provider) => provider.dialect === dialect).map((provider) => provider.id);
 }
 
 /** The executors of a worker, one per provider in the list. */
@@ -63,4 +79,4 @@ export function createExecutors(context: ExecutorContext): Executors {
   };
 }
 
-export type { BodyDialect, ProviderModule } from './types.ts';
+export type { BodyDefaults, BodyDialect, ProviderModule } from './types.ts';

@@ -11,20 +11,55 @@ import type { Translation } from './shared/openai-chat/translation.ts';
 /** The request-body dialects relayq reads at ingest; a provider speaks one natively. */
 export type BodyDialect = 'anthropic-messages' | 'openai' | 'gemini';
 
-export interface ProviderModule<Id extends string = string> {
+/** The batch defaults a provider fills into a body (`--max-tokens`, `--system`). */
+export interface BodyDefaults {
+  maxTokens?: number;
+  system?: string;
+}
+
+/** A provider's account schema (see `ProviderModule.accountSchema`). */
+export type AccountSchema = z.ZodObject<z.core.$ZodLooseShape, z.core.$strict>;
+
+/**
+ * The modules are declared with this type (`const x: ProviderModule<'x', typeof xAccountSchema>`),
+ * not inferred: the provider list's types (ProviderName, the config's Account) then never wait on
+ * the executors' types, which use them.
+ */
+export interface ProviderModule<Id extends string = string, Schema extends AccountSchema = AccountSchema> {
   /** The id used in config (`provider: ...`), on lines and in Redis. */
   readonly id: Id;
   /** How a person names it ("Azure OpenAI"). */
   readonly displayName: string;
   /** The body dialect it takes as it is (Anthropic Messages, OpenAI, Gemini). */
   readonly dialect: BodyDialect;
-  /** Model names it serves when neither the line nor a routing rule says (tried in list order). */
+  /**
+   * Its accounts' config: a strict object of the shared fields (src/providers/shared/account-fields.ts),
+   * `provider: <id>` and the provider's own fields; src/config/schema.ts joins them on `provider`.
+   */
+  readonly accountSchema: Schema;
+  /**
+   * Model names it serves when neither the line nor a routing rule says. No two providers' patterns
+   * match one name (test/accounts/routing.test.ts checks the built-in families).
+   */
   readonly modelPatterns: readonly RegExp[];
   /** Native request-body checks at ingest. */
   readonly requests: {
-    /** The body schema (OpenAI-dialect endpoints may refine it per API path). */
+    /** The body schema of a line that names no endpoint (and goes to no endpoint `endpointFor` names). */
     readonly body: z.ZodType;
+    /**
+     * The API paths a line may name in `"endpoint"` (OpenAI's `/v1/responses`, Gemini's
+     * `:embedContent`), each with its body schema. Left out: the provider takes no endpoint.
+     */
+    readonly endpoints?: Readonly<Record<string, z.ZodType>>;
+    /** The endpoint a body goes to when its line names none, if the body tells (a Gemini EmbedContentRequest). */
+    endpointFor?(body: JsonObject): string | undefined;
   };
+  /**
+   * The batch's `--max-tokens` / `--system`, filled into a native body that lacks them, in the
+   * provider's own terms (`endpoint`: the line's API path, when it names one). A value the body
+   * sets wins; returns a copy where changed, the body itself where nothing applies (embeddings).
+   */
+  fillDefaults(body: JsonObject, defaults: BodyDefaults, endpoint?: string): JsonObject;
   /** The response header that carries the provider's request id (lower-case). */
   readonly requestIdHeaders: readonly string[];
   /** Usage rules. */

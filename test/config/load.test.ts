@@ -72,6 +72,43 @@ describe('config', () => {
     ).toThrow(/accounts\[1\]\.id: duplicate account id "x"/);
   });
 
+  it('refuses a field of another provider, naming the field, the account\'s provider and the field\'s', () => {
+    let message = '';
+    try {
+      parseConfig({ accounts: [{ id: 'claude', provider: 'anthropic', apiKey: 'k', deployments: { 'gpt-4o': 'prod' } }] }, {});
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('accounts[0]: "deployments" is not a field of anthropic accounts (it is a field of azure-openai accounts)');
+    // Each provider takes its own fields, and only those.
+    const own = parseConfig(
+      {
+        accounts: [
+          { id: 'az', provider: 'azure-openai', apiKey: 'k', deployments: { 'gpt-4o': 'prod' }, apiVersion: 'v1' },
+          { id: 'oa', provider: 'openai', apiKey: 'k', organization: 'org', project: 'p' },
+          { id: 'br', provider: 'bedrock', region: 'us-east-1', anthropicBeta: ['x'] },
+        ],
+      },
+      {},
+    );
+    expect(own.accounts.map((account) => account.provider)).toEqual(['azure-openai', 'openai', 'bedrock']);
+    expect(() => parseConfig({ accounts: [{ id: 'g', provider: 'gemini', region: 'us-east-1', typo: 1 }] }, {})).toThrow(
+      /accounts\[0\]: "region" is not a field of gemini accounts \(it is a field of bedrock accounts\); "typo" is not a field of gemini accounts/,
+    );
+  });
+
+  it('names the providers relayq knows when an account names another or none', () => {
+    const known = 'relayq knows: anthropic, openai, gemini, azure-openai, bedrock';
+    expect(() => parseConfig({ accounts: [{ id: 'x', provider: 'mistral', apiKey: 'k' }] }, {})).toThrow(
+      `accounts[0].provider: unknown provider "mistral"; ${known}`,
+    );
+    expect(() => parseConfig({ accounts: [{ id: 'x', apiKey: 'k' }] }, {})).toThrow(`accounts[0].provider: no provider set; ${known}`);
+    expect(() => parseConfig({ routing: [{ model: 'x-*', provider: 'mistral' }] }, {})).toThrow(
+      `routing[0].provider: unknown provider "mistral"; ${known}`,
+    );
+  });
+
   it('takes an Amazon Bedrock API key as a bedrock account\'s apiKey', () => {
     const config = parseConfig(
       { accounts: [{ id: 'aws-key', provider: 'bedrock', region: 'us-east-1', apiKey: '${AWS_BEARER_TOKEN_BEDROCK}' }] },

@@ -3,15 +3,15 @@
  * headers, and which response headers to keep.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Account } from '../../config/schema.ts';
+import type { AnthropicAccount } from './account.ts';
 
 export const anthropicDefaultBaseUrl = 'https://api.anthropic.com';
 export const anthropicVersion = '2023-06-01';
 
-export type AnthropicApiAccount = Pick<Account, 'baseUrl' | 'apiKey' | 'authToken' | 'anthropicBeta'>;
+export type AnthropicApiAccount = Pick<AnthropicAccount, 'baseUrl' | 'apiKey' | 'authToken' | 'anthropicBeta'>;
 
 /** `{baseUrl}/v1/messages`; a trailing slash on baseUrl is ignored. */
-export function anthropicMessagesUrl(account: Pick<Account, 'baseUrl'>): string {
+export function anthropicMessagesUrl(account: Pick<AnthropicAccount, 'baseUrl'>): string {
   const base = (account.baseUrl ?? anthropicDefaultBaseUrl).replace(/\/+$/, '');
   return `${base}/v1/messages`;
 }

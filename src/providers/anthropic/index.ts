@@ -1,15 +1,19 @@
 /** Anthropic (Messages API): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
+import { anthropicAccountSchema } from './account.ts';
+import { fillAnthropicDefaults } from './defaults.ts';
 import { AnthropicExecutor } from './executor.ts';
 import { openAiChatToAnthropic } from './from-openai-chat.ts';
 import { anthropicRequestBodySchema } from './request-schema.ts';
 
-export const anthropic = {
+export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchema> = {
   id: 'anthropic',
   displayName: 'Anthropic',
   dialect: 'anthropic-messages',
+  accountSchema: anthropicAccountSchema,
   modelPatterns: [/^claude-/],
   requests: { body: anthropicRequestBodySchema },
+  fillDefaults: fillAnthropicDefaults,
   requestIdHeaders: ['request-id'],
   usage: {
     // Cache reads do not count against Anthropic's input-token limits.
@@ -19,4 +23,4 @@ export const anthropic = {
   },
   fromOpenAiChat: (chat, model) => openAiChatToAnthropic(chat, model),
   createExecutor: (context) => new AnthropicExecutor(context),
-} as const satisfies ProviderModule<'anthropic'>;
+};

@@ -12,7 +12,7 @@
  *
  * Auth: `api-key: KEY`, or `authorization: Bearer TOKEN` with a Microsoft Entra ID token.
  */
-import type { Account } from '../../config/schema.ts';
+import type { AzureOpenAIAccount } from './account.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteRequest, JsonObject } from '../../executors/types.ts';
 import { openaiRequestBody, type OpenAIEndpoint } from '../openai/api.ts';
@@ -22,20 +22,20 @@ export const azureDefaultApiVersion = '2024-10-21';
 /** The first api-version family with the Responses API, used for it when the account names none. */
 export const azureResponsesDefaultApiVersion = '2025-04-01-preview';
 
-export type AzureApiAccount = Pick<Account, 'id' | 'baseUrl' | 'apiVersion' | 'deployments'>;
+export type AzureApiAccount = Pick<AzureOpenAIAccount, 'id' | 'baseUrl' | 'apiVersion' | 'deployments'>;
 
 /** The deployment serving a model: `account.deployments[model]`, else the model's own name. */
-export function azureDeploymentFor(account: Pick<Account, 'deployments'>, model: string): string {
+export function azureDeploymentFor(account: Pick<AzureOpenAIAccount, 'deployments'>, model: string): string {
   return account.deployments?.[model] ?? model;
 }
 
 /** True when the account uses the OpenAI-compatible `/openai/v1/` routes. */
-export function usesAzureV1(account: Pick<Account, 'apiVersion'>): boolean {
+export function usesAzureV1(account: Pick<AzureOpenAIAccount, 'apiVersion'>): boolean {
   return account.apiVersion === 'v1';
 }
 
 /** The api-version sent for an endpoint; undefined on the v1 routes. */
-export function azureApiVersionFor(account: Pick<Account, 'apiVersion'>, endpoint: OpenAIEndpoint): string | undefined {
+export function azureApiVersionFor(account: Pick<AzureOpenAIAccount, 'apiVersion'>, endpoint: OpenAIEndpoint): string | undefined {
   if (usesAzureV1(account)) return undefined;
   return account.apiVersion ?? (endpoint === 'responses' ? azureResponsesDefaultApiVersion : azureDefaultApiVersion);
 }
@@ -71,7 +71,7 @@ export function azureOpenAIUrl(account: AzureApiAccount, endpoint: OpenAIEndpoin
 
 /** `api-key` for an API key, `authorization: Bearer` for an Entra ID token. */
 export function azureRequestHeaders(
-  account: Pick<Account, 'apiKey' | 'authToken'>,
+  account: Pick<AzureOpenAIAccount, 'apiKey' | 'authToken'>,
   options: { stream?: boolean } = {},
 ): Record<string, string> {
   const headers: Record<string, string> = {
@@ -90,7 +90,7 @@ export function azureRequestHeaders(
  */
 export function azureRequestBody(
   request: Pick<ExecuteRequest, 'body' | 'model'>,
-  account: Pick<Account, 'apiVersion' | 'deployments'>,
+  account: Pick<AzureOpenAIAccount, 'apiVersion' | 'deployments'>,
   options: { endpoint: OpenAIEndpoint; stream: boolean },
 ): JsonObject {
   const body = openaiRequestBody(request.body, { ...options, model: request.model });

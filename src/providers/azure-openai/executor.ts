@@ -6,7 +6,7 @@ import type { ExecutorContext } from '../../executors/types.ts';
 import { OpenAICompatibleExecutor, type OpenAIDialect } from '../openai/executor.ts';
 import { azureNotFoundHint, azureOpenAIUrl, azureRequestBody, azureRequestHeaders } from './api.ts';
 
-export const azureOpenAIDialect: OpenAIDialect = {
+export const azureOpenAIDialect: OpenAIDialect<'azure-openai'> = {
   provider: 'azure-openai',
   route(request, account, endpoint, stream) {
     return {
@@ -18,7 +18,7 @@ export const azureOpenAIDialect: OpenAIDialect = {
   },
 };
 
-export class AzureOpenAIExecutor extends OpenAICompatibleExecutor {
+export class AzureOpenAIExecutor extends OpenAICompatibleExecutor<'azure-openai'> {
   constructor(context: ExecutorContext) {
     super(context, azureOpenAIDialect);
   }

@@ -1,16 +1,19 @@
 /** Azure OpenAI (deployments, api-version, api-key or Entra tokens): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
 import { openai } from '../openai/index.ts';
+import { azureOpenAIAccountSchema } from './account.ts';
 import { AzureOpenAIExecutor } from './executor.ts';
 
-export const azureOpenAI = {
+export const azureOpenAI: ProviderModule<'azure-openai', typeof azureOpenAIAccountSchema> = {
   id: 'azure-openai',
   displayName: 'Azure OpenAI',
   dialect: 'openai',
+  accountSchema: azureOpenAIAccountSchema,
   // No model family of its own: Azure serves OpenAI's models, so routing rules or the line say when.
   modelPatterns: [],
   requests: openai.requests,
+  fillDefaults: openai.fillDefaults,
   requestIdHeaders: ['apim-request-id', 'x-request-id'],
   usage: openai.usage,
   createExecutor: (context) => new AzureOpenAIExecutor(context),
-} as const satisfies ProviderModule<'azure-openai'>;
+};

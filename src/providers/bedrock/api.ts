@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Account } from '../../config/schema.ts';
+import type { BedrockAccount } from './account.ts';
 import { isBedrockApiKey, type BedrockAuth, type BedrockCredentials } from './credentials.ts';
 
 /** The `anthropic_version` Bedrock's Anthropic models take in the body. */
@@ -16,13 +16,13 @@ export const bedrockSigningService = 'bedrock';
 export const bedrockEventStreamType = 'application/vnd.amazon.eventstream';
 
 /** `https://bedrock-runtime.{region}.amazonaws.com`, or the account's baseUrl without a trailing slash. */
-export function bedrockBaseUrl(account: Pick<Account, 'baseUrl'>, region: string): string {
+export function bedrockBaseUrl(account: Pick<BedrockAccount, 'baseUrl'>, region: string): string {
   return (account.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`).replace(/\/+$/, '');
 }
 
 /** `{base}/model/{modelId}/invoke` or `.../invoke-with-response-stream`. */
 export function bedrockInvokeUrl(
-  account: Pick<Account, 'baseUrl'>,
+  account: Pick<BedrockAccount, 'baseUrl'>,
   region: string,
   modelId: string,
   stream: boolean,

@@ -3,11 +3,11 @@
  * `model` (the URL names it) and no `stream` (the operation decides), `anthropic_version`
  * added, beta flags in `anthropic_beta` (the account's flags joined to the body's own).
  */
-import type { Account } from '../../config/schema.ts';
+import type { BedrockAccount } from './account.ts';
 import type { JsonObject } from '../../executors/types.ts';
 import { bedrockAnthropicVersion } from './api.ts';
 
-export function bedrockRequestBody(body: JsonObject, account: Pick<Account, 'anthropicBeta'>): JsonObject {
+export function bedrockRequestBody(body: JsonObject, account: Pick<BedrockAccount, 'anthropicBeta'>): JsonObject {
   const converted: JsonObject = {};
   for (const [field, value] of Object.entries(body)) {
     if (field === 'model' || field === 'stream') continue;

@@ -9,7 +9,7 @@
  * SigV4 does, for the endpoint's host name. Keys are never mixed: a session token goes with the
  * keys it came with.
  */
-import type { Account } from '../../config/schema.ts';
+import type { BedrockAccount } from './account.ts';
 import { ProviderError } from '../../executors/errors.ts';
 
 export interface BedrockCredentials {
@@ -37,7 +37,7 @@ export function isBedrockApiKey(auth: BedrockAuth): auth is BedrockApiKey {
 }
 
 export type BedrockCredentialAccount = Pick<
-  Account,
+  BedrockAccount,
   'id' | 'region' | 'apiKey' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'
 >;
 

@@ -1,16 +1,21 @@
 /** Amazon Bedrock (Claude through InvokeModel, SigV4 or API keys): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
+import { fillAnthropicDefaults } from '../anthropic/defaults.ts';
+import { bedrockAccountSchema } from './account.ts';
 import { BedrockExecutor } from './executor.ts';
 import { openAiChatToBedrock } from './from-openai-chat.ts';
 import { bedrockRequestBodySchema } from './request-schema.ts';
 
-export const bedrock = {
+export const bedrock: ProviderModule<'bedrock', typeof bedrockAccountSchema> = {
   id: 'bedrock',
   displayName: 'Amazon Bedrock',
   dialect: 'anthropic-messages',
+  accountSchema: bedrockAccountSchema,
   // Bedrock model ids and cross-region inference profiles: anthropic.*, us.anthropic.*, ARNs.
   modelPatterns: [/^((us|us-gov|eu|apac|jp|au|global)\.)?anthropic\.|^arn:aws[a-z-]*:bedrock:/],
   requests: { body: bedrockRequestBodySchema },
+  // Claude's Messages body: max_tokens and system, as on Anthropic.
+  fillDefaults: fillAnthropicDefaults,
   requestIdHeaders: ['x-amzn-requestid'],
   usage: {
     // Claude on Bedrock: cache reads do not count against input-token limits, as on Anthropic.
@@ -19,4 +24,4 @@ export const bedrock = {
   },
   fromOpenAiChat: openAiChatToBedrock,
   createExecutor: (context) => new BedrockExecutor(context),
-} as const satisfies ProviderModule<'bedrock'>;
+};

@@ -6,18 +6,18 @@
  * or a gateway that mirrors either, so the account's baseUrl is all that differs.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Account } from '../../config/schema.ts';
+import type { GeminiAccount } from './account.ts';
 
 export const geminiDefaultBaseUrl = 'https://generativelanguage.googleapis.com/v1beta';
 
-export type GeminiApiAccount = Pick<Account, 'apiKey' | 'authToken'>;
+export type GeminiApiAccount = Pick<GeminiAccount, 'apiKey' | 'authToken'>;
 
 /**
  * `{base}/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a stream
  * (without `alt=sse` Gemini streams one JSON array instead of server-sent events). A trailing
  * slash on baseUrl and a leading `models/` on the model name are ignored.
  */
-export function geminiUrl(account: Pick<Account, 'baseUrl'>, model: string, stream: boolean): string {
+export function geminiUrl(account: Pick<GeminiAccount, 'baseUrl'>, model: string, stream: boolean): string {
   const base = (account.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
   const name = encodeURIComponent(model.replace(/^models\//, ''));
   return stream
@@ -40,7 +40,7 @@ export function resolveGeminiMethod(request: { endpoint?: string; body: Record<s
 }
 
 /** `{base}/models/{model}:embedContent` (embeddings are never streamed). */
-export function geminiEmbedUrl(account: Pick<Account, 'baseUrl'>, model: string): string {
+export function geminiEmbedUrl(account: Pick<GeminiAccount, 'baseUrl'>, model: string): string {
   const base = (account.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
   return `${base}/models/${encodeURIComponent(model.replace(/^models\//, ''))}:embedContent`;
 }

@@ -3,15 +3,24 @@ import type { JsonObject } from '../../executors/types.ts';
 import type { ProviderModule } from '../types.ts';
 import { geminiChatToolCallExtras } from './chat-tool-calls.ts';
 import { GeminiExecutor } from './executor.ts';
+import { geminiAccountSchema } from './account.ts';
+import { fillGeminiDefaults } from './defaults.ts';
 import { openAiChatToGemini } from './from-openai-chat.ts';
-import { geminiRequestSchema } from './request-schema.ts';
+import { geminiEmbedContentSchema, geminiEmbedEndpoint, geminiRequestSchema, isGeminiEmbedBody } from './request-schema.ts';
 
-export const gemini = {
+export const gemini: ProviderModule<'gemini', typeof geminiAccountSchema> = {
   id: 'gemini',
   displayName: 'Google Gemini',
   dialect: 'gemini',
+  accountSchema: geminiAccountSchema,
   modelPatterns: [/^(gemini-|text-embedding-00\d|gemini-embedding-)/],
-  requests: { body: geminiRequestSchema },
+  requests: {
+    body: geminiRequestSchema,
+    // Embeddings: `:embedContent`, named on the line or told by the body (`content`, no `contents`).
+    endpoints: { [geminiEmbedEndpoint]: geminiEmbedContentSchema },
+    endpointFor: (body) => (isGeminiEmbedBody(body) ? geminiEmbedEndpoint : undefined),
+  },
+  fillDefaults: fillGeminiDefaults,
   // Google documents no request-id response header (answers carry `responseId`); gateways in front may send one.
   requestIdHeaders: ['x-request-id'],
   usage: {
@@ -26,4 +35,4 @@ export const gemini = {
   fromOpenAiChat: (chat) => openAiChatToGemini(chat),
   chatToolCallExtras: geminiChatToolCallExtras,
   createExecutor: (context) => new GeminiExecutor(context),
-} as const satisfies ProviderModule<'gemini'>;
+};

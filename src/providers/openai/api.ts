@@ -4,7 +4,7 @@
  * response headers to keep.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Account } from '../../config/schema.ts';
+import type { OpenAIAccount } from './account.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteRequest, JsonObject } from '../../executors/types.ts';
 
@@ -56,12 +56,12 @@ export function resolveOpenAIEndpoint(
  * `{baseUrl}/v1/chat/completions`, `{baseUrl}/v1/responses` or `{baseUrl}/v1/embeddings`. A trailing slash is ignored, and
  * so is a trailing `/v1` (the OpenAI SDKs' base URL spelling), so both forms work.
  */
-export function openaiUrl(account: Pick<Account, 'baseUrl'>, endpoint: OpenAIEndpoint): string {
+export function openaiUrl(account: Pick<OpenAIAccount, 'baseUrl'>, endpoint: OpenAIEndpoint): string {
   const base = (account.baseUrl ?? openaiDefaultBaseUrl).replace(/\/+$/, '').replace(/\/v1$/, '');
   return `${base}${openaiEndpointPaths[endpoint]}`;
 }
 
-export type OpenAIApiAccount = Pick<Account, 'apiKey' | 'authToken' | 'organization' | 'project'>;
+export type OpenAIApiAccount = Pick<OpenAIAccount, 'apiKey' | 'authToken' | 'organization' | 'project'>;
 
 /**
  * Request headers: `authorization: Bearer` with the API key (or the token), and

@@ -53,13 +53,13 @@ export interface OpenAIRoute {
 }
 
 /** What differs between the providers that speak OpenAI's format: addressing and auth. */
-export interface OpenAIDialect {
-  readonly provider: OpenAIFamilyProvider;
-  /** URL, headers and body of a call; throws a ProviderError when the account cannot make it. */
-  route(request: ExecuteRequest, account: Account, endpoint: OpenAIEndpoint, stream: boolean): OpenAIRoute;
+export interface OpenAIDialect<P extends OpenAIFamilyProvider = OpenAIFamilyProvider> {
+  readonly provider: P;
+  /** URL, headers and body of a call with one of the provider's accounts; throws a ProviderError when the account cannot make it. */
+  route(request: ExecuteRequest, account: Extract<Account, { provider: P }>, endpoint: OpenAIEndpoint, stream: boolean): OpenAIRoute;
 }
 
-export const openaiDialect: OpenAIDialect = {
+export const openaiDialect: OpenAIDialect<'openai'> = {
   provider: 'openai',
   route(executeRequest, account, endpoint, stream) {
     return {
@@ -82,12 +82,12 @@ interface StreamReader {
   finalParts(meta: ResponseMeta): StreamPart[];
 }
 
-export class OpenAICompatibleExecutor implements Executor {
-  readonly provider: OpenAIFamilyProvider;
+export class OpenAICompatibleExecutor<P extends OpenAIFamilyProvider = OpenAIFamilyProvider> implements Executor {
+  readonly provider: P;
 
   constructor(
     private readonly context: ExecutorContext,
-    private readonly dialect: OpenAIDialect,
+    private readonly dialect: OpenAIDialect<P>,
   ) {
     this.provider = dialect.provider;
   }
@@ -206,7 +206,8 @@ export class OpenAICompatibleExecutor implements Executor {
       });
     }
     const endpoint = resolveOpenAIEndpoint(executeRequest, this.provider);
-    const route = this.dialect.route(executeRequest, account, endpoint, stream);
+    // The provider was checked just above.
+    const route = this.dialect.route(executeRequest, account as Extract<Account, { provider: P }>, endpoint, stream);
     return {
       endpoint,
       route,
@@ -320,7 +321,7 @@ function responsesReader(context: StreamContext): StreamReader {
 }
 
 /** The executor for OpenAI accounts. */
-export class OpenAIExecutor extends OpenAICompatibleExecutor {
+export class OpenAIExecutor extends OpenAICompatibleExecutor<'openai'> {
   constructor(context: ExecutorContext) {
     super(context, openaiDialect);
   }

@@ -1,15 +1,20 @@
 /** OpenAI (Chat Completions, Responses, Embeddings): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
 import { OpenAIExecutor } from './executor.ts';
-import { openaiRequestBodySchema } from './request-schema.ts';
+import { openaiAccountSchema } from './account.ts';
+import { fillOpenAIDefaults } from './defaults.ts';
+import { openaiEndpointBodySchemas, openaiRequestBodySchema } from './request-schema.ts';
 import { openaiReasoningTokens } from './usage.ts';
 
-export const openai = {
+export const openai: ProviderModule<'openai', typeof openaiAccountSchema> = {
   id: 'openai',
   displayName: 'OpenAI',
   dialect: 'openai',
-  modelPatterns: [/^(gpt-|o\d|chatgpt-|text-embedding-)/],
-  requests: { body: openaiRequestBodySchema },
+  accountSchema: openaiAccountSchema,
+  // text-embedding-00N is Gemini's family: no two providers' patterns match one name.
+  modelPatterns: [/^(gpt-|o\d|chatgpt-|text-embedding-(?!00\d))/],
+  requests: { body: openaiRequestBodySchema, endpoints: openaiEndpointBodySchemas },
+  fillDefaults: fillOpenAIDefaults,
   requestIdHeaders: ['x-request-id'],
   usage: {
     // OpenAI counts the whole prompt against input-token limits, cached tokens included.
@@ -17,4 +22,4 @@ export const openai = {
     reasoningTokens: openaiReasoningTokens,
   },
   createExecutor: (context) => new OpenAIExecutor(context),
-} as const satisfies ProviderModule<'openai'>;
+};

@@ -34,6 +34,12 @@ export const openaiResponsesBodySchema = z.looseObject({
   max_output_tokens: optionalPositiveInt,
 });
 
+/** An Embeddings body: the model and the text (or texts, or token arrays) to embed. */
+export const openaiEmbeddingsBodySchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.unknown())]),
+});
+
 /**
  * A Chat Completions or a Responses body, told apart by `messages` / `input`. Issues carry the
  * paths of the schema that applies, so a line report says which field is wrong.
@@ -55,3 +61,10 @@ export const openaiRequestBodySchema = z.record(z.string(), z.unknown()).superRe
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
   }
 });
+
+/** The API paths a line may name for OpenAI's wire format, and the body each takes. */
+export const openaiEndpointBodySchemas: Readonly<Record<string, z.ZodType>> = {
+  '/v1/chat/completions': openaiChatBodySchema,
+  '/v1/responses': openaiResponsesBodySchema,
+  '/v1/embeddings': openaiEmbeddingsBodySchema,
+};

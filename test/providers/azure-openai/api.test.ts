@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountSchema } from '../../../src/config/schema.ts';
+import { azureOpenAIAccountSchema } from '../../../src/providers/azure-openai/account.ts';
 import { isProviderError } from '../../../src/executors/errors.ts';
 import {
   azureNotFoundHint,
@@ -11,7 +11,7 @@ import {
 const base = 'https://my-resource.openai.azure.com';
 
 function account(overrides: Record<string, unknown> = {}) {
-  return accountSchema.parse({ id: 'az-1', provider: 'azure-openai', baseUrl: base, apiKey: 'azure-key', ...overrides });
+  return azureOpenAIAccountSchema.parse({ id: 'az-1', provider: 'azure-openai', baseUrl: base, apiKey: 'azure-key', ...overrides });
 }
 
 describe('azureOpenAIUrl', () => {
