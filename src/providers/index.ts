@@ -37,6 +37,13 @@ export function unknownProviderMessage(id: unknown): string {
   return `${named}; relayq knows: ${providerNames.join(', ')}`;
 }
 
+/** The module of a dialect's usual provider (the first in the list that speaks it). */
+export function dialectModule(dialect: BodyDialect): ProviderModule<ProviderName> {
+  const found = providers.find((provider) => provider.dialect === dialect);
+  if (found === undefined) throw new Error(`no provider speaks the ${dialect} dialect`);
+  return found;
+}
+
 /** The providers that take bodies of a dialect as they are, in list order (the usual one first). */
 export function providersSpeaking(dialect: BodyDialect): ProviderName[] {
   return providers.filter((provider) => provider.dialect === dialect).map((provider) => provider.id);

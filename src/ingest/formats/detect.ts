@@ -1,22 +1,25 @@
 /**
- * Which batch file format a file is in, told from its first line: relayq's own lines, the OpenAI
- * Batch API's, Anthropic Message Batches', or the Gemini Batch API's.
+ * The one format detector: which line format a line is in (relayq's own lines, the OpenAI Batch
+ * API's, Anthropic Message Batches', or the Gemini Batch API's). The line reader detects a file's
+ * format from its first line with it; parse-line.ts, each line's.
  */
-export const inputFormats = ['native', 'openai-batch', 'anthropic-batch', 'gemini-batch'] as const;
-export type InputFormat = (typeof inputFormats)[number];
+import { anthropicBatchLineFormat } from './anthropic-batch.ts';
+import { geminiBatchLineFormat } from './gemini-batch.ts';
+import type { LineFormat } from './line-format.ts';
+import { nativeLineFormat } from './native.ts';
+import { openAiBatchLineFormat } from './openai-batch.ts';
 
-export function detectInputFormat(line: Record<string, unknown>): InputFormat | null {
-  if ('url' in line || 'method' in line) return 'openai-batch';
-  if ('params' in line) return 'anthropic-batch';
-  if ('key' in line && 'request' in line) return 'gemini-batch';
-  if ('body' in line) return 'native';
-  return null;
+export type { InputFormat, LineFormat } from './line-format.ts';
+
+/** Line formats in the order they are tried. */
+export const lineFormats: readonly LineFormat[] = [openAiBatchLineFormat, anthropicBatchLineFormat, nativeLineFormat, geminiBatchLineFormat];
+
+/** The first format that claims the line, or undefined. */
+export function detectLineFormat(line: Record<string, unknown>): LineFormat | undefined {
+  return lineFormats.find((format) => format.claims(line));
 }
 
-/** How a person would name a file of this format. */
-export const inputFormatNames: Readonly<Record<InputFormat, string>> = {
-  native: 'relayq lines ({"custom_id", "body"})',
-  'openai-batch': 'OpenAI Batch ({"custom_id", "method", "url", "body"})',
-  'anthropic-batch': 'Anthropic Message Batches ({"custom_id", "params"})',
-  'gemini-batch': 'Gemini Batch ({"key", "request"})',
-};
+/** The "unknown line format" message: every shape relayq reads. */
+export function unknownLineFormatMessage(): string {
+  return `unknown line format: expected ${lineFormats.map((format) => format.shape).join(' or ')}`;
+}

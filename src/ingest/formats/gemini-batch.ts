@@ -1,13 +1,13 @@
 /**
  * Gemini Batch API input lines: `{"key": "...", "request": GenerateContentRequest}`, or an
- * EmbedContentRequest (`{"request": {"content": ...}}`), which runs on `:embedContent`. Gemini names
- * the model once per batch, not per line, so the model comes from `--model` (or, as a relayq
- * extension, `request.model`, with or without the `models/` prefix).
+ * EmbedContentRequest (`{"request": {"content": ...}}`), which the Gemini module sends to
+ * `:embedContent`. Gemini names the model once per batch, not per line, so the model comes from
+ * `--model` (or, as a relayq extension, `request.model`, with or without the `models/` prefix).
  */
 import { z } from 'zod';
-import { formatIssues } from '../../config/load.ts';
-import type { LineFormat, LineRequest } from '../parse-line.ts';
-import { geminiEmbedEndpoint, isGeminiEmbedBody } from '../../providers/gemini/request-schema.ts';
+import { formatIssues } from '../../lib/zod-issues.ts';
+import { providersSpeaking } from '../../providers/index.ts';
+import type { LineFormat } from './line-format.ts';
 
 const geminiBatchLineSchema = z
   .object({
@@ -16,27 +16,25 @@ const geminiBatchLineSchema = z
   })
   .strict();
 
-/** Reads a Gemini batch line into a request; `model` is the batch's default model, if any. */
-export function readGeminiBatchLine(line: Record<string, unknown>, model?: string): LineRequest | string {
-  if (line.key === undefined) return 'missing key (a Gemini batch line is {"key", "request"})';
-  const parsed = geminiBatchLineSchema.safeParse(line);
-  if (!parsed.success) return `not a valid Gemini batch line:\n${formatIssues(parsed.error.issues)}`;
-  const { key, request } = parsed.data;
-  const own = typeof request.model === 'string' ? request.model.replace(/^models\//, '') : undefined;
-  const chosen = own ?? model;
-  if (!chosen) return 'no model: Gemini batch lines name none; pass --model (for example --model gemini-2.5-flash)';
-  const body = { ...request };
-  delete body.model;
-  const read: LineRequest = { customId: key, providers: ['gemini'], model: chosen, body, format: 'native' };
-  if (isGeminiEmbedBody(body)) read.endpoint = geminiEmbedEndpoint;
-  return read;
-}
-
-/** The LineFormat for parse-line.ts's `lineFormats` list. */
 export const geminiBatchLineFormat: LineFormat = {
+  id: 'gemini-batch',
   name: 'Gemini batch line',
   shape: '{"key", "request"}',
   claims: (line) => 'key' in line && 'request' in line,
   customIdOf: (line) => (typeof line.key === 'string' && line.key !== '' ? line.key : null),
-  read: (line) => readGeminiBatchLine(line),
+  read(line, defaults) {
+    if (line.key === undefined) return 'missing key (a Gemini batch line is {"key", "request"})';
+    const parsed = geminiBatchLineSchema.safeParse(line);
+    if (!parsed.success) return `not a valid Gemini batch line:\n${formatIssues(parsed.error.issues)}`;
+    const { key, request } = parsed.data;
+    const providers = providersSpeaking('gemini');
+    const provider = providers.find((id) => id === (defaults.provider ?? providers[0]));
+    if (provider === undefined) return `Gemini batch lines run on ${providers.join(' or ')} accounts, not on ${defaults.provider}`;
+    const own = typeof request.model === 'string' ? request.model.replace(/^models\//, '') : undefined;
+    const model = own ?? defaults.model;
+    if (!model) return 'no model: Gemini batch lines name none; pass --model (for example --model gemini-2.5-flash)';
+    const body = { ...request };
+    delete body.model;
+    return { customId: key, provider, providers, model, body, format: 'native' };
+  },
 };

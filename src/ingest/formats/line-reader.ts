@@ -1,17 +1,15 @@
 /**
  * Reads the lines of one input file. The file's format is detected from its first line (relayq
- * lines, OpenAI Batch, Anthropic Message Batches, Gemini Batch); batch-level defaults are filled
- * in; then every line gets parse-line.ts's checks (model, provider, body). Lines of a format
- * parse-line.ts reads itself, with no defaults to fill, go to it untouched (the fast path a
- * million-line file takes).
+ * lines, OpenAI Batch, Anthropic Message Batches, Gemini Batch; detect.ts); batch-level defaults
+ * are filled in; then every line gets parse-line.ts's checks (model, provider, body). With no
+ * defaults to fill, lines go to parseLine untouched (the fast path a million-line file takes).
  */
 import type { BatchDefaults } from '../../batches/batch-store.ts';
 import type { RoutingRule } from '../../accounts/routing.ts';
-import { providerNameSchema } from '../../config/schema.ts';
-import { parseLine, type LineResult } from '../parse-line.ts';
+import { parseLine, parseLineObject, type LineResult, type ParseLineOptions } from '../parse-line.ts';
 import { applyDefaults, hasDefaults } from './defaults.ts';
-import { detectInputFormat, type InputFormat } from './detect.ts';
-import { readGeminiBatchLine } from './gemini-batch.ts';
+import { detectLineFormat, type InputFormat, type LineFormat } from './detect.ts';
+import { nativeLineFormat } from './native.ts';
 
 export interface LineReaderOptions {
   defaults?: BatchDefaults;
@@ -26,31 +24,17 @@ export interface LineReader {
 
 export function createLineReader(options: LineReaderOptions = {}): LineReader {
   const defaults = options.defaults ?? {};
-  const parseOptions = { routing: options.routing ?? [] };
+  const routing = options.routing ?? [];
   const filling = hasDefaults(defaults);
-  let format: InputFormat | null = null;
-
-  function readObject(object: Record<string, unknown>): LineResult {
-    const lineFormat = detectInputFormat(object) ?? format ?? 'native';
-    const line = filling ? applyDefaults(object, lineFormat, defaults, parseOptions.routing) : object;
-    if (lineFormat !== 'gemini-batch') return parseLine(JSON.stringify(line), parseOptions);
-    const customId = typeof object.key === 'string' && object.key !== '' ? object.key : null;
-    const request = readGeminiBatchLine(line, defaults.model);
-    if (typeof request === 'string') return { ok: false, customId, error: request };
-    const provider = defaults.provider ?? 'gemini';
-    if (!providerNameSchema.safeParse(provider).success || !request.providers?.includes(provider as 'gemini')) {
-      return { ok: false, customId, error: `Gemini batch lines run on gemini accounts, not on ${provider}` };
-    }
-    const native = { custom_id: request.customId, provider, model: request.model, body: request.body };
-    return parseLine(JSON.stringify(native), parseOptions);
-  }
+  let format: LineFormat | null = null;
+  const parseOptions = (): ParseLineOptions => ({ routing, defaults, fileFormat: format });
 
   return {
     get format() {
-      return format;
+      return format?.id ?? null;
     },
     read(text) {
-      if (format !== null && format !== 'gemini-batch' && !filling) return parseLine(text, parseOptions);
+      if (format !== null && !filling) return parseLine(text, parseOptions());
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -61,8 +45,10 @@ export function createLineReader(options: LineReaderOptions = {}): LineReader {
         return { ok: false, customId: null, error: 'a line must be a JSON object' };
       }
       const object = json as Record<string, unknown>;
-      format ??= detectInputFormat(object);
-      return readObject(object);
+      format ??= detectLineFormat(object) ?? null;
+      if (!filling) return parseLineObject(object, parseOptions());
+      const lineFormat = detectLineFormat(object) ?? format ?? nativeLineFormat;
+      return parseLineObject(applyDefaults(object, lineFormat.id, defaults, routing), parseOptions());
     },
   };
 }

@@ -1,0 +1,43 @@
+/**
+ * OpenAI Batch API input lines: `{"custom_id", "method": "POST", "url", "body"}`. A Chat
+ * Completions line runs on any provider (translated where the dialect is not OpenAI's); the other
+ * API paths run only on the providers that speak OpenAI's dialect and take that path.
+ */
+import { z } from 'zod';
+import { formatIssues } from '../../lib/zod-issues.ts';
+import { providerModule, providersSpeaking } from '../../providers/index.ts';
+import { customIdField, customIdSchema, type LineFormat } from './line-format.ts';
+
+const chatCompletionsUrl = '/v1/chat/completions';
+
+/** The request paths relayq runs: those of the providers that speak OpenAI's dialect. */
+const openAiBatchUrls = [
+  ...new Set(providersSpeaking('openai').flatMap((id) => Object.keys(providerModule(id).requests.endpoints ?? {}))),
+];
+
+const openAiBatchLineSchema = z
+  .object({
+    custom_id: customIdSchema,
+    method: z.literal('POST', 'must be "POST"'),
+    url: z.string().refine((url) => openAiBatchUrls.includes(url), `must be one of ${openAiBatchUrls.join(', ')}`),
+    body: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+export const openAiBatchLineFormat: LineFormat = {
+  id: 'openai-batch',
+  name: 'OpenAI batch line',
+  shape: '{"custom_id", "method", "url", "body"}',
+  claims: (line) => 'url' in line || 'method' in line,
+  customIdOf: customIdField,
+  read(line) {
+    if (line.custom_id === undefined) return 'missing custom_id';
+    const parsed = openAiBatchLineSchema.safeParse(line);
+    if (!parsed.success) return `not a valid OpenAI batch line:\n${formatIssues(parsed.error.issues)}`;
+    const { custom_id: customId, url, body } = parsed.data;
+    // Chat Completions runs anywhere (translated); Responses and Embeddings only where they exist.
+    if (url === chatCompletionsUrl) return { customId, body, format: 'openai-chat', endpoint: url };
+    const providers = providersSpeaking('openai').filter((id) => providerModule(id).requests.endpoints?.[url] !== undefined);
+    return { customId, providers, body, format: 'native', endpoint: url };
+  },
+};
