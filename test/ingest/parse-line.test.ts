@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { routeModel, type RoutingRule } from '../../src/accounts/routing.ts';
+import { detectLineFormat } from '../../src/ingest/formats/detect.ts';
 import { parseLine, type LineResult } from '../../src/ingest/parse-line.ts';
 
 const messages = [{ role: 'user', content: 'Hi' }];
@@ -175,5 +176,53 @@ describe('routing', () => {
     const responses = (model: string) => JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model, input: 'x' } });
     expect(value(parseLine(responses('gpt-4.1'), { routing }))).toMatchObject({ provider: 'azure-openai', endpoint: '/v1/responses' });
     expect(value(parseLine(responses('house-model'), { routing }))).toMatchObject({ provider: 'openai', endpoint: '/v1/responses' });
+  });
+});
+
+describe('parseLine: endpoints and line formats from the provider modules', () => {
+  const line = (extra: Record<string, unknown>, body: Record<string, unknown>) => JSON.stringify({ custom_id: 'x', ...extra, body });
+
+  it('refuses an endpoint no provider takes, listing the ones relayq knows', () => {
+    const result = error(parseLine(line({ provider: 'openai', endpoint: '/v1/completions' }, { model: 'gpt-4o', prompt: 'hi' })));
+    expect(result).toBe(
+      '"endpoint": "/v1/completions" is not an API path relayq sends to; it knows /v1/chat/completions (openai, azure-openai), ' +
+        '/v1/responses (openai, azure-openai), /v1/embeddings (openai, azure-openai), :embedContent (gemini)',
+    );
+  });
+
+  it('refuses an endpoint of another provider, naming whose it is', () => {
+    const embed = { model: 'text-embedding-3-small', content: { parts: [{ text: 'x' }] } };
+    expect(error(parseLine(line({ provider: 'openai', endpoint: ':embedContent' }, embed)))).toBe(
+      '"endpoint" applies to gemini requests only, not to openai (the line names :embedContent)',
+    );
+  });
+
+  it('checks a body against the schema of the endpoint the line names', () => {
+    const responses = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4.1', input: '' } });
+    expect(error(parseLine(responses))).toMatch(/^invalid openai request body:\n {2}- body\.input: must not be empty/);
+    const chatAtResponses = line({ provider: 'openai', endpoint: '/v1/chat/completions' }, { model: 'gpt-4o', input: 'hi' });
+    expect(error(parseLine(chatAtResponses))).toMatch(/^invalid openai request body:\n {2}- body\.messages/);
+    // Gemini: an EmbedContentRequest goes to :embedContent whether or not the line says so.
+    const embed = { model: 'gemini-embedding-001', content: { parts: [{ text: 'x' }] } };
+    expect(value(parseLine(line({}, embed)))).toMatchObject({ provider: 'gemini', endpoint: ':embedContent' });
+    expect(error(parseLine(line({ endpoint: ':embedContent' }, { model: 'gemini-2.5-flash', contents: [{ parts: [{ text: 'x' }] }] })))).toMatch(
+      /^invalid gemini request body:\n {2}- body\.content/,
+    );
+  });
+
+  it('reads Gemini batch lines with the same detector, the model from the line or --model', () => {
+    const geminiLine = (request: Record<string, unknown>) => JSON.stringify({ key: 'g', request });
+    const contents = [{ parts: [{ text: 'hi' }] }];
+    expect(value(parseLine(geminiLine({ model: 'models/gemini-2.5-flash', contents })))).toMatchObject({ customId: 'g', provider: 'gemini', model: 'gemini-2.5-flash', body: { contents } });
+    expect(value(parseLine(geminiLine({ contents }), { defaults: { model: 'gemini-2.5-pro' } }))).toMatchObject({ model: 'gemini-2.5-pro' });
+    expect(error(parseLine(geminiLine({ contents }), { defaults: { model: 'gemini-2.5-pro', provider: 'anthropic' } }))).toBe(
+      'Gemini batch lines run on gemini accounts, not on anthropic',
+    );
+    expect(error(parseLine('{"custom_id": "x", "prompt": "hi"}'))).toMatch(/or \{"key", "request"\}$/);
+  });
+
+  it('reads a line no format claims in the format of its file', () => {
+    const fileFormat = detectLineFormat({ key: 'k', request: {} });
+    expect(error(parseLine('{"key": "k"}', { fileFormat }))).toMatch(/^not a valid Gemini batch line:\n {2}- request/);
   });
 });
