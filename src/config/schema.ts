@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isProviderName, providerNames, providers, unknownProviderMessage, type ProviderName } from '../providers/index.ts';
 import { sharedAccountFields } from '../providers/shared/account-fields.ts';
+import type { Account as ContractAccount } from '../executors/types.ts';
 
 /** The providers relayq has modules for (src/providers/index.ts is the one list). */
 export { providerNames, type ProviderName };
@@ -35,8 +36,10 @@ export const accountSchema = z
     message: 'set either apiKey or authToken, not both',
     path: ['authToken'],
   });
-/** One account of the config: the union of every provider's account type. */
+/** One account of the config: the union of every provider's account type (the executor contract's `Account`). */
 export type Account = z.infer<typeof accountSchema>;
+const sameAsTheContracts: [Account, ContractAccount] extends [ContractAccount, Account] ? true : false = true;
+void sameAsTheContracts;
 
 export const configSchema = z
   .object({

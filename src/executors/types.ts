@@ -2,10 +2,20 @@
  * The executor contract (DESIGN.md, "The executor contract"). Every provider implements
  * `Executor`; the worker never branches on the provider.
  */
-import type { Account, ProviderName } from '../config/schema.ts';
 import type { ProviderError } from './errors.ts';
 
-export type { Account, ProviderName };
+/**
+ * Each provider's account type, by provider id. Every `src/providers/<name>/account.ts` adds its
+ * own entry (declaration merging), so the contract names the providers' accounts without importing
+ * the provider list (which imports this file); src/providers/index.ts checks at compile time that
+ * the entries and the list agree.
+ */
+export interface AccountsByProvider {}
+
+/** A provider id (the ids of src/providers/index.ts's list). */
+export type ProviderName = keyof AccountsByProvider;
+/** One account of the config, of any provider (src/config/schema.ts). */
+export type Account = AccountsByProvider[ProviderName];
 
 /** A provider-native request body, as JSON. */
 export type JsonObject = { [key: string]: unknown };

@@ -7,12 +7,17 @@ import { azureOpenAI } from './azure-openai/index.ts';
 import { bedrock } from './bedrock/index.ts';
 import { gemini } from './gemini/index.ts';
 import { openai } from './openai/index.ts';
-import type { Executor, ExecutorContext } from '../executors/types.ts';
+import type { AccountsByProvider, Executor, ExecutorContext } from '../executors/types.ts';
 import type { BodyDialect, ProviderModule } from './types.ts';
 
 export const providers = [anthropic, openai, gemini, azureOpenAI, bedrock] as const;
 
 export type ProviderName = (typeof providers)[number]['id'];
+
+/** Compiles only while the list's ids and the account types the executor contract names agree. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const listAndAccountsAgree: Same<ProviderName, keyof AccountsByProvider> = true;
+void listAndAccountsAgree;
 
 /** Provider ids in list order. */
 export const providerNames = providers.map((provider) => provider.id) as [ProviderName, ...ProviderName[]];

@@ -7,3 +7,9 @@ export const anthropicBetaField = z.array(z.string().min(1)).optional();
 
 export const anthropicAccountSchema = defineAccountSchema('anthropic', { anthropicBeta: anthropicBetaField });
 export type AnthropicAccount = z.infer<typeof anthropicAccountSchema>;
+
+declare module '../../executors/types.ts' {
+  interface AccountsByProvider {
+    anthropic: AnthropicAccount;
+  }
+}

@@ -9,3 +9,9 @@ export const azureOpenAIAccountSchema = defineAccountSchema('azure-openai', {
   apiVersion: z.string().min(1).optional(),
 });
 export type AzureOpenAIAccount = z.infer<typeof azureOpenAIAccountSchema>;
+
+declare module '../../executors/types.ts' {
+  interface AccountsByProvider {
+    'azure-openai': AzureOpenAIAccount;
+  }
+}

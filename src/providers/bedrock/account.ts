@@ -30,3 +30,9 @@ export const bedrockAccountSchema = defineAccountSchema('bedrock', {
   });
 });
 export type BedrockAccount = z.infer<typeof bedrockAccountSchema>;
+
+declare module '../../executors/types.ts' {
+  interface AccountsByProvider {
+    bedrock: BedrockAccount;
+  }
+}

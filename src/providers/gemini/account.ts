@@ -4,3 +4,9 @@ import { defineAccountSchema } from '../shared/account-fields.ts';
 
 export const geminiAccountSchema = defineAccountSchema('gemini', {});
 export type GeminiAccount = z.infer<typeof geminiAccountSchema>;
+
+declare module '../../executors/types.ts' {
+  interface AccountsByProvider {
+    gemini: GeminiAccount;
+  }
+}

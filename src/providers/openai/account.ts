@@ -8,3 +8,9 @@ export const openaiAccountSchema = defineAccountSchema('openai', {
   project: z.string().min(1).optional(),
 });
 export type OpenAIAccount = z.infer<typeof openaiAccountSchema>;
+
+declare module '../../executors/types.ts' {
+  interface AccountsByProvider {
+    openai: OpenAIAccount;
+  }
+}
