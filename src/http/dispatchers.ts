@@ -10,7 +10,7 @@
  *   socks5-dispatcher.ts.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { Account } from '../config/schema.ts';
+import type { Account } from '../executors/types.ts';
 import { ConfigError } from '../lib/config-error.ts';
 import { createHttpProxyDispatcher } from './http-proxy-dispatcher.ts';
 import { createSocks5Dispatcher } from './socks5-dispatcher.ts';

@@ -4,8 +4,7 @@ import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { promptJobId, promptJobOptions } from '../../jobs/prompt/queue.ts';
-import type { PromptJob } from '../../jobs/prompt/payload.ts';
+import { promptJobId, promptJobOptions, type PromptJob } from '../batches/prompt-job.ts';
 import {
   batchDataKeys,
   finishIngest,
