@@ -128,17 +128,19 @@ function checkRequest(request: LineRequest, options: ParseLineOptions): ParsedLi
   return parsed;
 }
 
+/** Every API path a line may name in `endpoint`, with the providers that take it. */
+const endpointProviders = new Map<string, ProviderName[]>();
+for (const provider of providers) {
+  for (const path of Object.keys(provider.requests.endpoints ?? {})) endpointProviders.set(path, [...(endpointProviders.get(path) ?? []), provider.id]);
+}
+
 /** The providers that take an API path as a line's `endpoint`. */
-function endpointOwners(endpoint: string): ProviderName[] {
-  return providers.filter((provider) => provider.requests.endpoints?.[endpoint] !== undefined).map((provider) => provider.id);
+function endpointOwners(endpoint: string): readonly ProviderName[] {
+  return endpointProviders.get(endpoint) ?? [];
 }
 
 function unknownEndpointMessage(endpoint: string): string {
-  const known = new Map<string, ProviderName[]>();
-  for (const provider of providers) {
-    for (const path of Object.keys(provider.requests.endpoints ?? {})) known.set(path, [...(known.get(path) ?? []), provider.id]);
-  }
-  const listed = [...known].map(([path, owners]) => `${path} (${owners.join(', ')})`).join(', ');
+  const listed = [...endpointProviders].map(([path, owners]) => `${path} (${owners.join(', ')})`).join(', ');
   return `"endpoint": "${endpoint}" is not an API path relayq sends to; it knows ${listed}`;
 }
 

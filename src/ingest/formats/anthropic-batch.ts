@@ -7,6 +7,9 @@ import { formatIssues } from '../../lib/zod-issues.ts';
 import { providersSpeaking } from '../../providers/index.ts';
 import { customIdField, customIdSchema, type LineFormat } from './line-format.ts';
 
+/** The providers that take Anthropic Messages bodies, the usual one first. */
+const anthropicMessagesProviders = providersSpeaking('anthropic-messages');
+
 const anthropicBatchLineSchema = z
   .object({
     custom_id: customIdSchema,
@@ -26,7 +29,7 @@ export const anthropicBatchLineFormat: LineFormat = {
     if (!parsed.success) return `not a valid Anthropic batch line:\n${formatIssues(parsed.error.issues)}`;
     return {
       customId: parsed.data.custom_id,
-      providers: providersSpeaking('anthropic-messages'),
+      providers: anthropicMessagesProviders,
       body: parsed.data.params,
       format: 'native',
     };

@@ -9,6 +9,9 @@ import { formatIssues } from '../../lib/zod-issues.ts';
 import { providersSpeaking } from '../../providers/index.ts';
 import type { LineFormat } from './line-format.ts';
 
+/** The providers that take Gemini bodies, the usual one first. */
+const geminiProviders = providersSpeaking('gemini');
+
 const geminiBatchLineSchema = z
   .object({
     key: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters'),
@@ -27,14 +30,13 @@ export const geminiBatchLineFormat: LineFormat = {
     const parsed = geminiBatchLineSchema.safeParse(line);
     if (!parsed.success) return `not a valid Gemini batch line:\n${formatIssues(parsed.error.issues)}`;
     const { key, request } = parsed.data;
-    const providers = providersSpeaking('gemini');
-    const provider = providers.find((id) => id === (defaults.provider ?? providers[0]));
-    if (provider === undefined) return `Gemini batch lines run on ${providers.join(' or ')} accounts, not on ${defaults.provider}`;
+    const provider = geminiProviders.find((id) => id === (defaults.provider ?? geminiProviders[0]));
+    if (provider === undefined) return `Gemini batch lines run on ${geminiProviders.join(' or ')} accounts, not on ${defaults.provider}`;
     const own = typeof request.model === 'string' ? request.model.replace(/^models\//, '') : undefined;
     const model = own ?? defaults.model;
     if (!model) return 'no model: Gemini batch lines name none; pass --model (for example --model gemini-2.5-flash)';
     const body = { ...request };
     delete body.model;
-    return { customId: key, provider, providers, model, body, format: 'native' };
+    return { customId: key, provider, providers: geminiProviders, model, body, format: 'native' };
   },
 };

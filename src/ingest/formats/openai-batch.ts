@@ -5,21 +5,23 @@
  */
 import { z } from 'zod';
 import { formatIssues } from '../../lib/zod-issues.ts';
-import { providerModule, providersSpeaking } from '../../providers/index.ts';
+import { providerModule, providersSpeaking, type ProviderName } from '../../providers/index.ts';
 import { customIdField, customIdSchema, type LineFormat } from './line-format.ts';
 
 const chatCompletionsUrl = '/v1/chat/completions';
 
-/** The request paths relayq runs: those of the providers that speak OpenAI's dialect. */
-const openAiBatchUrls = [
-  ...new Set(providersSpeaking('openai').flatMap((id) => Object.keys(providerModule(id).requests.endpoints ?? {}))),
-];
+/** The request paths relayq runs (those of the providers that speak OpenAI's dialect), each with the providers that take it. */
+const providersByUrl = new Map<string, ProviderName[]>();
+for (const id of providersSpeaking('openai')) {
+  for (const url of Object.keys(providerModule(id).requests.endpoints ?? {})) providersByUrl.set(url, [...(providersByUrl.get(url) ?? []), id]);
+}
+const openAiBatchUrls = [...providersByUrl.keys()];
 
 const openAiBatchLineSchema = z
   .object({
     custom_id: customIdSchema,
     method: z.literal('POST', 'must be "POST"'),
-    url: z.string().refine((url) => openAiBatchUrls.includes(url), `must be one of ${openAiBatchUrls.join(', ')}`),
+    url: z.string().refine((url) => providersByUrl.has(url), `must be one of ${openAiBatchUrls.join(', ')}`),
     body: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -37,7 +39,6 @@ export const openAiBatchLineFormat: LineFormat = {
     const { custom_id: customId, url, body } = parsed.data;
     // Chat Completions runs anywhere (translated); Responses and Embeddings only where they exist.
     if (url === chatCompletionsUrl) return { customId, body, format: 'openai-chat', endpoint: url };
-    const providers = providersSpeaking('openai').filter((id) => providerModule(id).requests.endpoints?.[url] !== undefined);
-    return { customId, providers, body, format: 'native', endpoint: url };
+    return { customId, providers: providersByUrl.get(url) ?? [], body, format: 'native', endpoint: url };
   },
 };
