@@ -23,6 +23,10 @@ const providerAccountSchema = z.discriminatedUnion(
 /** The shared fields of an account whose provider is unknown, checked too so one run names every mistake. */
 const sharedAccountSchema = z.looseObject(sharedAccountFields);
 
+/**
+ * One account: its provider's schema. An account whose provider is unknown gets the provider error
+ * and its shared fields' errors at once; the apiKey/authToken rule holds for every provider.
+ */
 export const accountSchema = z
   .preprocess((input, ctx) => {
     const provider = (input as { provider?: unknown } | null | undefined)?.provider;
@@ -38,6 +42,7 @@ export const accountSchema = z
   });
 /** One account of the config: the union of every provider's account type (the executor contract's `Account`). */
 export type Account = z.infer<typeof accountSchema>;
+// Compiles only while this union and the executor contract's (src/executors/types.ts) agree.
 const sameAsTheContracts: [Account, ContractAccount] extends [ContractAccount, Account] ? true : false = true;
 void sameAsTheContracts;
 

@@ -5,7 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Account } from '../../../src/config/schema.ts';
+import { accountSchema, type Account } from '../../../src/config/schema.ts';
 import type { ErrorKind } from '../../../src/executors/errors.ts';
 import type { ExecuteRequest } from '../../../src/executors/types.ts';
 import { closeDispatchers } from '../../../src/http/dispatchers.ts';
@@ -278,7 +278,8 @@ describe('availability', () => {
     accounts = [
       account(),
       account({ id: 'off', enabled: false }),
-      bedrockAccount({ id: 'anthropic-one', provider: 'anthropic', region: undefined, accessKeyId: undefined, secretAccessKey: undefined }),
+      // An Anthropic account takes none of Bedrock's fields.
+      accountSchema.parse({ id: 'anthropic-one', provider: 'anthropic', apiKey: 'sk-ant-test' }),
     ];
     expect(executor.getAvailableAccountsCount()).toBe(1);
     expect(executor.isAvailable()).toBe(true);
