@@ -111,6 +111,8 @@ export interface OpenBatchOptions {
   /** Completion window: what has not run this long after creation is marked expired. */
   windowMs?: number;
   retentionSeconds?: number;
+  /** The submit's ingest lease (renewIngestLease keeps it): while it lasts, the batch's ingest counts as alive. */
+  ingestLeaseMs?: number;
 }
 
 /**
@@ -131,6 +133,7 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
     .hset(key, 'id', id, 'source', options.source, 'ingest', 'running')
     .zadd(keys.batches(), 'NX', now, id)
     .del(keys.batchRejects(id));
+  if (options.ingestLeaseMs !== undefined) tx.set(keys.batchIngest(id), String(process.pid), 'PX', options.ingestLeaseMs);
   if (options.retentionSeconds !== undefined) tx.hset(key, 'retention_s', options.retentionSeconds);
   if (options.windowMs !== undefined) tx.hsetnx(key, 'expires_at', now + options.windowMs);
   if (options.inputFormat !== undefined) tx.hset(key, 'input_format', options.inputFormat);
@@ -167,7 +170,36 @@ export async function finishIngest(redis: Redis, keys: Keys, id: string, rejecte
     Date.now(),
     rejected,
   )) as BatchStatus;
+  await redis.del(keys.batchIngest(id));
   return isTerminal(status) || status === 'finalizing' ? finalizeBatch(redis, keys, id) : status;
+}
+
+/** How long a submit's ingest lease lasts; the submit renews it several times as often. */
+export const ingestLeaseMs = 30_000;
+
+/** Renews a running submit's ingest lease. */
+export async function renewIngestLease(redis: Redis, keys: Keys, id: string, leaseMs = ingestLeaseMs): Promise<void> {
+  await redis.set(keys.batchIngest(id), String(process.pid), 'PX', leaseMs);
+}
+
+/**
+ * Whether no submit will add jobs to the batch any more: its input was read to the end, or the
+ * submit reading it stopped midway (killed, or Redis lost under it) and its lease ran out.
+ */
+export async function ingestSettled(redis: Redis, keys: Keys, id: string): Promise<boolean> {
+  const [ingest, leased] = await Promise.all([redis.hget(keys.batch(id), 'ingest'), redis.exists(keys.batchIngest(id))]);
+  return ingest === 'done' || leased === 0;
+}
+
+/**
+ * A batch whose submit stopped midway is closed as if its input had ended there (so a cancel or
+ * an expiry can end it); `submit --resume` reads the file again instead. Returns whether it did.
+ */
+export async function closeAbandonedIngest(redis: Redis, keys: Keys, id: string): Promise<boolean> {
+  const [ingest, leased] = await Promise.all([redis.hget(keys.batch(id), 'ingest'), redis.exists(keys.batchIngest(id))]);
+  if (ingest === null || ingest === 'done' || leased === 1) return false;
+  await finishIngest(redis, keys, id, await redis.llen(keys.batchRejects(id)));
+  return true;
 }
 
 /** `finalizing` → `completed`, and the retention time on every key of an ended batch. Idempotent. */

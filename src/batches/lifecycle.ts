@@ -1,11 +1,13 @@
 /**
  * Cancel, pause, resume and expire a batch. Each moves the batch's status first (so ingest and
- * the dispatch gate stop at once), then sweeps its waiting prompts out of the queue.
+ * the dispatch gate stop at once), then sweeps its waiting prompts out of the queue. A batch whose
+ * submit died midway (killed, or Redis lost under it) can be cancelled or expired all the same:
+ * once the submit's ingest lease runs out its input counts as ended where it stopped.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { getBatch, listBatches, type BatchInfo } from './batch-store.ts';
+import { closeAbandonedIngest, getBatch, listBatches, type BatchInfo } from './batch-store.ts';
 import { activeStatuses, type BatchStatus } from './status.ts';
 import { sweepBatch, unparkBatch, type BatchDeps, type SweepProgress } from './sweep.ts';
 
@@ -47,6 +49,7 @@ export async function cancelBatch(deps: BatchDeps, id: string, options: Lifecycl
   const { moved, current } = await transition(deps.redis, deps.keys, id, 'cancelling', 'cancelling_at', activeStatuses);
   if (!moved && current !== 'cancelling') return outcome(deps, id, false, current, { removed: 0, inFlight: 0 });
   const progress = await sweepBatch(deps, id, 'cancelled', options);
+  await closeAbandonedIngest(deps.redis, deps.keys, id);
   return outcome(deps, id, true, current, progress);
 }
 
@@ -55,6 +58,7 @@ export async function expireBatch(deps: BatchDeps, id: string, options: Lifecycl
   const { moved, current } = await transition(deps.redis, deps.keys, id, 'expiring', 'expiring_at', activeStatuses);
   if (!moved && current !== 'expiring') return outcome(deps, id, false, current, { removed: 0, inFlight: 0 });
   const progress = await sweepBatch(deps, id, 'expired', options);
+  await closeAbandonedIngest(deps.redis, deps.keys, id);
   return outcome(deps, id, true, current, progress);
 }
 
@@ -93,8 +97,10 @@ export async function maintainBatches(deps: BatchDeps, options: { limit?: number
   const touched: string[] = [];
   for (const batch of await listBatches(deps.redis, deps.keys, { limit: options.limit ?? 200 })) {
     if (await expireIfDue(deps, batch)) touched.push(batch.id);
-    else if (batch.status === 'cancelling' && batch.counts.pending > 0) {
+    else if (batch.status === 'cancelling' && (batch.counts.pending > 0 || batch.ingest !== 'done')) {
       await sweepBatch(deps, batch.id, 'cancelled');
+      // A cancel of a batch whose submit died midway ends here once that submit's lease ran out.
+      await closeAbandonedIngest(deps.redis, deps.keys, batch.id);
       touched.push(batch.id);
     }
   }

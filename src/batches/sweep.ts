@@ -11,6 +11,7 @@ import { promptJobId, promptJobOptions, type PromptJob } from './prompt-job.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { skippedResult, writeResult } from './results.ts';
+import { ingestSettled } from './batch-store.ts';
 
 export interface BatchDeps {
   redis: Redis;
@@ -54,7 +55,8 @@ export async function sweepBatch(deps: BatchDeps, batchId: string, action: Sweep
   const deadline = Date.now() + (options.waitMs ?? 0);
   // First pass: every accepted line without a result. Later passes: only those left over.
   let retry = new Map<string, number>();
-  const ingestDone = async () => (await redis.hget(keys.batch(batchId), 'ingest')) === 'done';
+  // A line without a job is still to come only while a submit is reading (a dead submit's never come).
+  const ingestDone = () => ingestSettled(redis, keys, batchId);
   let done = await ingestDone();
   let cursor = '0';
   do {

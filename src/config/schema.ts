@@ -46,6 +46,24 @@ export type Account = z.infer<typeof accountSchema>;
 const sameAsTheContracts: [Account, ContractAccount] extends [ContractAccount, Account] ? true : false = true;
 void sameAsTheContracts;
 
+/**
+ * What one input line may hold. Defaults: 10 MB a line (the providers' request limits), 128
+ * levels of JSON nesting, 64-character custom_ids (Anthropic's limit, applied to every format).
+ */
+export const ingestLimitsSchema = z
+  .object({
+    /** Bytes one input line may take; a longer line is rejected without being read into memory. */
+    maxLineBytes: positiveInt.max(256 * 1024 * 1024, 'must be at most 268435456 (256 MB)').default(10 * 1024 * 1024),
+    /** Levels of JSON nesting (objects and arrays) one line may have. */
+    maxDepth: positiveInt.max(1000, 'must be at most 1000').default(128),
+    /** Characters a custom_id (a Gemini line's `key`) may have. */
+    maxCustomIdLength: positiveInt.max(1024, 'must be at most 1024').default(64),
+  })
+  .strict();
+export type IngestLimits = z.infer<typeof ingestLimitsSchema>;
+/** The limits when the config sets none. */
+export const defaultIngestLimits: Readonly<IngestLimits> = Object.freeze(ingestLimitsSchema.parse({}));
+
 export const configSchema = z
   .object({
     redis: z
@@ -78,6 +96,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Limits on input lines (`relayq submit`, `run`, `dry-run`). */
+    ingest: ingestLimitsSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

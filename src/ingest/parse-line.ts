@@ -12,12 +12,15 @@
 import type { z } from 'zod';
 import type { BatchDefaults } from '../batches/batch-store.ts';
 import { routeModel, type RoutingRule } from '../accounts/routing.ts';
+import { defaultIngestLimits, type IngestLimits } from '../config/schema.ts';
 import { formatIssues } from '../lib/zod-issues.ts';
+import { truncateText } from '../lib/terminal-text.ts';
 import { providerModule, providers, type ProviderName } from '../providers/index.ts';
 import { openAiChatBodySchema } from '../translate/openai-chat/schema.ts';
 import { translateChatBody } from '../translate/openai-chat/translate.ts';
 import { TranslationError } from '../translate/translation.ts';
 import { detectLineFormat, unknownLineFormatMessage } from './formats/detect.ts';
+import { exceedsDepth } from './json-depth.ts';
 import { customIdField, type LineFormat, type LineRequest, type RequestFormat } from './formats/line-format.ts';
 
 export type { LineFormat, LineRequest, RequestFormat } from './formats/line-format.ts';
@@ -43,20 +46,30 @@ export interface ParseLineOptions {
   defaults?: BatchDefaults;
   /** The file's format, for a line no format claims (so its report says what the line lacks). */
   fileFormat?: LineFormat | null;
+  /** JSON nesting depth and custom_id length a line may have (the config's `ingest`; its defaults when left out). */
+  limits?: Partial<Pick<IngestLimits, 'maxDepth' | 'maxCustomIdLength'>>;
 }
 
 /** Parses and validates one input line. Errors are phrased for a person reading a line report. */
 export function parseLine(text: string, options: ParseLineOptions = {}): LineResult {
+  const json = parseJsonLine(text, options.limits?.maxDepth);
+  return 'error' in json ? { ok: false, customId: null, error: json.error } : parseLineObject(json.object, options);
+}
+
+/**
+ * A line's JSON object, or why it is not one. The nesting depth is checked first (by a scan of
+ * the text), so a line nested thousands of levels deep never reaches the recursive steps.
+ */
+export function parseJsonLine(text: string, maxDepth = defaultIngestLimits.maxDepth): { object: Record<string, unknown> } | { error: string } {
+  if (exceedsDepth(text, maxDepth)) return { error: `JSON nested deeper than ${maxDepth} levels (ingest.maxDepth in the config)` };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, customId: null, error: `invalid JSON: ${(error as Error).message}` };
+    return { error: `invalid JSON: ${truncateText((error as Error).message, 200)}` };
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return { ok: false, customId: null, error: 'a line must be a JSON object' };
-  }
-  return parseLineObject(json as Record<string, unknown>, options);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { error: 'a line must be a JSON object' };
+  return { object: json as Record<string, unknown> };
 }
 
 /** parseLine for a line already read as JSON. */
@@ -64,6 +77,11 @@ export function parseLineObject(object: Record<string, unknown>, options: ParseL
   const format = detectLineFormat(object) ?? options.fileFormat ?? undefined;
   if (format === undefined) return { ok: false, customId: customIdField(object), error: unknownLineFormatMessage() };
   const customId = format.customIdOf(object);
+  const maxCustomIdLength = options.limits?.maxCustomIdLength ?? defaultIngestLimits.maxCustomIdLength;
+  if (customId !== null && customId.length > maxCustomIdLength) {
+    const field = format.id === 'gemini-batch' ? 'key' : 'custom_id';
+    return { ok: false, customId, error: `${field} is ${customId.length} characters; at most ${maxCustomIdLength} are allowed (ingest.maxCustomIdLength in the config)` };
+  }
   const read = format.read(object, options.defaults ?? {});
   if (typeof read === 'string') return { ok: false, customId, error: read };
   const checked = checkRequest(read, options);

@@ -1,16 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { promptJobId, promptJobOptions, type PromptJob } from '../batches/prompt-job.ts';
 import {
   batchDataKeys,
   finishIngest,
+  ingestLeaseMs,
   newBatchId,
   openBatch,
   recordRejects,
+  renewIngestLease,
   type BatchDefaults,
   type BatchStatus,
   type RejectedLine,
@@ -20,8 +21,11 @@ import { unparkBatch, type ParkedJob } from '../batches/sweep.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import type { RoutingRule } from '../accounts/routing.ts';
+import { defaultIngestLimits, type IngestLimits } from '../config/schema.ts';
 import type { ParsedLine } from './parse-line.ts';
 import { createLineReader } from './formats/line-reader.ts';
+import { readInputLines } from './read-lines.ts';
+import { boundedReject } from './rejected-line.ts';
 import type { InputFormat } from './formats/detect.ts';
 
 export interface SubmitOptions {
@@ -47,6 +51,8 @@ export interface SubmitOptions {
   retentionSeconds?: number;
   /** Take the batch's errored results back and run those prompts again (`relayq retry`). */
   retryErrored?: boolean;
+  /** Line size, JSON nesting depth and custom_id length a line may have (the config's `ingest`). */
+  limits?: Partial<IngestLimits>;
 }
 
 export interface SubmitProgress {
@@ -81,7 +87,10 @@ type BulkJob = { name: string; data: PromptJob; opts: ReturnType<typeof promptJo
 /**
  * Streams a prompt file into a batch: each line validated on its own, valid ones enqueued in
  * chunks with addBulk, bad ones reported with their line numbers while the rest runs. Memory
- * stays bounded whatever the file's size: one chunk is parsed while the previous one is written.
+ * stays bounded whatever the file's size: one chunk is parsed while the previous one is written,
+ * and a line over the size limit is skipped, not read. While it reads, the submit holds the
+ * batch's ingest lease; a submit that dies midway lets it run out, so the batch can still be
+ * cancelled or expired (or resubmitted with `--resume`).
  */
 export async function submitFile(
   redis: Redis,
@@ -94,7 +103,8 @@ export async function submitFile(
   const chunkSize = options.chunkSize ?? 1000;
   const jobOptions = promptJobOptions(options.attempts);
   const scripted = withScripts(redis);
-  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  const limits: IngestLimits = { ...defaultIngestLimits, ...options.limits };
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   // Fail before creating the batch when the file cannot be read.
   await new Promise<void>((ready, fail) => {
     input.once('readable', ready);
@@ -108,116 +118,130 @@ export async function submitFile(
     metadata: options.metadata,
     windowMs: options.windowMs,
     retentionSeconds: options.retentionSeconds,
+    ingestLeaseMs,
   });
-
-  const reader = createLineReader({ defaults: options.defaults, routing: options.routing });
-  const progress: SubmitProgress = { linesRead: 0, accepted: 0, rejected: 0, bytesRead: 0, bytesTotal };
-  let alreadyAccepted = 0;
-  let retried = 0;
-  let closed = false;
-  let formatRecorded = false;
-  let chunk: Pending[] = [];
-  let rejects: RejectedLine[] = [];
-  // Two chunks may be written at once: one chunk's duplicate check (relayq's connection) runs
-  // while the previous chunk's addBulk (the queue's connection) does; checks stay in line order.
-  const inFlight: Promise<void>[] = [];
-
-  const reject = (entry: RejectedLine, into: RejectedLine[]) => {
-    progress.rejected += 1;
-    into.push(entry);
-    options.onReject?.(entry);
-  };
-  const toJob = (line: number, value: ParsedLine): BulkJob => ({
-    name: value.provider,
-    data: { batchId, line, ...value },
-    opts: { ...jobOptions, jobId: promptJobId(batchId, value.customId) },
-  });
-
-  const flush = async (lines: Pending[], lineRejects: RejectedLine[]): Promise<void> => {
-    if (!formatRecorded && reader.format !== null) {
-      formatRecorded = true;
-      await redis.hset(keys.batch(batchId), 'input_format', reader.format);
-    }
-    const args: (string | number)[] = [Date.now()];
-    for (const { line, value } of lines) args.push(value.customId, line);
-    const reply =
-      lines.length === 0 || closed
-        ? [closed ? 0 : 1]
-        : await scripted.acceptLines(keys.batchLines(batchId), keys.batchResults(batchId), keys.batch(batchId), ...args);
-    const state = reply[0];
-    if (state === 0) {
-      closed = true;
-      await recordRejects(redis, keys, batchId, lineRejects);
-      return;
-    }
-    const jobs: BulkJob[] = [];
-    const finished: Pending[] = [];
-    lines.forEach((pending, index) => {
-      const { line, value } = pending;
-      const verdict = reply[index + 1] ?? 0;
-      if (verdict > 0) {
-        const error = `duplicate custom_id "${value.customId}" (first used on line ${verdict})`;
-        reject({ line, custom_id: value.customId, error }, lineRejects);
-        return;
-      }
-      if (verdict === -2) {
-        alreadyAccepted += 1;
-        if (options.retryErrored) finished.push(pending);
-        return;
-      }
-      if (verdict === -1) alreadyAccepted += 1;
-      else progress.accepted += 1;
-      jobs.push(toJob(line, value));
-    });
-    if (finished.length > 0) {
-      const reopened = await reopenErrored(redis, keys, batchId, finished);
-      retried += reopened.length;
-      for (const { line, value } of reopened) jobs.push(toJob(line, value));
-    }
-    if (jobs.length > 0) {
-      if (options.retryErrored) await clearFailedJobs(queue, jobs);
-      if (state === 2) await park(redis, keys, queue, batchId, jobs);
-      else await queue.addBulk(jobs);
-    }
-    await recordRejects(redis, keys, batchId, lineRejects);
-    options.onProgress?.({ ...progress });
-  };
-
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const text of lines) {
-    lineNumber += 1;
-    progress.linesRead = lineNumber;
-    if (text.trim() === '') continue;
-    const parsed = reader.read(text);
-    if (parsed.ok) chunk.push({ line: lineNumber, value: parsed.value });
-    else reject({ line: lineNumber, custom_id: parsed.customId, error: parsed.error }, rejects);
-    if (chunk.length >= chunkSize) {
-      // Parse the next chunk while this one is written.
-      const lineChunk = chunk;
-      const lineRejects = rejects;
-      chunk = [];
-      rejects = [];
-      if (inFlight.length >= 2) await inFlight.shift();
-      progress.bytesRead = input.bytesRead;
-      if (closed) break;
-      const written = flush(lineChunk, lineRejects);
-      written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled
-      inFlight.push(written);
-    }
-  }
-  for (const written of inFlight) await written;
-  if (closed) {
-    lines.close();
+  const lease = setInterval(() => void renewIngestLease(redis, keys, batchId).catch(() => {}), ingestLeaseMs / 5);
+  lease.unref();
+  try {
+    return await ingest();
+  } finally {
+    clearInterval(lease);
     input.destroy();
-  } else {
-    progress.bytesRead = bytesTotal;
-    await flush(chunk, rejects);
   }
-  const status = await finishIngest(redis, keys, batchId, progress.rejected);
-  const report: SubmitReport = { batchId, ...progress, alreadyAccepted, retried, inputFormat: reader.format, status };
-  if (closed) report.stoppedBy = status === 'expired' || status === 'expiring' ? 'expired' : 'cancelled';
-  return report;
+
+  async function ingest(): Promise<SubmitReport> {
+    const reader = createLineReader({ defaults: options.defaults, routing: options.routing, limits });
+    const progress: SubmitProgress = { linesRead: 0, accepted: 0, rejected: 0, bytesRead: 0, bytesTotal };
+    let alreadyAccepted = 0;
+    let retried = 0;
+    let closed = false;
+    let formatRecorded = false;
+    let chunk: Pending[] = [];
+    let rejects: RejectedLine[] = [];
+    // Two chunks may be written at once: one chunk's duplicate check (relayq's connection) runs
+    // while the previous chunk's addBulk (the queue's connection) does; checks stay in line order.
+    const inFlight: Promise<void>[] = [];
+
+    const reject = (raw: RejectedLine, into: RejectedLine[]) => {
+      const entry = boundedReject(raw);
+      progress.rejected += 1;
+      into.push(entry);
+      options.onReject?.(entry);
+    };
+    const toJob = (line: number, value: ParsedLine): BulkJob => ({
+      name: value.provider,
+      data: { batchId, line, ...value },
+      opts: { ...jobOptions, jobId: promptJobId(batchId, value.customId) },
+    });
+
+    const flush = async (lines: Pending[], lineRejects: RejectedLine[]): Promise<void> => {
+      if (!formatRecorded && reader.format !== null) {
+        formatRecorded = true;
+        await redis.hset(keys.batch(batchId), 'input_format', reader.format);
+      }
+      const args: (string | number)[] = [Date.now()];
+      for (const { line, value } of lines) args.push(value.customId, line);
+      const reply =
+        lines.length === 0 || closed
+          ? [closed ? 0 : 1]
+          : await scripted.acceptLines(keys.batchLines(batchId), keys.batchResults(batchId), keys.batch(batchId), ...args);
+      const state = reply[0];
+      if (state === 0) {
+        closed = true;
+        await recordRejects(redis, keys, batchId, lineRejects);
+        return;
+      }
+      const jobs: BulkJob[] = [];
+      const finished: Pending[] = [];
+      lines.forEach((pending, index) => {
+        const { line, value } = pending;
+        const verdict = reply[index + 1] ?? 0;
+        if (verdict > 0) {
+          const error = `duplicate custom_id ${JSON.stringify(value.customId)} (first used on line ${verdict})`;
+          reject({ line, custom_id: value.customId, error }, lineRejects);
+          return;
+        }
+        if (verdict === -2) {
+          alreadyAccepted += 1;
+          if (options.retryErrored) finished.push(pending);
+          return;
+        }
+        if (verdict === -1) alreadyAccepted += 1;
+        else progress.accepted += 1;
+        jobs.push(toJob(line, value));
+      });
+      if (finished.length > 0) {
+        const reopened = await reopenErrored(redis, keys, batchId, finished);
+        retried += reopened.length;
+        for (const { line, value } of reopened) jobs.push(toJob(line, value));
+      }
+      if (jobs.length > 0) {
+        if (options.retryErrored) await clearFailedJobs(queue, jobs);
+        if (state === 2) await park(redis, keys, queue, batchId, jobs);
+        else await queue.addBulk(jobs);
+      }
+      await recordRejects(redis, keys, batchId, lineRejects);
+      options.onProgress?.({ ...progress });
+    };
+
+    reading: for await (const lines of readInputLines(input, limits.maxLineBytes)) {
+      for (const { line, text, error } of lines) {
+        progress.linesRead = line;
+        if (error !== undefined) {
+          reject({ line, custom_id: null, error }, rejects);
+          continue;
+        }
+        if (text.trim() === '') continue;
+        const parsed = reader.read(text);
+        if (parsed.ok) chunk.push({ line, value: parsed.value });
+        else reject({ line, custom_id: parsed.customId, error: parsed.error }, rejects);
+        if (chunk.length >= chunkSize) {
+          // Parse the next chunk while this one is written.
+          const lineChunk = chunk;
+          const lineRejects = rejects;
+          chunk = [];
+          rejects = [];
+          if (inFlight.length >= 2) await inFlight.shift();
+          progress.bytesRead = input.bytesRead;
+          if (closed) break reading;
+          const written = flush(lineChunk, lineRejects);
+          written.catch(() => {}); // awaited below; this only keeps Node from calling it unhandled
+          inFlight.push(written);
+        }
+      }
+    }
+    for (const written of inFlight) await written;
+    if (closed) {
+      input.destroy();
+    } else {
+      progress.bytesRead = bytesTotal;
+      await flush(chunk, rejects);
+    }
+    const status = await finishIngest(redis, keys, batchId, progress.rejected);
+    const report: SubmitReport = { batchId, ...progress, alreadyAccepted, retried, inputFormat: reader.format, status };
+    if (closed) report.stoppedBy = status === 'expired' || status === 'expiring' ? 'expired' : 'cancelled';
+    return report;
+  }
 }
 
 /** Of these lines that already have a result, takes back the errored ones; returns those. */

@@ -21,6 +21,8 @@ export interface Keys {
   batchErrored(batchId: string): string;
   /** Hash: custom_id -> job JSON of prompts taken out of the queue while the batch is paused. */
   batchParked(batchId: string): string;
+  /** String with a time to live: present while a submit reads input into the batch (its lease, renewed as it reads). */
+  batchIngest(batchId: string): string;
   /** Sorted set, temporary: custom_ids scored by input line, for exports in input order. */
   batchOrder(batchId: string): string;
   /** Hash: absolute input file path -> the latest batch made from it (`submit --resume`). */
@@ -59,6 +61,7 @@ export function createKeys(prefix: string): Keys {
     batchDone: (id) => `${tag}:batch:${id}:done`,
     batchErrored: (id) => `${tag}:batch:${id}:errored`,
     batchParked: (id) => `${tag}:batch:${id}:parked`,
+    batchIngest: (id) => `${tag}:batch:${id}:ingest`,
     batchOrder: (id) => `${tag}:batch:${id}:order`,
     batchSources: () => `${tag}:batch-sources`,
     usageDay: (day) => `${tag}:usage:${day}`,

@@ -5,12 +5,14 @@
  * upper bound), and which accounts would serve each model. Nothing is written to Redis.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Account } from '../config/schema.ts';
+import type { Account, IngestLimits } from '../config/schema.ts';
+import { defaultIngestLimits } from '../config/schema.ts';
 import type { BatchDefaults, RejectedLine } from '../batches/batch-store.ts';
 import type { RoutingRule } from '../accounts/routing.ts';
 import { modelMatches } from '../accounts/routing.ts';
 import { createLineReader } from '../ingest/formats/line-reader.ts';
+import { eachInputLine } from '../ingest/read-lines.ts';
+import { boundedReject } from '../ingest/rejected-line.ts';
 import type { InputFormat } from '../ingest/formats/detect.ts';
 import type { ParsedLine } from '../ingest/parse-line.ts';
 import { costOf, type PriceTable } from './prices.ts';
@@ -47,6 +49,8 @@ export interface EstimateOptions {
   prices: PriceTable;
   /** Output tokens assumed for a prompt that sets no limit. */
   defaultMaxOutput?: number;
+  /** Line size, JSON nesting depth and custom_id length (the config's `ingest`). */
+  limits?: Partial<IngestLimits>;
 }
 
 export function estimateTokens(text: string): number {
@@ -66,18 +70,18 @@ export function maxOutputOf(body: Record<string, unknown>): number | undefined {
 }
 
 export async function estimateFile(file: string, options: EstimateOptions): Promise<Estimate> {
-  const reader = createLineReader({ defaults: options.defaults, routing: options.routing });
+  const limits = { ...defaultIngestLimits, ...options.limits };
+  const reader = createLineReader({ defaults: options.defaults, routing: options.routing, limits });
   const groups = new Map<string, EstimateGroup>();
   const rejects: RejectedLine[] = [];
   let lines = 0;
   let prompts = 0;
   let rejected = 0;
   const seen = new Set<string>();
-  const input = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const text of input) {
-    lines += 1;
-    if (text.trim() === '') continue;
-    const parsed = reader.read(text);
+  for await (const { line, text, error: unreadable } of eachInputLine(createReadStream(file), limits.maxLineBytes)) {
+    lines = line;
+    if (unreadable === undefined && text.trim() === '') continue;
+    const parsed = unreadable === undefined ? reader.read(text) : ({ ok: false, customId: null, error: unreadable } as const);
     let error: string | undefined;
     let value: ParsedLine | undefined;
     if (!parsed.ok) error = parsed.error;
@@ -85,7 +89,7 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
     else value = parsed.value;
     if (value === undefined) {
       rejected += 1;
-      if (rejects.length < 100) rejects.push({ line: lines, custom_id: parsed.ok ? parsed.value.customId : parsed.customId, error: error ?? 'invalid' });
+      if (rejects.length < 100) rejects.push(boundedReject({ line: lines, custom_id: parsed.ok ? parsed.value.customId : parsed.customId, error: error ?? 'invalid' }));
       continue;
     }
     // Custom ids are kept to catch duplicates as submit would; a dry run of a huge file pays for that in memory.

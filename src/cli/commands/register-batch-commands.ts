@@ -135,7 +135,7 @@ export function registerBatchCommands(program: Command): void {
     .action(async (file: string, flags: SubmitFlags) => {
       if (flags.dryRun) {
         const { config } = await loadConfig({ path: flags.config });
-        const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, prices: await loadPrices(flags.prices) });
+        const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, limits: config.ingest, prices: await loadPrices(flags.prices) });
         printEstimate(estimate, flags.json === true);
         process.exitCode = estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
         return;

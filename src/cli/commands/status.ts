@@ -1,6 +1,7 @@
 import { getBatch, getRejects, type BatchInfo } from '../../batches/batch-store.ts';
 import { expireIfDue } from '../../batches/lifecycle.ts';
 import { isTerminal } from '../../batches/status.ts';
+import { escapeForTerminal } from '../../lib/terminal-text.ts';
 import type { Runtime } from '../../runtime.ts';
 import { loadPrices, type PriceTable } from '../../usage/prices.ts';
 import { buildUsageReport } from '../../usage/report.ts';
@@ -54,7 +55,7 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
       .join(', ') || '-';
   const rateLimited = batch.attempt_errors.rate_limited ?? 0;
   const lines = [
-    `batch      ${batch.id} (${batch.source}${batch.input_format ? `, ${batch.input_format} format` : ''})`,
+    `batch      ${batch.id} (${escapeForTerminal(batch.source)}${batch.input_format ? `, ${batch.input_format} format` : ''})`,
     `status     ${paint(batch.status, statusColour(batch.status), colour)}${batch.ingest === 'running' ? ' (still reading input)' : ''}`,
     `progress   ${bar(fraction)} ${(fraction * 100).toFixed(0)}% ${formatNumber(done)}/${formatNumber(counts.total)}, ${view.rate.toFixed(1)}/s, ETA ${view.eta_ms === null ? '-' : formatDuration(view.eta_ms)}`,
     `prompts    ${paint(formatNumber(counts.succeeded), 'green', colour)} succeeded, ${paint(formatNumber(counts.errored), counts.errored > 0 ? 'red' : 'dim', colour)} errored, ${formatNumber(counts.cancelled)} cancelled, ${formatNumber(counts.expired)} expired, ${formatNumber(counts.pending)} pending`,
@@ -79,9 +80,9 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
   ];
   for (const [name, at] of stamps) if (at) lines.push(`${name.padEnd(10)} ${at}`);
   if (Object.keys(batch.metadata).length > 0) {
-    lines.push(`tags       ${Object.entries(batch.metadata).map(([key, value]) => `${key}=${value}`).join(' ')}`);
+    lines.push(`tags       ${Object.entries(batch.metadata).map(([key, value]) => escapeForTerminal(`${key}=${value}`)).join(' ')}`);
   }
-  for (const reject of rejectLines.slice(0, 20)) lines.push(`  line ${reject.line}: ${reject.error.split('\n')[0]}`);
+  for (const reject of rejectLines.slice(0, 20)) lines.push(`  line ${reject.line}: ${escapeForTerminal(reject.error.split('\n')[0] ?? '')}`);
   if (counts.rejected > 20 && rejectLines.length > 0) lines.push(`  ... ${counts.rejected - 20} more (relayq status ${batch.id} --json)`);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { BatchDefaults, RejectedLine } from '../../batches/batch-store.ts';
 import { submitFile, type SubmitReport } from '../../ingest/submit.ts';
+import { escapeForTerminal } from '../../lib/terminal-text.ts';
 import type { Runtime } from '../../runtime.ts';
 import { formatDuration } from '../durations.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
@@ -19,9 +20,19 @@ export interface SubmitCommandOptions {
 /** Rejected lines printed on stderr; beyond this many, only counted (all of them are in `relayq status --json` and --errors-out). */
 const printedRejects = 100;
 
+/**
+ * A rejected line as a person reads it, on one line plus one indented line per schema issue
+ * (relayq's `\n  - ` breaks); every other control character, a custom_id's `\n` included, is
+ * shown escaped.
+ */
+export function formatReject(reject: RejectedLine): string {
+  const id = reject.custom_id ? ` (custom_id "${escapeForTerminal(reject.custom_id)}")` : '';
+  const error = reject.error.split(/\n(?= {2}- )/).map(escapeForTerminal).join('\n    ');
+  return `line ${reject.line}${id}: ${error}\n`;
+}
+
 export function printReject(reject: RejectedLine): void {
-  const id = reject.custom_id ? ` (custom_id "${reject.custom_id}")` : '';
-  process.stderr.write(`line ${reject.line}${id}: ${reject.error.replace(/\n/g, '\n    ')}\n`);
+  process.stderr.write(formatReject(reject));
 }
 
 /** Streams FILE into a batch, reporting progress (rate, ETA) and rejected lines on stderr. */
@@ -40,6 +51,7 @@ export async function submitWithProgress(runtime: Runtime, file: string, options
     windowMs: options.windowMs,
     retentionSeconds: options.retentionSeconds,
     retryErrored: options.retryErrored,
+    limits: runtime.config.ingest,
     onReject: (reject) => {
       rejectedCount += 1;
       errorsFile?.write(`${JSON.stringify(reject)}\n`);

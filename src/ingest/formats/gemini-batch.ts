@@ -14,7 +14,8 @@ const geminiProviders = providersSpeaking('gemini');
 
 const geminiBatchLineSchema = z
   .object({
-    key: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters'),
+    // Its length limit (ingest.maxCustomIdLength) is checked by parse-line.ts.
+    key: z.string().min(1, 'must not be empty'),
     request: z.record(z.string(), z.unknown()),
   })
   .strict();

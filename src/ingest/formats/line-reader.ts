@@ -3,10 +3,13 @@
  * lines, OpenAI Batch, Anthropic Message Batches, Gemini Batch; detect.ts); batch-level defaults
  * are filled in; then every line gets parse-line.ts's checks (model, provider, body). With no
  * defaults to fill, lines go to parseLine untouched (the fast path a million-line file takes).
+ * Whatever a line holds, reading it never throws: anything that fails on one line is that line's
+ * rejection.
  */
 import type { BatchDefaults } from '../../batches/batch-store.ts';
 import type { RoutingRule } from '../../accounts/routing.ts';
-import { parseLine, parseLineObject, type LineResult, type ParseLineOptions } from '../parse-line.ts';
+import type { IngestLimits } from '../../config/schema.ts';
+import { parseJsonLine, parseLine, parseLineObject, type LineResult, type ParseLineOptions } from '../parse-line.ts';
 import { applyDefaults, hasDefaults } from './defaults.ts';
 import { detectLineFormat, type InputFormat, type LineFormat } from './detect.ts';
 import { nativeLineFormat } from './native.ts';
@@ -14,6 +17,8 @@ import { nativeLineFormat } from './native.ts';
 export interface LineReaderOptions {
   defaults?: BatchDefaults;
   routing?: readonly RoutingRule[];
+  /** JSON nesting depth and custom_id length (the config's `ingest`; its defaults when left out). */
+  limits?: Partial<IngestLimits>;
 }
 
 export interface LineReader {
@@ -27,28 +32,31 @@ export function createLineReader(options: LineReaderOptions = {}): LineReader {
   const routing = options.routing ?? [];
   const filling = hasDefaults(defaults);
   let format: LineFormat | null = null;
-  const parseOptions = (): ParseLineOptions => ({ routing, defaults, fileFormat: format });
+  const limits = options.limits;
+  const parseOptions = (): ParseLineOptions => ({ routing, defaults, fileFormat: format, limits });
+
+  const readLine = (text: string): LineResult => {
+    if (format !== null && !filling) return parseLine(text, parseOptions());
+    const json = parseJsonLine(text, limits?.maxDepth);
+    if ('error' in json) return { ok: false, customId: null, error: json.error };
+    const object = json.object;
+    format ??= detectLineFormat(object) ?? null;
+    if (!filling) return parseLineObject(object, parseOptions());
+    const lineFormat = detectLineFormat(object) ?? format ?? nativeLineFormat;
+    return parseLineObject(applyDefaults(object, lineFormat.id, defaults, routing), parseOptions());
+  };
 
   return {
     get format() {
       return format?.id ?? null;
     },
     read(text) {
-      if (format !== null && !filling) return parseLine(text, parseOptions());
-      let json: unknown;
       try {
-        json = JSON.parse(text);
+        return readLine(text);
       } catch (error) {
-        return { ok: false, customId: null, error: `invalid JSON: ${(error as Error).message}` };
+        // A check that fails on some odd input (a recursion too deep, a value no schema expected) rejects the line only.
+        return { ok: false, customId: null, error: `cannot read the line: ${error instanceof Error ? error.message : String(error)}` };
       }
-      if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-        return { ok: false, customId: null, error: 'a line must be a JSON object' };
-      }
-      const object = json as Record<string, unknown>;
-      format ??= detectLineFormat(object) ?? null;
-      if (!filling) return parseLineObject(object, parseOptions());
-      const lineFormat = detectLineFormat(object) ?? format ?? nativeLineFormat;
-      return parseLineObject(applyDefaults(object, lineFormat.id, defaults, routing), parseOptions());
     },
   };
 }
