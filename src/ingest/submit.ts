@@ -122,11 +122,16 @@ export async function submitFile(
   });
   const lease = setInterval(() => void renewIngestLease(redis, keys, batchId).catch(() => {}), ingestLeaseMs / 5);
   lease.unref();
+  let ended = false;
   try {
-    return await ingest();
+    const report = await ingest();
+    ended = true;
+    return report;
   } finally {
     clearInterval(lease);
     input.destroy();
+    // A submit that failed midway reads no more: it gives its lease up (else the lease runs out).
+    if (!ended) void redis.del(keys.batchIngest(batchId)).catch(() => {});
   }
 
   async function ingest(): Promise<SubmitReport> {

@@ -1,0 +1,96 @@
+/**
+ * A batch whose submit stopped midway (here: the queue's Redis connection lost after the first
+ * chunk, so later chunks are recorded as accepted but never get their jobs) is never left
+ * half-open: it can be cancelled, resumed with another submit, or expired.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch, openBatch, renewIngestLease } from '../../src/batches/batch-store.ts';
+import { cancelBatch, expireBatch, maintainBatches } from '../../src/batches/lifecycle.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { withScripts } from '../../src/redis/scripts.ts';
+import { anthropicBatchLine, tempDir, writePromptFile } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
+
+describe('a batch whose ingest died midway', () => {
+  let redis: Redis;
+  let queue: Queue;
+  let keys: Keys;
+  let prefix: string;
+  let file: string;
+
+  beforeEach(() => {
+    prefix = testPrefix('abandon');
+    keys = createKeys(prefix);
+    redis = testRedis();
+    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    file = writePromptFile(tempDir('relayq-abandon'), Array.from({ length: 30 }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)));
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  /** Submits the file through a queue whose connection is lost after the first chunk of 10 lines is written. */
+  async function diedMidway(options: { windowMs?: number } = {}): Promise<string> {
+    const client = testRedis();
+    const doomed = new Queue(promptQueueName, { connection: client, prefix: keys.bullPrefix });
+    doomed.on('error', () => {});
+    await expect(
+      submitFile(redis, doomed, keys, file, {
+        attempts: 1,
+        chunkSize: 10,
+        ...options,
+        onProgress: () => client.disconnect(),
+      }),
+    ).rejects.toThrow(/closed/);
+    await doomed.close().catch(() => {});
+    const batchId = (await redis.zrange(keys.batches(), 0, -1))[0] ?? '';
+    const batch = await getBatch(redis, keys, batchId);
+    expect(batch).toMatchObject({ status: 'in_progress', ingest: 'running' });
+    // Lines accepted whose jobs never came.
+    expect(await queue.getWaitingCount()).toBeLessThan(batch?.counts.total ?? 0);
+    return batchId;
+  }
+
+  it('can be cancelled: every accepted line gets its cancelled result and the batch ends', async () => {
+    const id = await diedMidway();
+    const outcome = await cancelBatch({ redis, keys, queue }, id, { waitMs: 2_000 });
+    const total = outcome.batch?.counts.total ?? 0;
+    expect(outcome).toMatchObject({ changed: true, inFlight: 0, batch: { status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: total } } });
+    expect(await queue.getWaitingCount()).toBe(0);
+  });
+
+  it('can be resumed: a second submit of the file enqueues the lines that lost their jobs', async () => {
+    const id = await diedMidway();
+    const report = await submitFile(redis, queue, keys, file, { attempts: 1, batchId: id });
+    expect(report.accepted + report.alreadyAccepted).toBe(30);
+    expect(await queue.getWaitingCount()).toBe(30);
+    expect(await getBatch(redis, keys, id)).toMatchObject({ status: 'in_progress', ingest: 'done', counts: { total: 30, pending: 30 } });
+  });
+
+  it('can be expired', async () => {
+    const id = await diedMidway();
+    const outcome = await expireBatch({ redis, keys, queue }, id, { waitMs: 2_000 });
+    expect(outcome.batch).toMatchObject({ status: 'expired', counts: { pending: 0 } });
+  });
+
+  it('a cancel leaves the lines of a submit still reading to it, and ends the batch once that submit is gone', async () => {
+    const id = 'batch_live';
+    await openBatch(redis, keys, id, { source: 'x.jsonl', ingestLeaseMs: 60_000 });
+    // The submit recorded two lines and is about to enqueue them.
+    await withScripts(redis).acceptLines(keys.batchLines(id), keys.batchResults(id), keys.batch(id), Date.now(), 'a', 1, 'b', 2);
+    await renewIngestLease(redis, keys, id);
+    const outcome = await cancelBatch({ redis, keys, queue }, id);
+    expect(outcome).toMatchObject({ changed: true, batch: { status: 'cancelling', counts: { pending: 2 } } });
+    // The submit died without finishing: its lease is gone (as when it runs out).
+    await redis.del(keys.batchIngest(id));
+    expect(await maintainBatches({ redis, keys, queue })).toContain(id);
+    expect(await getBatch(redis, keys, id)).toMatchObject({ status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: 2 } });
+  });
+});
