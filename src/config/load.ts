@@ -46,6 +46,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
 /** Validates a config object: `${VAR}` interpolation, the REDIS_URL override, then the schema. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, where = 'config'): Config {
+  // Interpolation and the schema recurse: a document nested thousands of levels deep is refused first.
+  if (nestedDeeperThan(raw, maxConfigDepth)) throw new ConfigError(`invalid config in ${where}: nested deeper than ${maxConfigDepth} levels`);
   const interpolated = interpolate(raw, env, []);
   if (env.REDIS_URL) {
     const object = (interpolated ?? {}) as Record<string, unknown>;
@@ -55,6 +57,21 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(`invalid config in ${where}:\n${formatIssues(parsed.error.issues)}`);
   return parsed.data;
+}
+
+/** Levels of nesting a config may have (a real one has about five). */
+const maxConfigDepth = 64;
+
+/** Whether objects and arrays nest deeper than `limit` levels, found without recursion. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -32,6 +32,21 @@ describe('config', () => {
     );
   });
 
+  it('has ingest limits with documented defaults, and bounds on them', () => {
+    expect(parseConfig({}, {}).ingest).toEqual({ maxLineBytes: 10 * 1024 * 1024, maxDepth: 128, maxCustomIdLength: 64 });
+    expect(parseConfig({ ingest: { maxDepth: 300, maxCustomIdLength: 200 } }, {}).ingest).toMatchObject({ maxDepth: 300, maxCustomIdLength: 200, maxLineBytes: 10485760 });
+    expect(() => parseConfig({ ingest: { maxDepth: 5000 } }, {})).toThrow(/ingest\.maxDepth: must be at most 1000/);
+    expect(() => parseConfig({ ingest: { maxLineBytes: 0 } }, {})).toThrow(/ingest\.maxLineBytes/);
+    expect(() => parseConfig({ ingest: { maxLength: 1 } }, {})).toThrow(/maxLength/);
+  });
+
+  it('refuses a document nested thousands of levels deep with a ConfigError', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i += 1) deep = { a: deep };
+    expect(() => parseConfig({ extra: deep }, {})).toThrow(ConfigError);
+    expect(() => parseConfig({ extra: deep }, {})).toThrow(/nested deeper than 64 levels/);
+  });
+
   it('lets REDIS_URL override the file', () => {
     const config = parseConfig({ redis: { url: 'redis://file:6379' } }, { REDIS_URL: 'redis://env:6380' });
     expect(config.redis.url).toBe('redis://env:6380');
