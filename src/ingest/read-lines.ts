@@ -21,6 +21,11 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes: number) {}
 
+  /** Bytes held for the line being read (never more than the limit). */
+  get heldBytes(): number {
+    return this.parts.reduce((sum, part) => sum + part.length, 0);
+  }
+
   /** The lines this chunk completes (a line split across chunks comes out with the chunk that ends it). */
   push(chunk: Buffer): InputLine[] {
     const out: InputLine[] = [];
