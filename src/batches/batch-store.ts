@@ -43,8 +43,11 @@ export interface BatchInfo {
   source_path: string | null;
   /** The input line format, detected from the file: native, openai-batch, anthropic-batch, gemini-batch. */
   input_format: string | null;
-  /** Still reading input lines ("running") or done. */
-  ingest: 'running' | 'done';
+  /**
+   * Input lines still being read ("running"), all read ("done"), or "stopped": the submit reading
+   * them died midway (its ingest lease ran out); `submit --resume` reads on, a cancel ends the batch.
+   */
+  ingest: 'running' | 'done' | 'stopped';
   created_at: string;
   started_at: string | null;
   paused_at: string | null;
@@ -211,16 +214,17 @@ export async function finalizeBatch(redis: Redis, keys: Keys, id: string): Promi
 const finalizeGraceMs = 5_000;
 
 export async function getBatch(redis: Redis, keys: Keys, id: string): Promise<BatchInfo | null> {
-  const [record, results] = await Promise.all([redis.hgetall(keys.batch(id)), redis.hlen(keys.batchResults(id))]);
+  const [record, results, leased] = await Promise.all([redis.hgetall(keys.batch(id)), redis.hlen(keys.batchResults(id)), redis.exists(keys.batchIngest(id))]);
   if (!record.id) return null;
   if (record.status === 'finalizing' && Date.now() - Number(record.finalizing_at ?? 0) > finalizeGraceMs) {
     await finalizeBatch(redis, keys, id);
     return getBatch(redis, keys, id);
   }
-  return batchFromRecord(id, record, results);
+  return batchFromRecord(id, record, results, leased === 1);
 }
 
-export function batchFromRecord(id: string, record: Record<string, string>, results: number): BatchInfo {
+/** The batch from its record; `leased`: whether a submit holds its ingest lease. */
+export function batchFromRecord(id: string, record: Record<string, string>, results: number, leased = true): BatchInfo {
   const int = (field: string) => Number(record[field] ?? 0);
   const time = (field: string) => (record[field] ? new Date(Number(record[field])).toISOString() : null);
   const byPrefix = (prefix: string) => {
@@ -238,7 +242,7 @@ export function batchFromRecord(id: string, record: Record<string, string>, resu
     source: record.source ?? '',
     source_path: record.source_path ?? null,
     input_format: record.input_format ?? null,
-    ingest: record.ingest === 'done' ? 'done' : 'running',
+    ingest: record.ingest === 'done' ? 'done' : leased ? 'running' : 'stopped',
     created_at: time('created_at') ?? new Date(0).toISOString(),
     started_at: time('started_at'),
     paused_at: time('paused_at'),
@@ -302,15 +306,16 @@ export async function listBatches(redis: Redis, keys: Keys, options: { limit?: n
       : await redis.zrevrangebyscore(keys.batches(), '+inf', options.since, 'LIMIT', 0, limit);
   if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hgetall(keys.batch(id)).hlen(keys.batchResults(id));
+  for (const id of ids) pipeline.hgetall(keys.batch(id)).hlen(keys.batchResults(id)).exists(keys.batchIngest(id));
   const replies = (await pipeline.exec()) ?? [];
   const batches: BatchInfo[] = [];
   const gone: string[] = [];
   ids.forEach((id, index) => {
-    const record = replies[index * 2]?.[1] as Record<string, string> | undefined;
-    const results = Number(replies[index * 2 + 1]?.[1] ?? 0);
+    const record = replies[index * 3]?.[1] as Record<string, string> | undefined;
+    const results = Number(replies[index * 3 + 1]?.[1] ?? 0);
+    const leased = Number(replies[index * 3 + 2]?.[1] ?? 0) === 1;
     if (!record?.id) gone.push(id);
-    else batches.push(batchFromRecord(id, record, results));
+    else batches.push(batchFromRecord(id, record, results, leased));
   });
   if (gone.length > 0) await redis.zrem(keys.batches(), ...gone);
   return batches;

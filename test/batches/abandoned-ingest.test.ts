@@ -52,7 +52,7 @@ describe('a batch whose ingest died midway', () => {
     await doomed.close().catch(() => {});
     const batchId = (await redis.zrange(keys.batches(), 0, -1))[0] ?? '';
     const batch = await getBatch(redis, keys, batchId);
-    expect(batch).toMatchObject({ status: 'in_progress', ingest: 'running' });
+    expect(batch).toMatchObject({ status: 'in_progress', ingest: 'stopped' });
     // Lines accepted whose jobs never came.
     expect(await queue.getWaitingCount()).toBeLessThan(batch?.counts.total ?? 0);
     return batchId;

@@ -43,6 +43,12 @@ export async function loadStatus(runtime: Runtime, batchId: string, prices: Pric
   return { batch, accounts, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
 }
 
+const ingestNote: Readonly<Record<BatchInfo['ingest'], string>> = {
+  running: ' (still reading input)',
+  done: '',
+  stopped: ' (its submit stopped midway: `relayq submit --resume FILE` reads on, `relayq cancel` ends it)',
+};
+
 export function renderStatus(view: StatusView, colour: boolean, rejectLines: { line: number; error: string }[] = []): string {
   const { batch, accounts } = view;
   const { counts, usage } = batch;
@@ -56,7 +62,7 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
   const rateLimited = batch.attempt_errors.rate_limited ?? 0;
   const lines = [
     `batch      ${batch.id} (${escapeForTerminal(batch.source)}${batch.input_format ? `, ${batch.input_format} format` : ''})`,
-    `status     ${paint(batch.status, statusColour(batch.status), colour)}${batch.ingest === 'running' ? ' (still reading input)' : ''}`,
+    `status     ${paint(batch.status, statusColour(batch.status), colour)}${ingestNote[batch.ingest]}`,
     `progress   ${bar(fraction)} ${(fraction * 100).toFixed(0)}% ${formatNumber(done)}/${formatNumber(counts.total)}, ${view.rate.toFixed(1)}/s, ETA ${view.eta_ms === null ? '-' : formatDuration(view.eta_ms)}`,
     `prompts    ${paint(formatNumber(counts.succeeded), 'green', colour)} succeeded, ${paint(formatNumber(counts.errored), counts.errored > 0 ? 'red' : 'dim', colour)} errored, ${formatNumber(counts.cancelled)} cancelled, ${formatNumber(counts.expired)} expired, ${formatNumber(counts.pending)} pending`,
     `rejected   ${formatNumber(counts.rejected)} input lines`,
