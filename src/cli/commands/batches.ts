@@ -1,3 +1,4 @@
+import { escapeForTerminal } from '../../lib/terminal-text.ts';
 import { listBatches, type BatchInfo } from '../../batches/batch-store.ts';
 import { maintainBatches } from '../../batches/lifecycle.ts';
 import type { Runtime } from '../../runtime.ts';
@@ -44,6 +45,6 @@ function row(batch: BatchInfo): string[] {
     formatNumber(counts.errored),
     formatNumber(counts.rejected),
     batch.created_at.slice(0, 19).replace('T', ' '),
-    batch.source,
+    escapeForTerminal(batch.source),
   ];
 }
