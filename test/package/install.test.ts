@@ -152,6 +152,41 @@ console.log(JSON.stringify({ accepted: report.accepted, status: batch?.status, s
     expect(summary.status).toBe('completed');
     expect(summary.statuses).toHaveLength(summary.accepted);
     expect(new Set(summary.statuses)).toEqual(new Set(['succeeded']));
-    expect(existsSync(join(installed, 'dist', 'src', 'index.d.ts'))).toBe(true);
+  });
+
+  it("has types: a strict TypeScript consumer of 'relayq' type-checks", async () => {
+    const consumer = join(dir, 'consumer');
+    mkdirSync(join(consumer, 'node_modules'), { recursive: true });
+    symlinkSync(installed, join(consumer, 'node_modules', 'relayq'), 'dir');
+    writeFileSync(join(consumer, 'package.json'), '{"type": "module"}\n');
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2023', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+        files: ['consumer.ts'],
+      }),
+    );
+    writeFileSync(
+      join(consumer, 'consumer.ts'),
+      `import { getBatch, loadConfig, readResults, startWorker, submit, type BatchInfo, type ResultRecord, type SubmitReport } from 'relayq';
+const config = await loadConfig({ path: 'relayq.yaml' });
+const report: SubmitReport = await submit(config, 'prompts.jsonl', { defaults: { maxTokens: 64 }, onReject: (reject) => console.log(reject.line) });
+const batch: BatchInfo | null = await getBatch(config, report.batchId);
+const first: ResultRecord[] = [];
+for await (const result of readResults(config, report.batchId, { order: 'input' })) first.push(result);
+const worker = await startWorker(config);
+await worker.close(true);
+console.log(batch?.counts.total, first.length);
+// @ts-expect-error: the order is 'any' or 'input'
+readResults(config, report.batchId, { order: 'newest' });
+// @ts-expect-error: the declarations resolve down to the batch statuses (an unresolved type would be any)
+const wrong: BatchInfo['status'] = 'nonsense';
+console.log(wrong);
+`,
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const outcome = await runIn(consumer, process.execPath, [tsc, '-p', '.']);
+    expect(outcome.stdout + outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
   });
 });
