@@ -8,7 +8,7 @@ import { createRedis } from './redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from './redis/embedded.ts';
 import { createKeys, type Keys } from './redis/keys.ts';
 import { withScripts } from './redis/scripts.ts';
-import { startSimulator, type RunningSimulator } from './simulator/server.ts';
+import type { RunningSimulator } from './simulator/server.ts';
 
 /** What a command needs: config, Redis, keys, the prompt queue; the simulator when no accounts are set. */
 export interface Runtime {
@@ -44,6 +44,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
   let simulator: RunningSimulator | null = null;
   if (options.needAccounts && config.accounts.length === 0) {
+    const { startSimulator } = await import('./simulator/server.ts');
     simulator = await startSimulator({ latencyMs: 25 });
     const demo: Account = {
       id: demoAccountId,

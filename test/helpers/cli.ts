@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
-export const relayqBin = resolve('bin/relayq.js');
+/** The command line from its TypeScript sources (through tsx), so tests never run a stale dist/. */
+export const relayqSource = resolve('src/cli/main.ts');
+const runTs = resolve('bin/run-ts.js');
 
 export interface CliResult {
   code: number | null;
@@ -26,5 +28,5 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
   if (!options.env || !('RELAYQ_CONFIG' in options.env)) delete env.RELAYQ_CONFIG;
   if (options.env && !('REDIS_URL' in options.env)) delete env.REDIS_URL;
-  return spawn(process.execPath, [relayqBin, ...args], { cwd: options.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [runTs, relayqSource, ...args], { cwd: options.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
