@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/load.ts';
-import { RedisUnavailableError } from '../redis/embedded.ts';
+import { RedisAuthError, RedisUnavailableError } from '../redis/embedded.ts';
 import { startSimulator } from '../simulator/server.ts';
 import type { SimulatorConfigInput } from '../simulator/config.ts';
 import { exitCodes } from './exit-codes.ts';
+import { CannotReadError, CannotWriteError, EmptyInputError } from './file-errors.ts';
 import { registerBatchCommands } from './commands/register-batch-commands.ts';
 import { registerAccountsCommand } from './commands/accounts.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -45,27 +46,51 @@ program
     await simulator.close();
   });
 
+// Whatever escapes a command (a stream error nobody listens to, a rejected promise) still ends
+// as one line and exit status 1, never as a stack trace.
+process.on('uncaughtException', (error) => {
+  process.exitCode = reportError(error);
+  process.exit();
+});
+process.on('unhandledRejection', (error) => {
+  process.exitCode = reportError(error);
+  process.exit();
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = reportError(error);
 }
 
+/** Prints one line for ERROR (the stack too with RELAYQ_DEBUG=1) and returns the exit status it stands for. */
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
-  if (error instanceof ConfigError || error instanceof UsageError) {
-    process.stderr.write(`relayq: ${error.message}\n`);
+  const say = (message: string) => process.stderr.write(`relayq: ${message.replace(/\n+$/, '')}\n`);
+  if (process.env.RELAYQ_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RedisAuthError) {
+    say(error.message);
     return exitCodes.usage;
   }
-  if (error instanceof RedisUnavailableError) {
-    process.stderr.write(`relayq: ${error.message}\n`);
+  if (error instanceof RedisUnavailableError || error instanceof CannotWriteError) {
+    say(error.message);
     return exitCodes.failure;
   }
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT' || code === 'EISDIR') {
-    process.stderr.write(`relayq: ${(error as Error).message}\n`);
+  if (error instanceof EmptyInputError) {
+    say(error.message);
+    return exitCodes.rejectedLines;
+  }
+  if (error instanceof CannotReadError) {
+    say(error.message);
     return exitCodes.notFound;
   }
-  process.stderr.write(`relayq: ${(error as Error)?.stack ?? String(error)}\n`);
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno?.code === 'string' && typeof errno.path === 'string' && /^E[A-Z]+$/.test(errno.code)) {
+    // A file named on the command line or in the config (--prices, simulate -c, ...).
+    say(new CannotReadError(errno.path, errno).message);
+    return exitCodes.notFound;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  say(`unexpected error: ${message.split('\n')[0]}${process.env.RELAYQ_DEBUG === '1' ? '' : ' (RELAYQ_DEBUG=1 prints the stack trace)'}`);
   return exitCodes.failure;
 }

@@ -14,8 +14,14 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
   });
 }
 
-/** Answers whether a Redis at `url` replies to PING within `timeoutMs`. */
-export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+/** What a probe of a Redis found: it answers, it refuses our credentials, or nothing answers. */
+export type RedisProbe = { state: 'answers' } | { state: 'auth-refused'; reply: string } | { state: 'unreachable'; reason: string };
+
+/** Redis replies that mean the password (or user) is wrong or missing. */
+const authReply = /^(NOAUTH|WRONGPASS|ERR invalid password|ERR (AUTH|Client sent AUTH))/;
+
+/** Probes a Redis at `url` with one PING, within `timeoutMs`. */
+export async function probeRedis(url: string, timeoutMs = 1_000): Promise<RedisProbe> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -23,15 +29,25 @@ export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<bool
     connectTimeout: timeoutMs,
     enableOfflineQueue: false,
   });
-  client.on('error', () => {});
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => (lastError = error));
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+    return (await client.ping()) === 'PONG' ? { state: 'answers' } : { state: 'unreachable', reason: 'it does not answer PING' };
+  } catch (caught) {
+    // The 'error' event carries the cause (ECONNREFUSED, WRONGPASS); the rejection often only "Connection is closed."
+    const error = (lastError ?? caught) as NodeJS.ErrnoException;
+    const message = error?.message ?? String(error);
+    if (authReply.test(message)) return { state: 'auth-refused', reply: message.split('\n')[0] as string };
+    return { state: 'unreachable', reason: error?.code ?? message };
   } finally {
     client.disconnect();
   }
+}
+
+/** Answers whether a Redis at `url` replies to PING within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return (await probeRedis(url, timeoutMs)).state === 'answers';
 }
 
 /** `redis://127.0.0.1:6379` with any password replaced, for messages and logs. */
