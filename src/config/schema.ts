@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { proxyUrlSchema } from '../http/proxy-url.ts';
 
 /** The providers relayq has executors for. */
 export const providerNames = ['anthropic', 'openai', 'gemini', 'azure-openai', 'bedrock'] as const;
@@ -21,11 +22,6 @@ export const accountLimitsSchema = z
   .strict();
 export type AccountLimits = z.infer<typeof accountLimitsSchema>;
 
-const proxyUrlSchema = z
-  .string()
-  .refine((value) => /^(https?|socks5h?):\/\/[^\s]+$/.test(value), {
-    message: 'must be an http://, https://, socks5:// or socks5h:// URL',
-  });
 
 /** The SigV4 credential fields of a Bedrock account. */
 const bedrockSigV4Fields = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
