@@ -19,3 +19,28 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
     pino.destination(2),
   );
 }
+
+/** How long the same error of one source is counted instead of logged again. */
+const repeatWindowMs = 10_000;
+
+/**
+ * A listener for `error` events (ioredis connections, BullMQ queues and workers) that logs them
+ * as JSON lines through `logger` instead of the raw text those libraries print when nobody
+ * listens. During an outage the same error comes many times a second: each distinct error is
+ * logged once per 10 s, with the count of the repeats left out since.
+ */
+export function errorEventLogger(logger: Logger, source: string, level: 'warn' | 'error' = 'warn'): (error: Error) => void {
+  const seen = new Map<string, { at: number; repeats: number }>();
+  return (error) => {
+    const key = `${(error as NodeJS.ErrnoException).code ?? ''}|${error.message}`;
+    const now = Date.now();
+    const last = seen.get(key);
+    if (last && now - last.at < repeatWindowMs) {
+      last.repeats += 1;
+      return;
+    }
+    if (seen.size > 100) seen.clear();
+    seen.set(key, { at: now, repeats: 0 });
+    logger[level]({ err: error, source, repeats: last?.repeats ?? 0 }, `${source}: ${error.message}`);
+  };
+}

@@ -1,17 +1,22 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { errorEventLogger, type Logger } from '../log.ts';
 
 /**
  * A Redis connection for relayq and BullMQ. `maxRetriesPerRequest: null` is what BullMQ
  * workers require: commands wait for a reconnect instead of failing after a few retries, so a
- * Redis restart pauses work rather than losing it.
+ * Redis restart pauses work rather than losing it. Given a logger, its connection errors (an
+ * outage: ECONNREFUSED many times a second) are logged as rate-limited JSON lines; without one,
+ * ioredis prints them raw on stderr.
  */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, options: RedisOptions = {}, logger?: Logger): Redis {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(times * 200, 5_000),
     ...options,
   });
+  if (logger) redis.on('error', errorEventLogger(logger, 'redis connection'));
+  return redis;
 }
 
 /** What a probe of a Redis found: it answers, it refuses our credentials, or nothing answers. */
