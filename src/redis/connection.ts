@@ -31,22 +31,35 @@ export async function probeRedis(url: string, timeoutMs = 1_000): Promise<RedisP
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: timeoutMs,
+    // Our own timer instead of ioredis' connectTimeout: that one's socket timer outlives a
+    // refused connection and keeps the process alive for the whole timeout.
+    connectTimeout: 0,
     enableOfflineQueue: false,
   });
   let lastError: Error | undefined;
+  let timedOut = false;
   client.on('error', (error: Error) => (lastError = error));
+  // disconnect() on a connection that already ended arms a 2 s timer that nothing clears.
+  const disconnect = () => {
+    if (client.status !== 'end') client.disconnect();
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    disconnect();
+  }, timeoutMs);
   try {
     await client.connect();
     return (await client.ping()) === 'PONG' ? { state: 'answers' } : { state: 'unreachable', reason: 'it does not answer PING' };
   } catch (caught) {
     // The 'error' event carries the cause (ECONNREFUSED, WRONGPASS); the rejection often only "Connection is closed."
+    if (timedOut) return { state: 'unreachable', reason: `no answer in ${timeoutMs} ms` };
     const error = (lastError ?? caught) as NodeJS.ErrnoException;
     const message = error?.message ?? String(error);
     if (authReply.test(message)) return { state: 'auth-refused', reply: message.split('\n')[0] as string };
     return { state: 'unreachable', reason: error?.code ?? message };
   } finally {
-    client.disconnect();
+    clearTimeout(timer);
+    disconnect();
   }
 }
 
