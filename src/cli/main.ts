@@ -16,7 +16,7 @@ const program = new Command('relayq')
   .description('Batch processor for LLM prompts: prompt files through your own provider accounts, as fast as their rate limits allow.')
   .showHelpAfterError()
   .exitOverride()
-  .addHelpText('after', '\nExit statuses: 0 done; 1 unexpected failure; 2 bad command line or config; 3 input lines rejected;\n4 prompts errored; 5 no such batch or file; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
+  .addHelpText('after', '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
 
 registerBatchCommands(program);
 registerAccountsCommand(program);
