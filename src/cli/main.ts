@@ -87,6 +87,10 @@ function reportError(error: unknown): number {
   const errno = error as NodeJS.ErrnoException;
   if (typeof errno?.code === 'string' && typeof errno.path === 'string' && /^E[A-Z]+$/.test(errno.code)) {
     // A file named on the command line or in the config (--prices, simulate -c, ...).
+    if (errno.syscall === 'write') {
+      say(new CannotWriteError(errno.path, errno).message);
+      return exitCodes.failure;
+    }
     say(new CannotReadError(errno.path, errno).message);
     return exitCodes.notFound;
   }

@@ -60,7 +60,16 @@ class ResultSink {
       this.failure ??= error as NodeJS.ErrnoException;
       throw this.problem();
     }
-    if (!flowing) await Promise.race([once(this.stream, 'drain'), this.failed]);
+    if (!flowing) {
+      const drained = once(this.stream, 'drain').then(
+        () => undefined,
+        (error: NodeJS.ErrnoException) => {
+          this.failure ??= error;
+          throw this.problem();
+        },
+      );
+      await Promise.race([drained, this.failed]);
+    }
   };
 
   /** Flushes and closes a file (stdout stays open); throws what went wrong on the way. */
@@ -68,7 +77,8 @@ class ResultSink {
     if (this.failure) throw this.problem();
     if (this.stream === process.stdout) return;
     this.stream.end();
-    await Promise.race([finished(this.stream), this.failed]).catch(() => {
+    await Promise.race([finished(this.stream), this.failed]).catch((error: NodeJS.ErrnoException) => {
+      this.failure ??= error;
       throw this.problem();
     });
   }
