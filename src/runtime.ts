@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { promptQueueName } from './batches/prompt-job.ts';
 import { loadConfig } from './config/load.ts';
 import type { Account, Config } from './config/schema.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, errorEventLogger, type Logger } from './log.ts';
 import { createRedis } from './redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from './redis/embedded.ts';
 import { createKeys, type Keys } from './redis/keys.ts';
@@ -62,9 +62,10 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
 
   const keys = createKeys(config.redis.prefix);
-  const redis = withScripts(createRedis(resolved.url));
-  const queueConnection = createRedis(resolved.url);
+  const redis = withScripts(createRedis(resolved.url, {}, logger));
+  const queueConnection = createRedis(resolved.url, {}, logger);
   const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
+  queue.on('error', errorEventLogger(logger, 'prompt queue'));
   return {
     config,
     configSource: source,

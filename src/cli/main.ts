@@ -21,7 +21,7 @@ const program = new Command('relayq')
   .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride()
-  .addHelpText('after', '\nExit statuses: 0 done; 1 unexpected failure; 2 bad command line or config; 3 input lines rejected;\n4 prompts errored; 5 no such batch or file; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
+  .addHelpText('after', '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
 
 const group = groupOf(requestedCommand(process.argv.slice(2)));
 if (group) {
@@ -38,6 +38,15 @@ if (group) {
   program.configureHelp({ subcommandTerm: (command) => terms.get(command.name()) ?? new Help().subcommandTerm(command) });
 }
 
+// Whatever escapes a command (a stream error nobody listens to, a rejected promise) still ends
+// as one line and exit status 1, never as a stack trace.
+process.on('uncaughtException', (error) => {
+  void reportError(error).then((code) => process.exit(code));
+});
+process.on('unhandledRejection', (error) => {
+  void reportError(error).then((code) => process.exit(code));
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -50,27 +59,41 @@ function requestedCommand(args: string[]): string | undefined {
   return words[0] === 'help' ? words[1] : words[0];
 }
 
+/** Prints one line for ERROR (the stack too with RELAYQ_DEBUG=1) and returns the exit status it stands for. */
 async function reportError(error: unknown): Promise<number> {
   if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
   // A command threw, so its modules are loaded already: these imports cost nothing more.
-  const [{ ConfigError }, { RedisUnavailableError }, { UsageError }] = await Promise.all([
-    import('../config/load.ts'),
-    import('../redis/embedded.ts'),
-    import('./context.ts'),
-  ]);
-  if (error instanceof ConfigError || error instanceof UsageError) {
-    process.stderr.write(`relayq: ${error.message}\n`);
+  const [{ ConfigError }, { RedisAuthError, RedisUnavailableError }, { UsageError }, { CannotReadError, CannotWriteError, EmptyInputError }] =
+    await Promise.all([import('../config/load.ts'), import('../redis/embedded.ts'), import('./context.ts'), import('./file-errors.ts')]);
+  const say = (message: string) => process.stderr.write(`relayq: ${message.replace(/\n+$/, '')}\n`);
+  if (process.env.RELAYQ_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RedisAuthError) {
+    say(error.message);
     return exitCodes.usage;
   }
-  if (error instanceof RedisUnavailableError) {
-    process.stderr.write(`relayq: ${error.message}\n`);
+  if (error instanceof RedisUnavailableError || error instanceof CannotWriteError) {
+    say(error.message);
     return exitCodes.failure;
   }
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT' || code === 'EISDIR') {
-    process.stderr.write(`relayq: ${(error as Error).message}\n`);
+  if (error instanceof EmptyInputError) {
+    say(error.message);
+    return exitCodes.rejectedLines;
+  }
+  if (error instanceof CannotReadError) {
+    say(error.message);
     return exitCodes.notFound;
   }
-  process.stderr.write(`relayq: ${(error as Error)?.stack ?? String(error)}\n`);
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno?.code === 'string' && typeof errno.path === 'string' && /^E[A-Z]+$/.test(errno.code)) {
+    // A file named on the command line or in the config (--prices, simulate -c, ...).
+    if (errno.syscall === 'write') {
+      say(new CannotWriteError(errno.path, errno).message);
+      return exitCodes.failure;
+    }
+    say(new CannotReadError(errno.path, errno).message);
+    return exitCodes.notFound;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  say(`unexpected error: ${message.split('\n')[0]}${process.env.RELAYQ_DEBUG === '1' ? '' : ' (RELAYQ_DEBUG=1 prints the stack trace)'}`);
   return exitCodes.failure;
 }
