@@ -6,13 +6,16 @@
 import { Command, CommanderError, Help } from 'commander';
 import { commandGroups, groupOf } from './command-list.ts';
 import { exitCodes } from './exit-codes.ts';
+import { fsReason } from './file-errors.ts';
 import { packageVersion } from './version.ts';
 
-// A reader that goes away (`relayq results ... | head`) is not an error: stop quietly.
-for (const stream of [process.stdout, process.stderr]) {
+// A reader that goes away (`relayq results ... | head`) is not an error: stop quietly. Any other
+// failure to write (`> /dev/full`) ends as one line.
+for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(exitCodes.ok);
-    throw error;
+    if (name === 'stdout') process.stderr.write(`relayq: cannot write stdout: ${fsReason(error, 'write')}\n`);
+    process.exit(exitCodes.failure);
   });
 }
 
