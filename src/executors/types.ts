@@ -2,6 +2,7 @@
  * The executor contract (DESIGN.md, "The executor contract"). Every provider implements
  * `Executor`; the worker never branches on the provider.
  */
+import type { AvailabilityReader } from '../accounts/availability.ts';
 import type { Account, ProviderName } from '../config/schema.ts';
 import type { ProviderError } from './errors.ts';
 
@@ -102,12 +103,22 @@ export interface Executor {
     options: ExecuteOptions,
     account: Account,
   ): AsyncIterable<StreamPart>;
-  /** True when at least one enabled account serves this provider. */
-  isAvailable(): boolean;
-  getAvailableAccountsCount(): number;
+  /**
+   * True when at least one account of this provider (serving `model`, when given) can take a
+   * call now: enabled, not disabled by the provider or an operator, not cooling down. Read from
+   * the scheduler's shared account state.
+   */
+  isAvailable(model?: string): Promise<boolean>;
+  /** How many accounts of this provider (serving `model`, when given) can take a call now. */
+  getAvailableAccountsCount(model?: string): Promise<number>;
 }
 
-/** What an executor gets from its surroundings: the live account list. */
+/** What an executor gets from its surroundings: the live account list and their shared state. */
 export interface ExecutorContext {
   accounts(): readonly Account[];
+  /**
+   * Reads which accounts can take calls now (src/accounts/availability.ts); `isAvailable` and
+   * `getAvailableAccountsCount` need it (an executor made without one only executes).
+   */
+  availability?: AvailabilityReader;
 }

@@ -6,6 +6,7 @@ import type { PromptJob } from '../../jobs/prompt/payload.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
+import { createAvailabilityReader } from '../accounts/availability.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createKeys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
@@ -38,7 +39,8 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     promote: createPromoter(queue),
   });
   await scheduler.start();
-  const executors = createExecutorRegistry({ accounts: () => scheduler.liveAccounts() });
+  const liveAccounts = () => scheduler.liveAccounts();
+  const executors = createExecutorRegistry({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
   const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
   const workerConnection = createRedis(redisUrl);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {
