@@ -11,7 +11,8 @@ import type { Account, ExecuteOptions, ExecuteRequest, ExecuteResult, ExecutorCo
 import type { SseEvent } from '../../http/sse.ts';
 import { callErrorContext, jsonResponse, type Answer, type ApiCall, type CallErrorContext } from '../shared/call.ts';
 import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
-import type { HttpErrorInput } from '../shared/response.ts';
+import type { ProviderError } from '../../executors/errors.ts';
+import type { AnswerContext, HttpErrorInput } from '../shared/response.ts';
 import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import {
   openaiDefaultBaseUrl,
@@ -63,15 +64,16 @@ interface OpenAICall extends ApiCall {
   notFoundHint: string | undefined;
 }
 
-function failed(input: HttpErrorInput, call: OpenAICall) {
+/** A non-2xx answer, with the dialect's hint on a 404 (Azure: resource endpoint, deployment, api-version). */
+function failed(input: HttpErrorInput, call: OpenAICall): ProviderError {
   const hint = input.status === 404 ? call.notFoundHint : undefined;
   return mapOpenAIHttpError({ ...input, provider: call.provider, ...(hint === undefined ? {} : { hint }) });
 }
 
 /** A Responses API response; one whose status is `failed` is the error it carries. */
-function mapResponseObject(response: OpenAIResponse, answer: Answer): ExecuteResult {
+function mapResponseObject(response: OpenAIResponse, answer: Answer, json: unknown): ExecuteResult {
   if (response.status === 'failed') {
-    throw mapOpenAIStreamError(response.error ?? { message: 'the response failed' }, { ...streamContext(answer), rawBody: response });
+    throw mapOpenAIStreamError(response.error ?? { message: 'the response failed' }, { ...streamContext(answer), rawBody: json });
   }
   return mapOpenAIResponse(response, answer);
 }
@@ -86,10 +88,7 @@ const handlers: ProviderHandlers<OpenAICall, SseEvent> = {
   pickHeaders: pickOpenAIHeaders,
   failed,
   successful: (text, answer, call) => readers[call.endpoint](text, answer),
-  reader: (answer, call) => {
-    const context = { statusCode: answer.statusCode, accountId: answer.accountId, provider: call.provider };
-    return call.endpoint === 'chat' ? chatReader(context) : responsesReader(context);
-  },
+  reader: (answer, call) => (call.endpoint === 'chat' ? chatReader(streamContext(answer)) : responsesReader(streamContext(answer))),
 };
 
 export class OpenAICompatibleExecutor extends HttpExecutor<OpenAICall, SseEvent> {
@@ -130,7 +129,8 @@ export class OpenAICompatibleExecutor extends HttpExecutor<OpenAICall, SseEvent>
   }
 }
 
-function streamContext(answer: Answer): StreamContext {
+/** What the OpenAI-family mappers name in their errors. */
+function streamContext(answer: AnswerContext): StreamContext {
   return { statusCode: answer.statusCode, accountId: answer.accountId, provider: answer.provider as OpenAIFamilyProvider };
 }
 

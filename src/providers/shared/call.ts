@@ -51,13 +51,16 @@ export interface JsonResponseHandlers<Call extends ApiCall> extends ResponseHand
   successful(text: string, answer: Answer, call: Call): ExecuteResult;
 }
 
-/** The reader of a 2xx JSON body: parse, check against `schema` ("the body is not WHAT"), map. */
+/** The reader of a 2xx JSON body: parse, check against `schema` ("the body is not WHAT"), map (given the JSON as it came too). */
 export function jsonResponse<T>(
   schema: z.ZodType<T>,
   what: string,
-  map: (value: T, answer: Answer) => ExecuteResult,
+  map: (value: T, answer: Answer, json: unknown) => ExecuteResult,
 ): (text: string, answer: Answer) => ExecuteResult {
-  return (text, answer) => map(validateBody(parseJsonBody(text, answer), schema, what, answer), answer);
+  return (text, answer) => {
+    const json = parseJsonBody(text, answer);
+    return map(validateBody(json, schema, what, answer), answer, json);
+  };
 }
 
 /** Sends a prepared call; what undici throws becomes a ProviderError naming the call. */
