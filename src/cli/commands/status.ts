@@ -10,7 +10,7 @@ import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
 import { colourOn, formatCost, paint, statusColour } from '../style.ts';
 import { batchWaitingReasons, type WaitingPool } from '../../scheduler/waiting.ts';
-import { routeModel, type RoutingRule } from '../../accounts/routing.ts';
+import { routeModel } from '../../accounts/routing.ts';
 import { providerAvailability, unavailableLines, type ProviderWanted } from '../availability.ts';
 
 export interface StatusView {
@@ -108,7 +108,7 @@ export async function statusCommand(runtime: Runtime, batchId: string, options: 
     const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
     // Why prompts wait (accounts disabled, cooling down, or out of capacity).
     const waiting = view.batch.counts.pending > 0 ? await batchWaitingReasons(runtime.redis, runtime.keys, batchId) : [];
-    const availability = isTerminal(view.batch.status) ? [] : await providerAvailability(runtime, providersOf(view, waiting, runtime.config.routing));
+    const availability = isTerminal(view.batch.status) ? [] : await providerAvailability(runtime, providersOf(view, waiting, runtime.config));
     if (options.json) {
       const waitingJson = waiting.map(({ provider, accounts, prompts, reason }) => ({ provider, accounts, prompts, reason }));
       process.stdout.write(`${JSON.stringify({ ...statusJson(view), waiting: waitingJson, availability, rejected_lines: rejects }, null, 2)}\n`);
@@ -124,14 +124,16 @@ export async function statusCommand(runtime: Runtime, batchId: string, options: 
 
 /**
  * The providers a batch needs: those that served it, those its waiting prompts wait for, and its
- * `--provider`/`--model` defaults (a batch that has not run yet).
+ * `--provider`/`--model` defaults. A batch none of that names yet (nothing ran, no defaults)
+ * could need any provider this config has accounts of.
  */
-function providersOf(view: StatusView, waiting: readonly WaitingPool[], routing: readonly RoutingRule[]): ProviderWanted[] {
+function providersOf(view: StatusView, waiting: readonly WaitingPool[], config: Runtime['config']): ProviderWanted[] {
   const { defaults } = view.batch;
   const wanted: ProviderWanted[] = [...view.models, ...waiting.map((pool) => ({ provider: pool.provider }))];
   const model = defaults.model;
-  const provider = defaults.provider ?? (model === undefined ? undefined : routeModel(model, routing));
+  const provider = defaults.provider ?? (model === undefined ? undefined : routeModel(model, config.routing));
   if (provider !== undefined) wanted.push(model === undefined ? { provider } : { provider, model });
+  if (wanted.length === 0) wanted.push(...config.accounts.map((account) => ({ provider: account.provider })));
   return wanted;
 }
 
