@@ -4,6 +4,7 @@ import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
 import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
+import { createAvailabilityReader } from '../accounts/availability.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createExecutors } from '../providers/index.ts';
 import { errorEventLogger } from '../log.ts';
@@ -54,7 +55,8 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     promote: createPromoter(queue),
   });
   await scheduler.start();
-  const executors = createExecutors({ accounts: () => scheduler.liveAccounts() });
+  const liveAccounts = () => scheduler.liveAccounts();
+  const executors = createExecutors({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
   const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
   const workerConnection = createRedis(redisUrl, {}, logger);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {

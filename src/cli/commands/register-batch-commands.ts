@@ -7,7 +7,6 @@ import { batchForSource, batchStatuses, getBatch, type BatchDefaults } from '../
 import type { Runtime } from '../../runtime.ts';
 import { exportFormats, exportOrders, type ExportFormat, type ExportOrder } from '../../batches/export/export-results.ts';
 import { providerNames } from '../../config/schema.ts';
-import { loadConfig } from '../../config/load.ts';
 import { estimateFile } from '../../usage/estimate.ts';
 import { loadPrices } from '../../usage/prices.ts';
 import { usageGroupings, type UsageGrouping } from '../../usage/report.ts';
@@ -16,6 +15,7 @@ import { parseDuration, parseSince } from '../durations.ts';
 import { checkInputFile, checkOutputFile } from '../input-file.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { batchesCommand } from './batches.ts';
+import { providerAvailability } from '../availability.ts';
 import { printEstimate } from './dry-run.ts';
 import { lifecycleCommand, retryCommand, type LifecycleAction } from './lifecycle.ts';
 import { writeResults } from './results.ts';
@@ -143,10 +143,12 @@ export function registerBatchCommands(program: Command): void {
     .action(async (file: string, flags: SubmitFlags) => {
       await checkFiles(file, flags.errorsOut);
       if (flags.dryRun) {
-        const { config } = await loadConfig({ path: flags.config });
-        const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, prices: await loadPrices(flags.prices) });
-        printEstimate(estimate, flags.json === true);
-        process.exitCode = estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
+        process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
+          const { config } = runtime;
+          const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, prices: await loadPrices(flags.prices) });
+          printEstimate(estimate, flags.json === true, await providerAvailability(runtime, estimate.groups));
+          return estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
+        });
         return;
       }
       process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
