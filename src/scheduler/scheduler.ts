@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Account, ProviderName } from '../config/schema.ts';
 import { ProviderError } from '../executors/errors.ts';
-import type { ExecuteResult, JsonObject, Usage } from '../executors/types.ts';
+import type { ExecuteResult, JsonObject } from '../executors/types.ts';
+import { providerModule } from '../providers/index.ts';
 import { BindingCache } from '../accounts/bindings.ts';
 import { registerAccounts } from '../accounts/state.ts';
 import type { Keys } from '../redis/keys.ts';
@@ -173,20 +174,23 @@ export class Scheduler {
 
   /**
    * Ends a successful call: gives back the unused output reservation, corrects the input
-   * estimate, learns from the rate-limit headers. Undefined when there is nothing to tell Redis
-   * (an account without limits whose answer announced none): no round trip.
+   * estimate, learns from the rate-limit headers, clears the account's overloads in a row.
+   * Undefined when there is nothing to tell Redis (an account without limits whose answer
+   * announced none, and no overload to clear): no round trip.
    */
   settleSuccess(grant: Grant, result: ExecuteResult, streamed: boolean): Promise<void> | undefined {
     const { usage } = result;
     if (grant.cost !== null) this.estimator.calibrate(grant.cost, usage.inputTokens + usage.cacheRead + usage.cacheWrite);
-    if (!this.took(grant) && !hasRateLimitHeaders(result.headers)) return undefined;
+    // Nothing taken, nothing announced and no overload to clear: nothing to tell Redis.
+    const overloaded = (this.cache.get(grant.account.id)?.overloads ?? 0) > 0;
+    if (!this.took(grant) && !overloaded && !hasRateLimitHeaders(result.headers)) return undefined;
     const limits = parseRateLimitHeaders(result.headers);
-    if (!this.took(grant) && !announcesLimits(limits)) return undefined;
+    if (!this.took(grant) && !overloaded && !announcesLimits(limits)) return undefined;
     if (grant.leaseId !== null) this.leases.release(grant.account.id, grant.leaseId);
     return this.settleInRedis(grant, {
       ...this.settleBase(grant),
       outcome: 'ok',
-      actualInput: limitedInput(grant.account.provider, usage),
+      actualInput: providerModule(grant.account.provider).usage.limitedInput(usage),
       actualOutput: usage.outputTokens,
       cooldownMs: 0,
       message: '',
@@ -255,7 +259,8 @@ export class Scheduler {
 
   private async settleInRedis(grant: Grant, input: SettleInput): Promise<void> {
     const answer = await settleAccount(this.options.redis, this.options.keys, input);
-    this.cache.applySettle(input.accountId, answer.limited, answer.coolUntil, answer.disabled);
+    const outcome = input.outcome === 'ok' || input.outcome === 'overloaded' ? input.outcome : undefined;
+    this.cache.applySettle(input.accountId, answer.limited, answer.coolUntil, answer.disabled, outcome);
     if (grant.leaseId !== null) grant.pool.wake();
   }
 
@@ -334,16 +339,6 @@ export class Scheduler {
     }
     return candidates.length === 0 ? null : { key, provider: description.provider, candidates };
   }
-}
-
-/**
- * The input tokens of a call that count against an account's input-token limit. Anthropic (and
- * Claude on Bedrock) leave cache reads out of it; OpenAI, Azure OpenAI and Gemini count the whole
- * prompt, cached tokens included.
- */
-export function limitedInput(provider: ProviderName, usage: Usage): number {
-  const cacheReadsCount = provider !== 'anthropic' && provider !== 'bedrock';
-  return usage.inputTokens + usage.cacheWrite + (cacheReadsCount ? usage.cacheRead : 0);
 }
 
 /** A prompt to schedule; its cost is estimated once, and only when an account with limits asks. */

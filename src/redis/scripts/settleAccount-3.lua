@@ -173,9 +173,12 @@ elseif outcome == 'rate_limited' then
     end
   end
 elseif outcome == 'overloaded' then
+  -- One overload between successes is the prompt's to retry (as the SDKs do, per request); the
+  -- account rests from the second in a row on: 0.5 s, doubling, at most 10 s. A success clears the run.
   local overloads = redis.call('HINCRBY', stateKey, f('ovl'), 1)
-  local backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - 1))
-  coolFor(math.max(backoff, cooldownMs), message)
+  local backoff = 0
+  if overloads > 2 then backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - 3)) end
+  if backoff > 0 or cooldownMs > 0 then coolFor(math.max(backoff, cooldownMs), message) end
   redis.call('HINCRBY', stateKey, f('n_err'), 1)
 elseif outcome == 'auth' then
   set('dis', 'auth')
