@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Executor, ExecutorContext, JsonObject, Usage } from '../executors/types.ts';
+import type { RateLimitParser } from './shared/rate-limits.ts';
 
 /** The request-body dialects relayq reads at ingest; a provider speaks one natively. */
 export type BodyDialect = 'anthropic-messages' | 'openai' | 'gemini';
@@ -23,6 +24,11 @@ export interface ProviderModule<Id extends string = string> {
     /** The body schema (OpenAI-dialect endpoints may refine it per API path). */
     readonly body: z.ZodType;
   };
+  /**
+   * Its rate-limit and retry headers, read into the one normalized shape the scheduler's policy
+   * works from (src/providers/shared/rate-limits.ts).
+   */
+  readonly rateLimits: RateLimitParser;
   /** The response header that carries the provider's request id (lower-case). */
   readonly requestIdHeaders: readonly string[];
   /** Usage rules. */

@@ -13,6 +13,7 @@ import type { Account, ProviderName } from '../config/schema.ts';
 import { ProviderError } from '../executors/errors.ts';
 import type { ExecuteResult, JsonObject } from '../executors/types.ts';
 import { providerModule } from '../providers/index.ts';
+import { announcesLimits } from '../providers/shared/rate-limits.ts';
 import { BindingCache } from '../accounts/bindings.ts';
 import { registerAccounts } from '../accounts/state.ts';
 import type { Keys } from '../redis/keys.ts';
@@ -24,7 +25,6 @@ import { TokenEstimator, type CallCost } from './estimate.ts';
 import { LeaseKeeper } from './leases.ts';
 import { parkedPools, type PoolDescription } from './parking.ts';
 import { PoolRunner, type Grant, type ScheduledPrompt } from './pool-runner.ts';
-import { announcesLimits, hasRateLimitHeaders, parseRateLimitHeaders } from './rate-limit-headers.ts';
 import { RateMeter } from './rate-meter.ts';
 import { cooldownFor, outcomeOf, reactionTo, settleAccount, type Reaction, type SettleInput } from './settlement.ts';
 
@@ -183,14 +183,14 @@ export class Scheduler {
     if (grant.cost !== null) this.estimator.calibrate(grant.cost, usage.inputTokens + usage.cacheRead + usage.cacheWrite);
     // Nothing taken, nothing announced and no overload to clear: nothing to tell Redis.
     const overloaded = (this.cache.get(grant.account.id)?.overloads ?? 0) > 0;
-    if (!this.took(grant) && !overloaded && !hasRateLimitHeaders(result.headers)) return undefined;
-    const limits = parseRateLimitHeaders(result.headers);
+    const module = providerModule(grant.account.provider);
+    const limits = module.rateLimits.parse(result.headers, Date.now());
     if (!this.took(grant) && !overloaded && !announcesLimits(limits)) return undefined;
     if (grant.leaseId !== null) this.leases.release(grant.account.id, grant.leaseId);
     return this.settleInRedis(grant, {
       ...this.settleBase(grant),
       outcome: 'ok',
-      actualInput: providerModule(grant.account.provider).usage.limitedInput(usage),
+      actualInput: module.usage.limitedInput(usage),
       actualOutput: usage.outputTokens,
       cooldownMs: 0,
       message: '',
@@ -212,7 +212,7 @@ export class Scheduler {
     const { error } = call;
     const outcome = error === null ? 'released' : outcomeOf(error);
     if (outcome === 'released' && !took) return 'continue';
-    const limits = parseRateLimitHeaders(error?.headers ?? {});
+    const limits = providerModule(account.provider).rateLimits.parse(error?.headers ?? {}, Date.now());
     // Refused before any work (429, 529, 401): nothing was used. Anything else may have used it all.
     const refused = outcome === 'rate_limited' || outcome === 'overloaded' || outcome === 'auth';
     const cooldownMs = error === null ? 0 : outcome === 'rate_limited' ? cooldownFor(error, limits) : outcome === 'overloaded' ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0) : 0;

@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import type { ProviderError } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { dimensions, type RateLimitInfo } from './rate-limit-headers.ts';
+import { dimensions, type RateLimitInfo } from '../providers/shared/rate-limits.ts';
 
 export type SettleOutcome = 'ok' | 'rate_limited' | 'overloaded' | 'auth' | 'error' | 'released';
 
@@ -107,8 +107,19 @@ export function reactionTo(outcome: SettleOutcome): Reaction {
 }
 
 /**
- * How long a rate-limited account rests: the provider's retry-after, else until the exhausted
- * dimension is full enough again (its reset), else a second.
+ * How long a rate-limited account rests; one policy for every provider, applied to what its
+ * module's `rateLimits.parse` read (src/providers/shared/rate-limits.ts):
+ *
+ * 1. the provider's retry hint, when it gave one (the error mapper's: `retry-after-ms`,
+ *    `x-ms-retry-after-ms`, `retry-after`, the wait an OpenAI/Azure message names, Gemini's
+ *    RetryInfo; else the headers' own);
+ * 2. else until one unit of the exhausted dimension is back, min(time until full, 60 s ÷ limit),
+ *    not until its reset: Anthropic documents its limits as continuously replenished buckets
+ *    whose reset is the time they are full again, and OpenAI's reset is likewise the time until
+ *    the limit is back to its initial state while capacity returns continuously (10,000
+ *    requests/min with 9,999 left shows `6ms`). Waiting for the reset would idle an account for
+ *    up to a minute after a 429 that one request's worth of refill would end;
+ * 3. else a second.
  */
 export function cooldownFor(error: ProviderError, limits: RateLimitInfo): number {
   if (error.retryAfterMs !== undefined) return error.retryAfterMs;

@@ -1,6 +1,7 @@
 /** Anthropic (Messages API): everything relayq knows about the provider. */
 import type { ProviderModule } from '../types.ts';
 import { AnthropicExecutor } from './executor.ts';
+import { anthropicRateLimits } from './rate-limits.ts';
 import { anthropicRequestBodySchema } from './request-schema.ts';
 
 export const anthropic = {
@@ -9,6 +10,7 @@ export const anthropic = {
   dialect: 'anthropic-messages',
   modelPatterns: [/^claude-/],
   requests: { body: anthropicRequestBodySchema },
+  rateLimits: anthropicRateLimits,
   requestIdHeaders: ['request-id'],
   usage: {
     // Cache reads do not count against Anthropic's input-token limits.

@@ -10,6 +10,8 @@ export const azureOpenAI = {
   // No model family of its own: Azure serves OpenAI's models, so routing rules or the line say when.
   modelPatterns: [],
   requests: openai.requests,
+  // OpenAI's x-ratelimit-* names (remaining only, no resets) and x-ms-retry-after-ms / retry-after-ms on 429s.
+  rateLimits: openai.rateLimits,
   requestIdHeaders: ['apim-request-id', 'x-request-id'],
   usage: openai.usage,
   createExecutor: (context) => new AzureOpenAIExecutor(context),

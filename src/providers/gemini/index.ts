@@ -1,5 +1,6 @@
 /** Google Gemini (Generative Language API and Vertex AI paths): everything relayq knows about the provider. */
 import type { JsonObject } from '../../executors/types.ts';
+import { retryHintsOnly } from '../shared/rate-limits.ts';
 import type { ProviderModule } from '../types.ts';
 import { GeminiExecutor } from './executor.ts';
 import { geminiRequestSchema } from './request-schema.ts';
@@ -10,6 +11,8 @@ export const gemini = {
   dialect: 'gemini',
   modelPatterns: [/^(gemini-|text-embedding-00\d|gemini-embedding-)/],
   requests: { body: geminiRequestSchema },
+  // No rate-limit headers: quotas live in the Cloud console; a 429 may carry retry-after (its body's RetryInfo is the error mapper's).
+  rateLimits: retryHintsOnly,
   requestIdHeaders: ['x-request-id'],
   usage: {
     // Gemini counts the whole prompt, cached tokens included.

@@ -8,9 +8,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, type ErrorKind } from '../../executors/errors.ts';
 import { pickOpenAIHeaders } from './api.ts';
-import { headerValue, retryAfterMsOf } from './rate-limits.ts';
+import { retryAfterMsOf } from './rate-limits.ts';
 import { openaiErrorBodySchema, type OpenAIErrorObject } from './schemas.ts';
-import { parseBody, summarizeText } from '../shared/error-body.ts';
+import { headerValue, parseBody, summarizeText } from '../shared/error-body.ts';
 
 /** The providers that answer in OpenAI's error shapes. */
 export type OpenAIFamilyProvider = 'openai' | 'azure-openai';
