@@ -15,6 +15,8 @@ export type LimitDimension = (typeof limitDimensions)[number];
 export const configFields = [
   /** Configured requests/min, input tokens/min, output tokens/min, concurrency. */
   'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c',
+  /** Configured input + output tokens/min: the scripts read it per dimension; no config option sets it (only learned, OpenAI's `tokens`). */
+  'cfg_t',
   /** "0" when the config disables the account. */
   'cfg_on',
   'provider',
