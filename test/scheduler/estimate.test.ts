@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultOutputReserve, maxOutputTokensOf, modelFamily, promptChars, TokenEstimator } from '../../src/scheduler/estimate.ts';
+import { modelFamily, TokenEstimator } from '../../src/scheduler/estimate.ts';
+import { defaultOutputReserve, maxOutputTokensOf, promptChars } from '../../src/usage/token-estimate.ts';
 import { inputTokensOf } from '../../src/simulator/answer.ts';
 import { providerModule } from '../../src/providers/index.ts';
 
