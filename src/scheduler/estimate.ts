@@ -6,6 +6,7 @@
  */
 import type { JsonObject, ProviderName } from '../executors/types.ts';
 import { defaultTokensPerChar, estimateRequest } from '../usage/token-estimate.ts';
+import type { PromptToSchedule } from './prompt.ts';
 
 export interface CallCost {
   /** Estimated input tokens. */
@@ -32,6 +33,17 @@ interface Calibration {
 /** Estimates call costs and learns each model family's tokens-per-character ratio from actual usage. */
 export class TokenEstimator {
   private readonly calibrations = new Map<string, Calibration>();
+  private readonly costs = new WeakMap<PromptToSchedule, CallCost>();
+
+  /** A prompt's cost, estimated once, and only when an account with limits asks. */
+  costOf(prompt: PromptToSchedule): CallCost {
+    let cost = this.costs.get(prompt);
+    if (cost === undefined) {
+      cost = this.estimate(prompt.provider, prompt.model, prompt.body, prompt.endpoint);
+      this.costs.set(prompt, cost);
+    }
+    return cost;
+  }
 
   estimate(provider: ProviderName, model: string, body: JsonObject, endpoint?: string): CallCost {
     const family = modelFamily(provider, model);
