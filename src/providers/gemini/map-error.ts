@@ -15,7 +15,7 @@ import {
   geminiRetryInfoSchema,
   type GeminiErrorBody,
 } from './schemas.ts';
-import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
+import { parseBody, summarizeText, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'gemini';
 
