@@ -68,7 +68,7 @@ export interface ScriptedRedis extends Redis {
   pendingLines(k1: string, k2: string, ...args: (string | number)[]): Promise<string[]>;
   reopenResults(...keysThenArgs: (string | number)[]): Promise<number>;
   admitAccount(k1: string, k2: string, ...args: (string | number)[]): Promise<(number | string)[]>;
-  settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string, number]>;
   parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
   unparkJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<(string | number)[]>;
 }

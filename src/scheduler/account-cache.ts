@@ -116,18 +116,24 @@ export class AccountCache {
     for (const listener of this.listeners) listener();
   }
 
-  /**
-   * Applies what a settle call answered, so this worker acts on it before the next refresh:
-   * `overloaded` counts one more overload in a row, a success (`ok`) clears them.
-   */
-  applySettle(id: string, limited: boolean, coolUntil: number, disabled: string, outcome?: 'ok' | 'overloaded'): void {
+  /** Applies what a settle call answered, so this worker acts on it before the next refresh. */
+  applySettle(id: string, answer: { limited: boolean; coolUntil: number; disabled: string; overloads: number }): void {
     const entry = this.entries.get(id);
     if (entry === undefined) return;
+    const { limited, coolUntil, disabled } = answer;
     entry.limited = limited;
-    if (outcome === 'ok') entry.overloads = 0;
-    else if (outcome === 'overloaded') entry.overloads += 1;
+    entry.overloads = answer.overloads;
     if (coolUntil > entry.coolUntil) entry.coolUntil = coolUntil;
     if (disabled === 'auth') entry.disabledBy = 'provider';
+  }
+
+  /**
+   * Counts an overload here and now, before Redis has settled it: the successes that end while
+   * it is being settled then go to Redis too, and clear the run there.
+   */
+  markOverloaded(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry !== undefined) entry.overloads += 1;
   }
 
   /** Marks an account cooling down here and now (a 429 on an account without limits). */

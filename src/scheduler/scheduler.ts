@@ -204,6 +204,7 @@ export class Scheduler {
     const limits = providerModule(account.provider).rateLimits.parse(error?.headers ?? {}, Date.now());
     // Refused before any work (429, 529, 401): nothing was used. Anything else may have used it all.
     const refused = outcome === 'rate_limited' || outcome === 'overloaded' || outcome === 'auth';
+    if (outcome === 'overloaded') this.cache.markOverloaded(account.id);
     const cooldownMs = error === null ? 0 : outcome === 'rate_limited' ? cooldownFor(error, limits) : outcome === 'overloaded' ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0) : 0;
     await this.settleInRedis(grant, {
       ...base,
@@ -248,8 +249,7 @@ export class Scheduler {
 
   private async settleInRedis(grant: Grant, input: SettleInput): Promise<void> {
     const answer = await settleAccount(this.options.redis, this.options.keys, input);
-    const outcome = input.outcome === 'ok' || input.outcome === 'overloaded' ? input.outcome : undefined;
-    this.cache.applySettle(input.accountId, answer.limited, answer.coolUntil, answer.disabled, outcome);
+    this.cache.applySettle(input.accountId, answer);
     if (grant.leaseId !== null) grant.pool.wake();
   }
 

@@ -52,6 +52,8 @@ export interface SettleAnswer {
   limited: boolean;
   coolUntil: number;
   disabled: string;
+  /** Overloads in a row the account has now (0 after a success). */
+  overloads: number;
 }
 
 export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput): Promise<SettleAnswer> {
@@ -73,13 +75,13 @@ export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput
     const window = input.limits.windows[dimension];
     args.push(window?.limit ?? '', window?.remaining ?? '', window?.untilFullMs === undefined ? '' : Math.round(window.untilFullMs));
   }
-  const [limited, coolUntil, disabled] = await withScripts(redis).settleAccount(
+  const [limited, coolUntil, disabled, overloads] = await withScripts(redis).settleAccount(
     keys.accountsState(),
     keys.accountLeases(),
     keys.accountErrors(input.accountId),
     ...args,
   );
-  return { limited: Number(limited) === 1, coolUntil: Number(coolUntil), disabled: String(disabled) };
+  return { limited: Number(limited) === 1, coolUntil: Number(coolUntil), disabled: String(disabled), overloads: Number(overloads) || 0 };
 }
 
 /** The account-level meaning of a failed call. */

@@ -63,6 +63,15 @@ describe('overloads in a row on an account without limits', () => {
 
       // Nothing left to clear: no round trip.
       expect(scheduler.settleSuccess(await scheduler.acquire(prompt), answer, false)).toBeUndefined();
+
+      // A success that ends while an overload is still being settled goes to Redis too, and clears it.
+      const [first, second] = [await scheduler.acquire(prompt), await scheduler.acquire(prompt)];
+      const overload = scheduler.settle(first, { ok: false, error: overloaded });
+      const racing = scheduler.settleSuccess(second, answer, false);
+      expect(racing).toBeDefined();
+      await Promise.all([overload, racing]);
+      expect(await overloads()).toBeNull();
+      expect(scheduler.cache.get('free')?.overloads).toBe(0);
     } finally {
       scheduler.stop();
     }

@@ -27,7 +27,8 @@
   ARGV[13 + 3j], ARGV[14 + 3j], ARGV[15 + 3j], j = 0..3 for r, i, o, t:
            the provider's limit per minute, remaining, ms until its bucket is full ("" unknown)
 
-  Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind)}
+  Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind),
+           overloads in a row now}
 ]]
 --- @include "includes/accountLimits"
 
@@ -174,4 +175,4 @@ local limited = 0
 if knowsLimits() or num('aimd_r') or num('cfg_c') then limited = 1 end
 local cool = num('cool') or 0
 if cool <= now then cool = 0 end
-return { limited, math.ceil(cool), get('dis') or '' }
+return { limited, math.ceil(cool), get('dis') or '', num('ovl') or 0 }
