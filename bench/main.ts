@@ -7,6 +7,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   scheduling: () => import('./scheduling.ts'),
   ingest: () => import('./ingest.ts'),
   startup: () => import('./startup.ts'),
+  overload: () => import('./overload.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
