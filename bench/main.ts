@@ -6,6 +6,8 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   throughput: () => import('./throughput.ts'),
   scheduling: () => import('./scheduling.ts'),
   ingest: () => import('./ingest.ts'),
+  startup: () => import('./startup.ts'),
+  overload: () => import('./overload.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

@@ -62,7 +62,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   learned: { name: 'learned', simLimits: { rpm }, configLimits: null, words: 0, maxTokens: 64, target: { ratio: 1.25, rate429: 0.05, afterStart: true } },
 };
 
-interface RunResult {
+export interface RunResult {
   ms: number;
   failed: number;
   stats: SimulatorStats;
@@ -200,7 +200,8 @@ async function naive(url: string, bodies: Record<string, unknown>[], concurrency
   return { ms, failed, stats: await simStats(url), late429: null };
 }
 
-async function relayqRun(
+/** Runs a prompt file through `workers` relayq worker processes; resolves when the batch has nothing pending. */
+export async function relayqRun(
   redisUrl: string,
   redis: ReturnType<typeof createRedis>,
   prefix: string,
@@ -240,7 +241,7 @@ async function relayqRun(
 
 /** `relayq worker` in its own process; resolves once it logged that it started. */
 function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/relayq.js', 'worker', '-c', configFile], {
+  const child = spawn(process.execPath, ['bin/run-ts.js', 'src/cli/main.ts', 'worker', '-c', configFile], {
     env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -270,7 +271,7 @@ async function simStats(url: string): Promise<SimulatorStats> {
   return (await (await fetch(`${url}/_sim/stats`)).json()) as SimulatorStats;
 }
 
-async function dropKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<void> {
+export async function dropKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', `${pattern}*`, 'COUNT', 1000);

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// relayq's command line. Sources are TypeScript, loaded through tsx so that no build step
-// stands between `npm ci` and `npm start`.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// relayq's command line: runs the compiled code in dist/ (built by `npm run build`, which
+// `npm ci` runs through `prepare`). Inside a checkout, `npm run dev -- ARGS` runs the
+// TypeScript sources instead, through tsx.
+try {
+  await import('../dist/src/cli/main.js');
+} catch (error) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('/dist/src/cli/main.js')) {
+    process.stderr.write('relayq: dist/ is missing; build it with `npm run build` (npm ci does it too)\n');
+    process.exit(1);
+  }
+  throw error;
+}

@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis';
 import { promptQueueName } from './batches/prompt-job.ts';
 import { loadConfig } from './config/load.ts';
 import type { Account, Config } from './config/schema.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, errorEventLogger, type Logger } from './log.ts';
 import { createRedis } from './redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from './redis/embedded.ts';
 import { createKeys, type Keys } from './redis/keys.ts';
 import { withScripts } from './redis/scripts.ts';
-import { startSimulator, type RunningSimulator } from './simulator/server.ts';
+import type { RunningSimulator } from './simulator/server.ts';
 
 /** What a command needs: config, Redis, keys, the prompt queue; the simulator when no accounts are set. */
 export interface Runtime {
@@ -44,6 +44,7 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
   let simulator: RunningSimulator | null = null;
   if (options.needAccounts && config.accounts.length === 0) {
+    const { startSimulator } = await import('./simulator/server.ts');
     simulator = await startSimulator({ latencyMs: 25 });
     const demo: Account = {
       id: demoAccountId,
@@ -61,9 +62,10 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
 
   const keys = createKeys(config.redis.prefix);
-  const redis = withScripts(createRedis(resolved.url));
-  const queueConnection = createRedis(resolved.url);
+  const redis = withScripts(createRedis(resolved.url, {}, logger));
+  const queueConnection = createRedis(resolved.url, {}, logger);
   const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
+  queue.on('error', errorEventLogger(logger, 'prompt queue'));
   return {
     config,
     configSource: source,

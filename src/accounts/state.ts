@@ -1,17 +1,15 @@
 /**
  * Account state in Redis, shared by every worker: configured limits (written from the config
  * when a worker starts), learned limits, current usage, cooldown, health and the last errors.
- * All accounts live in one hash, `<account>|<field>` -> value (fields are listed in
- * src/redis/scripts/admitAccount-2.lua); the Lua scripts there change them atomically, this
+ * All accounts live in one hash, `<account>|<field>` -> value (fields are named in
+ * state-fields.ts); the Lua scripts in src/redis/scripts change them atomically, this
  * module registers accounts, reads them for people, and enables or disables them.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Account, ProviderName } from '../config/schema.ts';
 import type { Keys } from '../redis/keys.ts';
-
-/** Fields the config owns; a worker rewrites them when it starts. */
-const configFields = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'cfg_on', 'provider', 'group'] as const;
+import { accountStateFields, configFields, stateField, type AccountStateField } from './state-fields.ts';
 
 /** Writes each account's configured limits and whether the config enables it. */
 export async function registerAccounts(redis: Redis, keys: Keys, accounts: readonly Account[]): Promise<void> {
@@ -24,14 +22,15 @@ export async function registerAccounts(redis: Redis, keys: Keys, accounts: reado
       cfg_i: account.limits.inputTpm?.toString(),
       cfg_o: account.limits.outputTpm?.toString(),
       cfg_c: account.limits.concurrency?.toString(),
+      cfg_t: undefined,
       cfg_on: account.enabled ? '1' : '0',
       provider: account.provider,
       group: account.group,
     };
     for (const field of configFields) {
       const value = values[field];
-      if (value === undefined) unset.push(`${account.id}|${field}`);
-      else set.push(`${account.id}|${field}`, value);
+      if (value === undefined) unset.push(stateField(account.id, field));
+      else set.push(stateField(account.id, field), value);
     }
   }
   const pipeline = redis.pipeline().hset(keys.accountsState(), ...set);
@@ -88,14 +87,8 @@ export interface AccountState {
   lastError: AccountError | null;
 }
 
-const stateFields = [
-  'provider', 'group', 'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'cfg_on',
-  'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'cap_r', 'cap_i', 'cap_o', 'cap_t', 'aimd_r',
-  'lvl_r', 'ts_r', 'lvl_i', 'ts_i', 'lvl_o', 'ts_o', 'lvl_t', 'ts_t',
-  'infl', 'dis', 'dis_why', 'dis_at', 'cool', 'cool_why',
-  'n_adm', 'n_ok', 'n_429', 'n_err', 'err', 'err_at',
-] as const;
-type StateField = (typeof stateFields)[number];
+const stateFields = accountStateFields;
+type StateField = AccountStateField;
 type RawState = Partial<Record<StateField, string>>;
 
 /** Ids of every account the state hash knows (registered by some worker). */
@@ -113,7 +106,7 @@ export async function knownAccountIds(redis: Redis, keys: Keys): Promise<string[
 /** The state of each account, as people read it (`relayq accounts list`). */
 export async function readAccountStates(redis: Redis, keys: Keys, ids: readonly string[], now = Date.now()): Promise<AccountState[]> {
   if (ids.length === 0) return [];
-  const names = ids.flatMap((id) => stateFields.map((field) => `${id}|${field}`));
+  const names = ids.flatMap((id) => stateFields.map((field) => stateField(id, field)));
   const values = await redis.hmget(keys.accountsState(), ...names);
   return ids.map((id, index) => {
     const raw: RawState = {};
@@ -142,14 +135,14 @@ export async function recentAccountErrors(redis: Redis, keys: Keys, id: string, 
 export async function setAccountEnabled(redis: Redis, keys: Keys, id: string, enabled: boolean, reason?: string): Promise<void> {
   const hash = keys.accountsState();
   if (enabled) {
-    const configEnabled = (await redis.hget(hash, `${id}|cfg_on`)) !== '0';
-    const pipeline = redis.pipeline().hdel(hash, `${id}|dis_why`, `${id}|dis_at`);
-    if (configEnabled) pipeline.hdel(hash, `${id}|dis`);
-    else pipeline.hset(hash, `${id}|dis`, 'on');
+    const configEnabled = (await redis.hget(hash, stateField(id, 'cfg_on'))) !== '0';
+    const pipeline = redis.pipeline().hdel(hash, stateField(id, 'dis_why'), stateField(id, 'dis_at'));
+    if (configEnabled) pipeline.hdel(hash, stateField(id, 'dis'));
+    else pipeline.hset(hash, stateField(id, 'dis'), 'on');
     await pipeline.exec();
     return;
   }
-  await redis.hset(hash, `${id}|dis`, 'off', `${id}|dis_why`, reason ?? 'disabled by an operator', `${id}|dis_at`, Date.now());
+  await redis.hset(hash, stateField(id, 'dis'), 'off', stateField(id, 'dis_why'), reason ?? 'disabled by an operator', stateField(id, 'dis_at'), Date.now());
 }
 
 function describeAccount(id: string, raw: RawState, now: number): AccountState {

@@ -83,16 +83,3 @@ export function kindForStatus(status: number): ErrorKind {
   if (status >= 500) return 'server';
   return 'invalid_request';
 }
-
-/**
- * Parses a `retry-after` header: delay-seconds or an HTTP date. Returns milliseconds, or
- * undefined when absent or unparsable.
- */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const date = Date.parse(value);
-  if (Number.isFinite(date)) return Math.max(0, date - now);
-  return undefined;
-}

@@ -112,12 +112,45 @@ export interface Executor {
     options: ExecuteOptions,
     account: Account,
   ): AsyncIterable<StreamPart>;
-  /** True when at least one enabled account serves this provider. */
-  isAvailable(): boolean;
-  getAvailableAccountsCount(): number;
+  /**
+   * True when at least one account of this provider (serving `model`, when given) can take a
+   * call now: enabled, not disabled by the provider or an operator, not cooling down. Read from
+   * the scheduler's shared account state.
+   */
+  isAvailable(model?: string): Promise<boolean>;
+  /** How many accounts of this provider (serving `model`, when given) can take a call now. */
+  getAvailableAccountsCount(model?: string): Promise<number>;
 }
 
-/** What an executor gets from its surroundings: the live account list. */
+/** What an executor gets from its surroundings: the live account list and their shared state. */
 export interface ExecutorContext {
   accounts(): readonly Account[];
+  /**
+   * Reads which accounts can take calls now (src/accounts/availability.ts); `isAvailable` and
+   * `getAvailableAccountsCount` need it (an executor made without one only executes).
+   */
+  availability?: AvailabilityReader;
+}
+
+/** One account of the provider and, when it cannot take calls, why not. */
+export interface AccountAvailability {
+  id: string;
+  available: boolean;
+  /** `disabled (auth)`, `disabled (operator)`, `disabled (config)`, `cooling down 12s`; null when available. */
+  reason: string | null;
+}
+
+export interface ProviderAvailability {
+  provider: ProviderName;
+  /** The model asked about, when one was. */
+  model: string | null;
+  /** Accounts of the provider (serving the model, when one is given), available or not. */
+  accounts: AccountAvailability[];
+  /** How many of them can take a call now. */
+  available: number;
+}
+
+/** Answers from the shared account state; what executors get in their context. */
+export interface AvailabilityReader {
+  read(provider: ProviderName, model?: string): Promise<ProviderAvailability>;
 }

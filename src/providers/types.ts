@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Executor, ExecutorContext, JsonObject, Usage } from '../executors/types.ts';
 import type { OpenAiChatBody } from './shared/openai-chat/schema.ts';
 import type { Translation } from './shared/openai-chat/translation.ts';
+import type { RateLimitParser } from './shared/rate-limits.ts';
 
 /** The request-body dialects relayq reads at ingest; a provider speaks one natively. */
 export type BodyDialect = 'anthropic-messages' | 'openai' | 'gemini';
@@ -60,6 +61,11 @@ export interface ProviderModule<Id extends string = string, Schema extends Accou
    * sets wins; returns a copy where changed, the body itself where nothing applies (embeddings).
    */
   fillDefaults(body: JsonObject, defaults: BodyDefaults, endpoint?: string): JsonObject;
+  /**
+   * Its rate-limit and retry headers, read into the one normalized shape the scheduler's policy
+   * works from (src/providers/shared/rate-limits.ts).
+   */
+  readonly rateLimits: RateLimitParser;
   /** The response header that carries the provider's request id (lower-case). */
   readonly requestIdHeaders: readonly string[];
   /** Usage rules. */

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { redactRedisUrl, redisAnswers } from './connection.ts';
+import { probeRedis, redactRedisUrl, redisAnswers } from './connection.ts';
 import { freePort } from '../lib/free-port.ts';
 
 export const localRedisUrl = 'redis://127.0.0.1:6379';
@@ -18,6 +18,14 @@ export class RedisUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RedisUnavailableError';
+  }
+}
+
+/** A Redis that answers but refuses relayq's credentials (NOAUTH, WRONGPASS): a config mistake. */
+export class RedisAuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisAuthError';
   }
 }
 
@@ -40,9 +48,15 @@ export interface ResolveRedisOptions {
 export async function resolveRedis(options: ResolveRedisOptions = {}): Promise<ResolvedRedis> {
   const noop = async () => {};
   if (options.url) {
-    if (!(await redisAnswers(options.url, 3_000))) {
+    const probe = await probeRedis(options.url, 3_000);
+    if (probe.state === 'auth-refused') {
+      const code = probe.reply.split(' ')[0];
+      const what = code === 'NOAUTH' ? 'wants a password and none was given' : 'refused the user name or password';
+      throw new RedisAuthError(`Redis at ${redactRedisUrl(options.url)} ${what} (${code}): fix the credentials in REDIS_URL / redis.url.`);
+    }
+    if (probe.state === 'unreachable') {
       throw new RedisUnavailableError(
-        `Redis at ${redactRedisUrl(options.url)} does not answer. Start it, or fix REDIS_URL / redis.url in the config.`,
+        `Redis at ${redactRedisUrl(options.url)} does not answer (${probe.reason}). Start it, or fix REDIS_URL / redis.url in the config.`,
       );
     }
     return { url: options.url, origin: 'configured', stop: noop };

@@ -5,6 +5,11 @@ import type { Redis } from 'ioredis';
  * relayq's Lua scripts, one file each in ./scripts (KEYS/ARGV documented in each header; the
  * number in the file name is the key count). ioredis runs them with EVALSHA, falling back to EVAL
  * once per connection.
+ *
+ * Code shared between scripts lives in ./scripts/includes and is pulled in the way BullMQ does
+ * it: a line `--- @include "includes/name"` (path relative to the including file, `.lua`
+ * optional) is replaced by that file when the script is loaded; nested includes are resolved,
+ * each file at most once per script (its functions are defined once), and a cycle is an error.
  */
 const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
@@ -29,10 +34,29 @@ function source(name: ScriptName): { lua: string; numberOfKeys: number } {
   if (!found) {
     const file = scriptFiles[name];
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    found = { lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8'), numberOfKeys };
+    found = { lua: loadLua(new URL(`./scripts/${file}`, import.meta.url)), numberOfKeys };
     sources.set(name, found);
   }
   return found;
+}
+
+const includePattern = /^---\s*@include\s+"([^"]+)"\s*$/gm;
+
+/** A script's source with its `--- @include` lines replaced by the files they name. */
+export function loadLua(file: URL): string {
+  return resolveIncludes(file, new Set(), []);
+}
+
+function resolveIncludes(file: URL, included: Set<string>, stack: readonly string[]): string {
+  if (stack.includes(file.href)) throw new Error(`Lua include cycle: ${[...stack, file.href].map((href) => href.split('/scripts/').pop()).join(' -> ')}`);
+  const text = readFileSync(file, 'utf8');
+  return text.replace(includePattern, (_line, name: string) => {
+    const target = new URL(name.endsWith('.lua') ? name : `${name}.lua`, file);
+    if (included.has(target.href)) return '';
+    const body = resolveIncludes(target, included, [...stack, file.href]);
+    included.add(target.href);
+    return body.replace(/\n+$/, '');
+  });
 }
 
 export interface ScriptedRedis extends Redis {
@@ -44,7 +68,7 @@ export interface ScriptedRedis extends Redis {
   pendingLines(k1: string, k2: string, ...args: (string | number)[]): Promise<string[]>;
   reopenResults(...keysThenArgs: (string | number)[]): Promise<number>;
   admitAccount(k1: string, k2: string, ...args: (string | number)[]): Promise<(number | string)[]>;
-  settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string]>;
+  settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string, number]>;
   parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
   unparkJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<(string | number)[]>;
 }

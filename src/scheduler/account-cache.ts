@@ -6,6 +6,7 @@
  * refresh doubles as the worker's heartbeat, which tells how many workers share the accounts.
  */
 import type { Redis } from 'ioredis';
+import { limitFields, stateField, type AccountStateField } from '../accounts/state-fields.ts';
 import type { Account } from '../config/schema.ts';
 import type { Keys } from '../redis/keys.ts';
 
@@ -17,9 +18,12 @@ export interface CachedAccount {
   disabledReason: string | null;
   coolUntil: number;
   coolReason: string | null;
+  /** Overloads (529/503) in a row the shared state holds; a success clears them in Redis. */
+  overloads: number;
 }
 
-const fields = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'aimd_r', 'cfg_on', 'dis', 'dis_why', 'cool', 'cool_why'] as const;
+const fields = [...limitFields, 'cfg_on', 'dis', 'dis_why', 'cool', 'cool_why', 'ovl'] as const satisfies readonly AccountStateField[];
+type CachedField = (typeof fields)[number];
 /** A worker whose heartbeat is older than this is gone. */
 const workerTimeoutMs = 15_000;
 
@@ -44,6 +48,7 @@ export class AccountCache {
         disabledReason: account.enabled ? null : 'enabled: false in the config',
         coolUntil: 0,
         coolReason: null,
+        overloads: 0,
       });
     }
   }
@@ -88,7 +93,7 @@ export class AccountCache {
 
   async refresh(): Promise<void> {
     const now = Date.now();
-    const names = this.accounts.flatMap((account) => fields.map((field) => `${account.id}|${field}`));
+    const names = this.accounts.flatMap((account) => fields.map((field) => stateField(account.id, field)));
     const results = await this.redis
       .pipeline()
       .zadd(this.keys.schedWorkers(), now, this.workerId)
@@ -101,7 +106,7 @@ export class AccountCache {
     if (typeof workers === 'number' && workers > 0) this.workers = workers;
     const values = (results[3]?.[1] ?? []) as (string | null)[];
     this.accounts.forEach((account, index) => {
-      const raw: Partial<Record<(typeof fields)[number], string>> = {};
+      const raw: Partial<Record<CachedField, string>> = {};
       fields.forEach((field, offset) => {
         const value = values[index * fields.length + offset];
         if (value !== null && value !== undefined) raw[field] = value;
@@ -112,12 +117,23 @@ export class AccountCache {
   }
 
   /** Applies what a settle call answered, so this worker acts on it before the next refresh. */
-  applySettle(id: string, limited: boolean, coolUntil: number, disabled: string): void {
+  applySettle(id: string, answer: { limited: boolean; coolUntil: number; disabled: string; overloads: number }): void {
     const entry = this.entries.get(id);
     if (entry === undefined) return;
+    const { limited, coolUntil, disabled } = answer;
     entry.limited = limited;
+    entry.overloads = answer.overloads;
     if (coolUntil > entry.coolUntil) entry.coolUntil = coolUntil;
     if (disabled === 'auth') entry.disabledBy = 'provider';
+  }
+
+  /**
+   * Counts an overload here and now, before Redis has settled it: the successes that end while
+   * it is being settled then go to Redis too, and clear the run there.
+   */
+  markOverloaded(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry !== undefined) entry.overloads += 1;
   }
 
   /** Marks an account cooling down here and now (a 429 on an account without limits). */
@@ -130,10 +146,8 @@ export class AccountCache {
   }
 }
 
-function toCached(raw: Partial<Record<(typeof fields)[number], string>>): CachedAccount {
-  const limited = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'aimd_r'].some(
-    (field) => raw[field as (typeof fields)[number]] !== undefined,
-  );
+function toCached(raw: Partial<Record<CachedField, string>>): CachedAccount {
+  const limited = limitFields.some((field) => raw[field] !== undefined);
   const disabledBy = raw.dis === 'auth' ? 'provider' : raw.dis === 'off' ? 'operator' : raw.dis !== 'on' && raw.cfg_on === '0' ? 'config' : null;
   return {
     limited,
@@ -141,5 +155,6 @@ function toCached(raw: Partial<Record<(typeof fields)[number], string>>): Cached
     disabledReason: disabledBy === null ? null : (raw.dis_why ?? (disabledBy === 'config' ? 'enabled: false in the config' : null)),
     coolUntil: Number(raw.cool ?? 0) || 0,
     coolReason: raw.cool_why ?? null,
+    overloads: Number(raw.ovl ?? 0) || 0,
   };
 }

@@ -1,12 +1,12 @@
 /**
- * What a call will cost in tokens, known before it is sent: input tokens estimated from the
- * request body, output tokens reserved from its max_tokens. No tokenizer package ships with
- * relayq, so input is estimated from the characters of the prompt with a tokens-per-character
- * ratio per model family that is calibrated from the usage every answer reports; the account's
- * bucket is corrected by the difference once the answer arrives, so an estimate only has to be
- * close, not exact.
+ * What a call will cost in tokens, known before it is sent: the one token estimator
+ * (src/usage/token-estimate.ts) with a tokens-per-character ratio per model family that is
+ * calibrated from the usage every answer reports; the account's bucket is corrected by the
+ * difference once the answer arrives, so an estimate only has to be close, not exact.
  */
 import type { JsonObject, ProviderName } from '../executors/types.ts';
+import { defaultTokensPerChar, estimateRequest } from '../usage/token-estimate.ts';
+import type { PromptToSchedule } from './prompt.ts';
 
 export interface CallCost {
   /** Estimated input tokens. */
@@ -17,70 +17,6 @@ export interface CallCost {
   inputChars: number;
   /** The model family whose ratio was used. */
   family: string;
-}
-
-/** Fields of a request body that carry the prompt, across the providers' formats. */
-const promptFields = ['messages', 'system', 'tools', 'contents', 'content', 'systemInstruction', 'input', 'instructions', 'prompt'];
-
-/** Characters per image (or other inline file): about 1,600 tokens, what a large image costs. */
-const inlineFileChars = 6_400;
-/** A string this long without spaces is inline file data (base64), not text. */
-const inlineDataMinLength = 2_000;
-const defaultTokensPerChar = 0.25;
-/** Output reserved when a request does not say: providers then allow up to their maximum. */
-export const defaultOutputReserve = 4_096;
-
-/**
- * True for an embeddings request, which produces no output tokens: one sent to an embeddings
- * endpoint (OpenAI `/v1/embeddings`, Gemini `:embedContent`), or a Gemini body with `content`
- * and no `contents` (see resolveGeminiMethod).
- */
-export function isEmbeddingsCall(endpoint: string | undefined, body: JsonObject): boolean {
-  if (endpoint !== undefined) return /(^|\/|:)(embeddings|embedContent)\/?$/.test(endpoint.trim());
-  return 'content' in body && !('contents' in body) && !('messages' in body);
-}
-
-/** The max_tokens of a request in any provider's format, or undefined. */
-export function maxOutputTokensOf(body: JsonObject): number | undefined {
-  const generationConfig = body.generationConfig;
-  const candidates = [
-    body.max_tokens,
-    body.max_completion_tokens,
-    body.max_output_tokens,
-    typeof generationConfig === 'object' && generationConfig !== null
-      ? (generationConfig as Record<string, unknown>).maxOutputTokens
-      : undefined,
-  ];
-  for (const value of candidates) {
-    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.ceil(value);
-  }
-  return undefined;
-}
-
-/** Characters of the prompt-carrying fields of a body, keys and structure included, roughly as JSON. */
-export function promptChars(body: JsonObject): number {
-  let chars = 0;
-  for (const field of promptFields) {
-    const value = body[field];
-    if (value !== undefined) chars += field.length + 3 + charsOf(value, 0);
-  }
-  return chars;
-}
-
-function charsOf(value: unknown, depth: number): number {
-  if (typeof value === 'string') {
-    if (value.length >= inlineDataMinLength && !value.includes(' ')) return inlineFileChars;
-    return value.length + 2;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 4;
-  if (depth > 64 || typeof value !== 'object') return 0;
-  let chars = 2;
-  if (Array.isArray(value)) {
-    for (const item of value) chars += charsOf(item, depth + 1) + 1;
-    return chars;
-  }
-  for (const [key, item] of Object.entries(value)) chars += key.length + 4 + charsOf(item, depth + 1);
-  return chars;
 }
 
 /** `anthropic:claude-sonnet` for claude-sonnet-4-5: tokenizers follow model families, not versions. */
@@ -97,17 +33,21 @@ interface Calibration {
 /** Estimates call costs and learns each model family's tokens-per-character ratio from actual usage. */
 export class TokenEstimator {
   private readonly calibrations = new Map<string, Calibration>();
+  private readonly costs = new WeakMap<PromptToSchedule, CallCost>();
+
+  /** A prompt's cost, estimated once, and only when an account with limits asks. */
+  costOf(prompt: PromptToSchedule): CallCost {
+    let cost = this.costs.get(prompt);
+    if (cost === undefined) {
+      cost = this.estimate(prompt.provider, prompt.model, prompt.body, prompt.endpoint);
+      this.costs.set(prompt, cost);
+    }
+    return cost;
+  }
 
   estimate(provider: ProviderName, model: string, body: JsonObject, endpoint?: string): CallCost {
     const family = modelFamily(provider, model);
-    const inputChars = promptChars(body);
-    const ratio = this.calibrations.get(family)?.tokensPerChar ?? defaultTokensPerChar;
-    return {
-      inputTokens: Math.max(1, Math.ceil(inputChars * ratio)),
-      outputTokens: isEmbeddingsCall(endpoint, body) ? 0 : (maxOutputTokensOf(body) ?? defaultOutputReserve),
-      inputChars,
-      family,
-    };
+    return { ...estimateRequest(body, endpoint, { tokensPerChar: this.tokensPerChar(family) }), family };
   }
 
   /** Feeds the input tokens an answer reported for a call estimated as `cost`. */

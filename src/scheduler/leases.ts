@@ -10,12 +10,19 @@ export class LeaseKeeper {
   /** Lease member ("<account>|<lease id>") of every call still running. */
   private readonly held = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private counter = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     readonly ttlMs: number,
+    private readonly workerId: string,
   ) {}
+
+  /** A lease id unique across workers, and its time to live, for one admission through Redis. */
+  newLease(): { id: string; ttlMs: number } {
+    return { id: `${this.workerId}:${(this.counter += 1).toString(36)}`, ttlMs: this.ttlMs };
+  }
 
   hold(accountId: string, leaseId: string): void {
     this.held.add(`${accountId}|${leaseId}`);

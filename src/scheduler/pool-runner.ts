@@ -8,24 +8,39 @@
  * priority and arrival. Prompts beyond that are parked (see parking.ts): they leave the worker,
  * whose slots then take prompts of other pools, and come back, fairly across batches, when this
  * pool's line runs short.
+ *
+ * The runner owns its pool's admission: from the cached account state alone when none of its
+ * accounts has limits (no round trip), else through admitAccount-2.lua. What all pools of a
+ * worker share (its Redis connection, account cache, leases, send meters, estimator and line
+ * budget) comes in as `WorkerParts`, built once by the Scheduler.
  */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Account } from '../config/schema.ts';
-import type { Admission } from './admission.ts';
+import type { Keys } from '../redis/keys.ts';
+import type { AccountCache } from './account-cache.ts';
+import { admitThroughRedis, LocalChooser, type Admission } from './admission.ts';
 import type { CandidateSet } from './candidates.ts';
-import type { CallCost } from './estimate.ts';
+import type { CallCost, TokenEstimator } from './estimate.ts';
+import type { LeaseKeeper } from './leases.ts';
+import type { LineBudget } from './line-budget.ts';
 import { JobParkedError, parkJob, unparkJobs, type PoolDescription } from './parking.ts';
-import { RateMeter } from './rate-meter.ts';
-import type { SchedulerContext } from './context.ts';
+import type { PromptToSchedule } from './prompt.ts';
+import { RateMeter, type RateMeters } from './rate-meter.ts';
 
-/** What the scheduler needs of a prompt to schedule it. */
-export interface ScheduledPrompt {
-  jobId: string;
-  batchId: string;
-  /** BullMQ job priority: 0 (none) first, then 1, 2, ... */
-  priority: number;
-  cost(): CallCost;
-  /** Moves the job to BullMQ's delayed set until `until` (ms), keeping its attempts. */
-  delay(until: number): Promise<void>;
+/** The parts of one worker's scheduling that all its pools share. */
+export interface WorkerParts {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly cache: AccountCache;
+  readonly leases: LeaseKeeper;
+  /** Requests this worker sent each account (AIMD's starting point). */
+  readonly sent: RateMeters;
+  readonly estimator: TokenEstimator;
+  readonly lines: LineBudget;
+  /** Moves parked jobs back into the queue; true for each one that was. */
+  promote(jobIds: readonly string[]): Promise<boolean[]>;
+  readonly logger: Logger;
 }
 
 /** Capacity taken for one call, to be settled when the call ends. */
@@ -40,7 +55,7 @@ export interface Grant {
 }
 
 interface Waiter {
-  prompt: ScheduledPrompt;
+  prompt: PromptToSchedule;
   seq: number;
   settle(result: Grant | 'park' | Error): void;
 }
@@ -65,9 +80,10 @@ export class PoolRunner {
   /** When the last admission answer said capacity returns. */
   private readyAt = 0;
   private readonly admissions = new RateMeter();
+  private readonly chooser = new LocalChooser();
 
   constructor(
-    private readonly context: SchedulerContext,
+    private readonly worker: WorkerParts,
     readonly set: CandidateSet,
   ) {
     this.description = { provider: set.provider, accounts: set.candidates.map((candidate) => [candidate.account.id, candidate.rank]) };
@@ -82,8 +98,8 @@ export class PoolRunner {
   }
 
   /** Capacity for one call of `prompt`: at once, after a short wait in line, or never (parked: throws JobParkedError). */
-  async acquire(prompt: ScheduledPrompt): Promise<Grant> {
-    if (this.context.closing()) return this.park(prompt, 'the worker is stopping');
+  async acquire(prompt: PromptToSchedule): Promise<Grant> {
+    if (this.worker.lines.stopping) return this.park(prompt, 'the worker is stopping');
     if (this.inbound > 0) this.inbound -= 1;
     // How long the pump may sleep before asking again: what the admission below answered.
     let knownWaitMs = 0;
@@ -99,14 +115,14 @@ export class PoolRunner {
       knownWaitMs = admission.waitMs ?? concurrencyPollMs;
       this.readyAt = Date.now() + knownWaitMs;
     }
-    if (this.waiters.length >= this.context.lineLimit(this)) return this.park(prompt, 'the line for its accounts is full');
+    if (this.waiters.length >= this.worker.lines.limitFor(this.waiters.length)) return this.park(prompt, 'the line for its accounts is full');
     const result = await new Promise<Grant | 'park' | Error>((settle) => {
       const waiter: Waiter = { prompt, seq: (this.seq += 1), settle };
       // In line by priority, then arrival.
       let index = this.waiters.length;
       while (index > 0 && (this.waiters[index - 1] as Waiter).prompt.priority > prompt.priority) index -= 1;
       this.waiters.splice(index, 0, waiter);
-      this.context.waitersChanged(1);
+      this.worker.lines.changed(1);
       // A pump already running keeps its own schedule: an arrival is no news about capacity.
       if (!this.pumping) void this.pump(knownWaitMs);
     });
@@ -119,9 +135,9 @@ export class PoolRunner {
    * Capacity at once without any round trip, when that is possible: nobody waits in line and
    * the pool's accounts have no limits. Null otherwise (use acquire).
    */
-  acquireNow(prompt: ScheduledPrompt): Grant | null {
-    if (this.waiters.length > 0 || this.context.closing()) return null;
-    const admission = this.context.admitNow(this);
+  acquireNow(prompt: PromptToSchedule): Grant | null {
+    if (this.waiters.length > 0 || this.worker.lines.stopping) return null;
+    const admission = this.admitLocally();
     if (admission === null || admission.type !== 'admitted') return null;
     if (this.inbound > 0) this.inbound -= 1;
     return this.granted(admission, prompt);
@@ -135,27 +151,27 @@ export class PoolRunner {
   /** Parks every prompt waiting here (the worker is stopping). */
   parkAll(): void {
     const waiting = this.waiters.splice(0);
-    if (waiting.length > 0) this.context.waitersChanged(-waiting.length);
+    if (waiting.length > 0) this.worker.lines.changed(-waiting.length);
     for (const waiter of waiting) waiter.settle('park');
     this.wakeUp?.();
   }
 
   /** Promotes parked prompts when this pool's line runs short and its accounts can take them. */
   async maybePromote(): Promise<void> {
-    if (this.parkedKnown <= 0 || this.promoting || this.context.closing()) return;
+    if (this.parkedKnown <= 0 || this.promoting || this.worker.lines.stopping) return;
     const now = Date.now();
     if (now > this.inboundUntil) this.inbound = 0;
     if (this.readyAt > now + maxLocalWaitMs || this.blockedHere(now)) return;
-    const limit = this.context.lineLimit(this);
+    const limit = this.worker.lines.limitFor(this.waiters.length);
     const room = limit - this.waiters.length - this.inbound;
     // Refill at half a line, not one prompt at a time.
     if (room < Math.max(1, Math.ceil(limit / 2))) return;
     this.promoting = true;
     try {
-      const { jobIds, left } = await unparkJobs(this.context.redis, this.context.keys, this.key, room);
+      const { jobIds, left } = await unparkJobs(this.worker.redis, this.worker.keys, this.key, room);
       this.parkedKnown = left;
       if (jobIds.length === 0) return;
-      const promoted = (await this.context.promote(jobIds)).filter(Boolean).length;
+      const promoted = (await this.worker.promote(jobIds)).filter(Boolean).length;
       this.inbound += promoted;
       this.inboundUntil = Date.now() + 2_000;
     } finally {
@@ -168,7 +184,7 @@ export class PoolRunner {
     try {
       if (firstSleepMs > 0) await this.sleep(firstSleepMs);
       while (this.waiters.length > 0) {
-        if (this.context.closing()) {
+        if (this.worker.lines.stopping) {
           this.parkAll();
           return;
         }
@@ -204,7 +220,7 @@ export class PoolRunner {
     const index = this.waiters.indexOf(waiter);
     if (index >= 0) {
       this.waiters.splice(index, 1);
-      this.context.waitersChanged(-1);
+      this.worker.lines.changed(-1);
     }
   }
 
@@ -224,16 +240,36 @@ export class PoolRunner {
     });
   }
 
-  private tryAdmit(prompt: ScheduledPrompt): Promise<Admission> {
-    return this.context.admit(this, prompt);
+  /** Capacity on one of the pool's accounts: decided locally when none has limits, else in Redis. */
+  private async tryAdmit(prompt: PromptToSchedule): Promise<Admission> {
+    const local = this.admitLocally();
+    if (local !== null) return local;
+    const { redis, keys, leases, estimator } = this.worker;
+    const admission = await admitThroughRedis(redis, keys, this.set.candidates, estimator.costOf(prompt), leases.newLease());
+    if (admission.type === 'admitted') {
+      if (admission.leaseId !== null) leases.hold(admission.account.id, admission.leaseId);
+      this.worker.sent.of(admission.account.id).record();
+    }
+    return admission;
   }
 
-  private granted(admission: Extract<Admission, { type: 'admitted' }>, prompt: ScheduledPrompt): Grant {
-    const cost = admission.charged ? prompt.cost() : null;
+  /** The admission decided from the cached account state alone; null when some account has limits (Redis decides). */
+  private admitLocally(): Admission | null {
+    const { cache } = this.worker;
+    for (const candidate of this.set.candidates) {
+      if (cache.get(candidate.account.id)?.limited) return null;
+    }
+    const admission = this.chooser.choose(this.set.candidates, cache);
+    if (admission.type === 'admitted') this.worker.sent.of(admission.account.id).record();
+    return admission;
+  }
+
+  private granted(admission: Extract<Admission, { type: 'admitted' }>, prompt: PromptToSchedule): Grant {
+    const cost = admission.charged ? this.worker.estimator.costOf(prompt) : null;
     this.admissions.record();
     this.readyAt = 0;
     if (this.parkedKnown > 0) {
-      queueMicrotask(() => void this.maybePromote().catch((error: unknown) => this.context.promoteFailed(error)));
+      queueMicrotask(() => void this.maybePromote().catch((error: unknown) => this.promoteFailed(error)));
     }
     return {
       account: admission.account,
@@ -247,20 +283,24 @@ export class PoolRunner {
 
   private blockedHere(now: number): boolean {
     return this.set.candidates.every((candidate) => {
-      const state = this.context.cache.get(candidate.account.id);
+      const state = this.worker.cache.get(candidate.account.id);
       return state === undefined || state.disabledBy !== null || state.coolUntil > now + maxLocalWaitMs;
     });
   }
 
-  private async park(prompt: ScheduledPrompt, reason: string): Promise<never> {
+  private promoteFailed(error: unknown): void {
+    this.worker.logger.warn({ err: error }, 'could not promote parked prompts; they come back on their fallback delay');
+  }
+
+  private async park(prompt: PromptToSchedule, reason: string): Promise<never> {
     // Back on its own after the fallback delay only if no worker promotes it: long enough for the
     // prompts parked ahead of it to run at this pool's recent pace.
-    const perSecond = this.admissions.perSecond() * this.context.cache.liveWorkers();
+    const perSecond = this.admissions.perSecond() * this.worker.cache.liveWorkers();
     const fallbackMs = perSecond > 0.1
       ? Math.min(6 * 3_600_000, Math.max(60_000, (2_000 * (this.parkedKnown + 1)) / perSecond))
       : 600_000;
     await prompt.delay(Date.now() + fallbackMs);
-    this.parkedKnown = await parkJob(this.context.redis, this.context.keys, { key: this.key, description: this.description }, {
+    this.parkedKnown = await parkJob(this.worker.redis, this.worker.keys, { key: this.key, description: this.description }, {
       id: prompt.jobId,
       batchId: prompt.batchId,
       priority: prompt.priority,

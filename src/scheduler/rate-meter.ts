@@ -30,3 +30,17 @@ export class RateMeter {
     this.at = now;
   }
 }
+
+/** One meter per key (requests this worker sent each account). */
+export class RateMeters {
+  private readonly meters = new Map<string, RateMeter>();
+
+  of(key: string): RateMeter {
+    let meter = this.meters.get(key);
+    if (meter === undefined) {
+      meter = new RateMeter();
+      this.meters.set(key, meter);
+    }
+    return meter;
+  }
+}

@@ -4,30 +4,41 @@
  * the pool of accounts serving its provider and model, by priority, then by headroom × weight)
  * and takes the capacity its call needs; `settle` gives back what the call did not use and
  * learns from its answer. Prompts that must wait do so without spinning and without burning an
- * attempt: briefly in line here, or parked out of the worker (pool-runner.ts, parking.ts).
+ * attempt: briefly in line here, or parked out of the worker (pool-runner.ts, parking.ts). Each
+ * pool's runner owns its admission; this class owns what a worker's pools share.
+ *
+ * Rate limits, one policy for every provider: each provider module reads its own headers
+ * (`providerModule(id).rateLimits.parse`) into one shape (src/providers/shared/rate-limits.ts).
+ * Announced limits and remaining capacity correct the shared buckets after every answer that
+ * carries them (settleAccount-3.lua); a 429 rests the account for the provider's retry hint, else
+ * until one unit of the exhausted dimension is back, not until its full reset, because the
+ * providers' buckets refill continuously (settlement.ts `cooldownFor`); when a provider announces
+ * no limits, AIMD finds the request rate. Input tokens are charged as the provider counts them
+ * (`usage.limitedInput`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Account, ProviderName } from '../config/schema.ts';
+import type { Account } from '../config/schema.ts';
 import { ProviderError } from '../executors/errors.ts';
-import type { ExecuteResult, JsonObject, Usage } from '../executors/types.ts';
+import type { ExecuteResult } from '../executors/types.ts';
+import { providerModule } from '../providers/index.ts';
+import { announcesLimits } from '../providers/shared/rate-limits.ts';
 import { BindingCache } from '../accounts/bindings.ts';
 import { registerAccounts } from '../accounts/state.ts';
 import type { Keys } from '../redis/keys.ts';
 import { AccountCache } from './account-cache.ts';
-import { admitThroughRedis, LocalChooser, type Admission } from './admission.ts';
 import { CandidateResolver, NoCandidateError, type CandidateSet } from './candidates.ts';
-import type { SchedulerContext } from './context.ts';
-import { TokenEstimator, type CallCost } from './estimate.ts';
+import { TokenEstimator } from './estimate.ts';
 import { LeaseKeeper } from './leases.ts';
+import { LineBudget } from './line-budget.ts';
 import { parkedPools, type PoolDescription } from './parking.ts';
-import { PoolRunner, type Grant, type ScheduledPrompt } from './pool-runner.ts';
-import { announcesLimits, hasRateLimitHeaders, parseRateLimitHeaders } from './rate-limit-headers.ts';
-import { RateMeter } from './rate-meter.ts';
+import { PoolRunner, type Grant, type WorkerParts } from './pool-runner.ts';
+import type { PromptToSchedule } from './prompt.ts';
+import { RateMeters } from './rate-meter.ts';
 import { cooldownFor, outcomeOf, reactionTo, settleAccount, type Reaction, type SettleInput } from './settlement.ts';
 
-export type { Grant, Reaction };
+export type { Grant, PromptToSchedule, Reaction };
 export { NoCandidateError };
 
 export interface SchedulerOptions {
@@ -46,16 +57,6 @@ export interface SchedulerOptions {
   refreshMs?: number;
 }
 
-/** A prompt to schedule, as the processor knows it. */
-export interface PromptToSchedule extends Omit<ScheduledPrompt, 'cost'> {
-  provider: ProviderName;
-  model: string;
-  /** The request body the provider gets (for token estimates). */
-  body: JsonObject;
-  /** The API path for providers with several (ExecuteRequest.endpoint): embeddings reserve no output. */
-  endpoint?: string;
-}
-
 export type CallResult =
   | { ok: true; result: ExecuteResult; streamed: boolean }
   /** `error` null: the call failed in relayq itself, or never left. */
@@ -71,39 +72,32 @@ export class Scheduler {
   private readonly bindings: BindingCache;
   private readonly resolver: CandidateResolver;
   private readonly runners = new Map<string, PoolRunner>();
-  private readonly choosers = new Map<string, LocalChooser>();
-  private readonly sent = new Map<string, RateMeter>();
+  private readonly sent = new RateMeters();
+  private readonly lines: LineBudget;
   private readonly accountsById: Map<string, Account>;
   private readonly workerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
-  private leaseCounter = 0;
-  private totalWaiting = 0;
-  private stopping = false;
   private scanTimer: NodeJS.Timeout | null = null;
-  private readonly context: SchedulerContext;
+  /** What every pool runner of this worker shares. */
+  private readonly parts: WorkerParts;
 
   constructor(private readonly options: SchedulerOptions) {
     const { redis, keys, accounts } = options;
     this.accountsById = new Map(accounts.map((account) => [account.id, account]));
     this.cache = new AccountCache(redis, keys, accounts, this.workerId, options.refreshMs ?? 500);
-    this.leases = new LeaseKeeper(redis, keys, options.leaseTtlMs);
+    this.leases = new LeaseKeeper(redis, keys, options.leaseTtlMs, this.workerId);
     this.bindings = new BindingCache(redis, keys);
     this.resolver = new CandidateResolver(accounts);
-    const perPool = Math.max(2, Math.floor(options.concurrency / 2));
-    // Slots no line may take, so the worker keeps taking new prompts (of other pools) from the queue.
-    const allLines = Math.max(1, options.concurrency - Math.max(2, Math.ceil(options.concurrency / 8)));
-    this.context = {
+    this.lines = new LineBudget(options.concurrency);
+    this.parts = {
       redis,
       keys,
       cache: this.cache,
-      closing: () => this.stopping,
-      lineLimit: (pool) => Math.max(0, Math.min(perPool, pool.waiting + allLines - this.totalWaiting)),
-      waitersChanged: (delta) => {
-        this.totalWaiting += delta;
-      },
-      admit: (pool, prompt) => this.admit(pool, prompt),
-      admitNow: (pool) => this.admitNow(pool),
+      leases: this.leases,
+      sent: this.sent,
+      estimator: this.estimator,
+      lines: this.lines,
       promote: options.promote,
-      promoteFailed: (error) => options.logger.warn({ err: error }, 'could not promote parked prompts; they come back on their fallback delay'),
+      logger: options.logger,
     };
   }
 
@@ -125,7 +119,7 @@ export class Scheduler {
         this.scan()
           .catch((error: unknown) => this.options.logger.warn({ err: error }, 'looking for parked prompts failed'))
           .finally(() => {
-            if (!this.stopping) scan();
+            if (!this.lines.stopping) scan();
           });
       }, scanIntervalMs);
       this.scanTimer.unref();
@@ -135,12 +129,12 @@ export class Scheduler {
 
   /** Stops taking capacity: prompts waiting in line are parked (they go back to the queue for other workers). */
   shutdown(): void {
-    this.stopping = true;
+    this.lines.stopping = true;
     for (const runner of this.runners.values()) runner.parkAll();
   }
 
   stop(): void {
-    this.stopping = true;
+    this.lines.stopping = true;
     if (this.scanTimer !== null) clearTimeout(this.scanTimer);
     this.cache.stop();
     this.leases.stop();
@@ -153,7 +147,7 @@ export class Scheduler {
   async acquire(request: PromptToSchedule): Promise<Grant> {
     const binding = await this.bindings.forBatch(request.batchId);
     const set = this.resolver.resolve(request.provider, request.model, binding, `batch ${request.batchId}`);
-    return this.runnerFor(set).acquire(this.scheduled(request));
+    return this.runnerFor(set).acquire(request);
   }
 
   /**
@@ -164,29 +158,28 @@ export class Scheduler {
     const binding = this.bindings.peek(request.batchId);
     if (binding === undefined) return null;
     const set = this.resolver.resolve(request.provider, request.model, binding, `batch ${request.batchId}`);
-    return this.runnerFor(set).acquireNow(this.scheduled(request));
-  }
-
-  private scheduled(request: PromptToSchedule): ScheduledPrompt {
-    return new EstimatedPrompt(request, this.estimator);
+    return this.runnerFor(set).acquireNow(request);
   }
 
   /**
    * Ends a successful call: gives back the unused output reservation, corrects the input
-   * estimate, learns from the rate-limit headers. Undefined when there is nothing to tell Redis
-   * (an account without limits whose answer announced none): no round trip.
+   * estimate, learns from the rate-limit headers, clears the account's overloads in a row.
+   * Undefined when there is nothing to tell Redis (an account without limits whose answer
+   * announced none, and no overload to clear): no round trip.
    */
   settleSuccess(grant: Grant, result: ExecuteResult, streamed: boolean): Promise<void> | undefined {
     const { usage } = result;
     if (grant.cost !== null) this.estimator.calibrate(grant.cost, usage.inputTokens + usage.cacheRead + usage.cacheWrite);
-    if (!this.took(grant) && !hasRateLimitHeaders(result.headers)) return undefined;
-    const limits = parseRateLimitHeaders(result.headers);
-    if (!this.took(grant) && !announcesLimits(limits)) return undefined;
+    // Nothing taken, nothing announced and no overload to clear: nothing to tell Redis.
+    const overloaded = (this.cache.get(grant.account.id)?.overloads ?? 0) > 0;
+    const module = providerModule(grant.account.provider);
+    const limits = module.rateLimits.parse(result.headers, Date.now());
+    if (!this.took(grant) && !overloaded && !announcesLimits(limits)) return undefined;
     if (grant.leaseId !== null) this.leases.release(grant.account.id, grant.leaseId);
     return this.settleInRedis(grant, {
       ...this.settleBase(grant),
       outcome: 'ok',
-      actualInput: limitedInput(grant.account.provider, usage),
+      actualInput: module.usage.limitedInput(usage),
       actualOutput: usage.outputTokens,
       cooldownMs: 0,
       message: '',
@@ -208,9 +201,10 @@ export class Scheduler {
     const { error } = call;
     const outcome = error === null ? 'released' : outcomeOf(error);
     if (outcome === 'released' && !took) return 'continue';
-    const limits = parseRateLimitHeaders(error?.headers ?? {});
+    const limits = providerModule(account.provider).rateLimits.parse(error?.headers ?? {}, Date.now());
     // Refused before any work (429, 529, 401): nothing was used. Anything else may have used it all.
     const refused = outcome === 'rate_limited' || outcome === 'overloaded' || outcome === 'auth';
+    if (outcome === 'overloaded') this.cache.markOverloaded(account.id);
     const cooldownMs = error === null ? 0 : outcome === 'rate_limited' ? cooldownFor(error, limits) : outcome === 'overloaded' ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0) : 0;
     await this.settleInRedis(grant, {
       ...base,
@@ -249,59 +243,23 @@ export class Scheduler {
       leaseId: grant.leaseId,
       chargedInput: grant.chargedInput,
       reservedOutput: grant.reservedOutput,
-      observedRpm: this.meter(grant.account.id).perSecond() * 60 * this.cache.liveWorkers(),
+      observedRpm: this.sent.of(grant.account.id).perSecond() * 60 * this.cache.liveWorkers(),
     };
   }
 
   private async settleInRedis(grant: Grant, input: SettleInput): Promise<void> {
     const answer = await settleAccount(this.options.redis, this.options.keys, input);
-    this.cache.applySettle(input.accountId, answer.limited, answer.coolUntil, answer.disabled);
+    this.cache.applySettle(input.accountId, answer);
     if (grant.leaseId !== null) grant.pool.wake();
   }
 
   private runnerFor(set: CandidateSet): PoolRunner {
     let runner = this.runners.get(set.key);
     if (runner === undefined) {
-      runner = new PoolRunner(this.context, set);
+      runner = new PoolRunner(this.parts, set);
       this.runners.set(set.key, runner);
     }
     return runner;
-  }
-
-  private meter(accountId: string): RateMeter {
-    let meter = this.sent.get(accountId);
-    if (meter === undefined) {
-      meter = new RateMeter();
-      this.sent.set(accountId, meter);
-    }
-    return meter;
-  }
-
-  private admitNow(pool: PoolRunner): Admission | null {
-    const { candidates } = pool.set;
-    for (const candidate of candidates) {
-      if (this.cache.get(candidate.account.id)?.limited) return null;
-    }
-    let chooser = this.choosers.get(pool.key);
-    if (chooser === undefined) {
-      chooser = new LocalChooser();
-      this.choosers.set(pool.key, chooser);
-    }
-    const admission = chooser.choose(candidates, this.cache);
-    if (admission.type === 'admitted') this.meter(admission.account.id).record();
-    return admission;
-  }
-
-  private async admit(pool: PoolRunner, prompt: ScheduledPrompt): Promise<Admission> {
-    const local = this.admitNow(pool);
-    if (local !== null) return local;
-    const lease = { id: `${this.workerId}:${(this.leaseCounter += 1).toString(36)}`, ttlMs: this.leases.ttlMs };
-    const admission = await admitThroughRedis(this.options.redis, this.options.keys, pool.set.candidates, prompt.cost(), lease);
-    if (admission.type === 'admitted') {
-      if (admission.leaseId !== null) this.leases.hold(admission.account.id, admission.leaseId);
-      this.meter(admission.account.id).record();
-    }
-    return admission;
   }
 
   /** Finds pools with parked prompts (also those parked by other workers) and promotes what fits. */
@@ -310,7 +268,7 @@ export class Scheduler {
     for (const [key, description] of pools) {
       if (this.runners.has(key)) continue;
       const set = this.setFrom(key, description);
-      if (set !== null) this.runners.set(key, new PoolRunner(this.context, set));
+      if (set !== null) this.runners.set(key, new PoolRunner(this.parts, set));
     }
     const watched = [...this.runners.values()].filter((runner) => pools.has(runner.key) || runner.parkedKnown > 0);
     if (watched.length === 0) return;
@@ -333,46 +291,5 @@ export class Scheduler {
       candidates.push({ account, rank });
     }
     return candidates.length === 0 ? null : { key, provider: description.provider, candidates };
-  }
-}
-
-/**
- * The input tokens of a call that count against an account's input-token limit. Anthropic (and
- * Claude on Bedrock) leave cache reads out of it; OpenAI, Azure OpenAI and Gemini count the whole
- * prompt, cached tokens included.
- */
-export function limitedInput(provider: ProviderName, usage: Usage): number {
-  const cacheReadsCount = provider !== 'anthropic' && provider !== 'bedrock';
-  return usage.inputTokens + usage.cacheWrite + (cacheReadsCount ? usage.cacheRead : 0);
-}
-
-/** A prompt to schedule; its cost is estimated once, and only when an account with limits asks. */
-class EstimatedPrompt implements ScheduledPrompt {
-  private estimate: CallCost | undefined;
-
-  constructor(
-    private readonly request: PromptToSchedule,
-    private readonly estimator: TokenEstimator,
-  ) {}
-
-  get jobId(): string {
-    return this.request.jobId;
-  }
-
-  get batchId(): string {
-    return this.request.batchId;
-  }
-
-  get priority(): number {
-    return this.request.priority;
-  }
-
-  delay(until: number): Promise<void> {
-    return this.request.delay(until);
-  }
-
-  cost(): CallCost {
-    this.estimate ??= this.estimator.estimate(this.request.provider, this.request.model, this.request.body, this.request.endpoint);
-    return this.estimate;
   }
 }

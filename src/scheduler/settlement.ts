@@ -6,15 +6,17 @@
  *                             the prompt goes back to scheduling without burning an attempt
  *   429 insufficient quota,   the account is disabled with the provider's message; the prompt
  *   401, 403 (auth, permission)  goes back to scheduling (another account) without an attempt
- *   529, 503 (overloaded)     the account backs off briefly (doubling per overload in a row);
- *                             the prompt is retried as an attempt, on another account if one has room
+ *   529, 503 (overloaded)     the prompt is retried as an attempt, on another account if one has
+ *                             room; from the third overload in a row (no success between) the
+ *                             account backs off too (0.5 s, doubling, at most 10 s); a success
+ *                             ends the run
  *   anything else             recorded as the account's last error; the prompt's usual retry rules
  */
 import type { Redis } from 'ioredis';
 import type { ProviderError } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { dimensions, type RateLimitInfo } from './rate-limit-headers.ts';
+import { dimensions, type RateLimitInfo } from '../providers/shared/rate-limits.ts';
 
 export type SettleOutcome = 'ok' | 'rate_limited' | 'overloaded' | 'auth' | 'error' | 'released';
 
@@ -50,6 +52,8 @@ export interface SettleAnswer {
   limited: boolean;
   coolUntil: number;
   disabled: string;
+  /** Overloads in a row the account has now (0 after a success). */
+  overloads: number;
 }
 
 export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput): Promise<SettleAnswer> {
@@ -71,13 +75,13 @@ export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput
     const window = input.limits.windows[dimension];
     args.push(window?.limit ?? '', window?.remaining ?? '', window?.untilFullMs === undefined ? '' : Math.round(window.untilFullMs));
   }
-  const [limited, coolUntil, disabled] = await withScripts(redis).settleAccount(
+  const [limited, coolUntil, disabled, overloads] = await withScripts(redis).settleAccount(
     keys.accountsState(),
     keys.accountLeases(),
     keys.accountErrors(input.accountId),
     ...args,
   );
-  return { limited: Number(limited) === 1, coolUntil: Number(coolUntil), disabled: String(disabled) };
+  return { limited: Number(limited) === 1, coolUntil: Number(coolUntil), disabled: String(disabled), overloads: Number(overloads) || 0 };
 }
 
 /** The account-level meaning of a failed call. */
@@ -105,8 +109,19 @@ export function reactionTo(outcome: SettleOutcome): Reaction {
 }
 
 /**
- * How long a rate-limited account rests: the provider's retry-after, else until the exhausted
- * dimension is full enough again (its reset), else a second.
+ * How long a rate-limited account rests; one policy for every provider, applied to what its
+ * module's `rateLimits.parse` read (src/providers/shared/rate-limits.ts):
+ *
+ * 1. the provider's retry hint, when it gave one (the error mapper's: `retry-after-ms`,
+ *    `x-ms-retry-after-ms`, `retry-after`, the wait an OpenAI/Azure message names, Gemini's
+ *    RetryInfo; else the headers' own);
+ * 2. else until one unit of the exhausted dimension is back, min(time until full, 60 s ÷ limit),
+ *    not until its reset: Anthropic documents its limits as continuously replenished buckets
+ *    whose reset is the time they are full again, and OpenAI's reset is likewise the time until
+ *    the limit is back to its initial state while capacity returns continuously (10,000
+ *    requests/min with 9,999 left shows `6ms`). Waiting for the reset would idle an account for
+ *    up to a minute after a 429 that one request's worth of refill would end;
+ * 3. else a second.
  */
 export function cooldownFor(error: ProviderError, limits: RateLimitInfo): number {
   if (error.retryAfterMs !== undefined) return error.retryAfterMs;

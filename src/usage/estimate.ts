@@ -1,7 +1,7 @@
 /**
  * `relayq submit --dry-run`: reads a prompt file as submit would, and tells how many prompts it
- * holds, roughly how many tokens they take (about 4 characters a token, what most tokenizers
- * average on English), what that costs at list price with every answer at its max_tokens (an
+ * holds, roughly how many tokens they take (the estimator the scheduler uses,
+ * token-estimate.ts, at its uncalibrated 4 characters a token), what that costs at list price with every answer at its max_tokens (an
  * upper bound), and which accounts would serve each model. Nothing is written to Redis.
  */
 import { createReadStream } from 'node:fs';
@@ -16,6 +16,7 @@ import { boundedReject } from '../ingest/rejected-line.ts';
 import type { InputFormat } from '../ingest/formats/detect.ts';
 import type { ParsedLine } from '../ingest/parse-line.ts';
 import { costOf, type PriceTable } from './prices.ts';
+import { estimateRequest } from './token-estimate.ts';
 
 export interface EstimateGroup {
   provider: string;
@@ -47,26 +48,10 @@ export interface EstimateOptions {
   routing?: readonly RoutingRule[];
   accounts: readonly Account[];
   prices: PriceTable;
-  /** Output tokens assumed for a prompt that sets no limit. */
+  /** Output tokens assumed for a prompt that sets no limit (default: the scheduler's reserve, 4,096). */
   defaultMaxOutput?: number;
   /** Line size, JSON nesting depth and custom_id length (the config's `ingest`). */
   limits?: Partial<IngestLimits>;
-}
-
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
-/** The parts of a body the model reads, for every body format relayq takes. */
-export function promptPartsOf(body: Record<string, unknown>): string {
-  const parts = [body.system, body.messages, body.contents, body.systemInstruction, body.input, body.instructions, body.tools];
-  return parts.filter((part) => part !== undefined).map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-}
-
-export function maxOutputOf(body: Record<string, unknown>): number | undefined {
-  const config = body.generationConfig as Record<string, unknown> | undefined;
-  const found = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens, config?.maxOutputTokens].find((value) => typeof value === 'number');
-  return found as number | undefined;
 }
 
 export async function estimateFile(file: string, options: EstimateOptions): Promise<Estimate> {
@@ -105,8 +90,9 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
       groups.set(key, group);
     }
     group.prompts += 1;
-    group.input_tokens += estimateTokens(promptPartsOf(value.body));
-    group.max_output_tokens += maxOutputOf(value.body) ?? options.defaultMaxOutput ?? 4096;
+    const tokens = estimateRequest(value.body, value.endpoint, options.defaultMaxOutput === undefined ? {} : { defaultOutput: options.defaultMaxOutput });
+    group.input_tokens += tokens.inputTokens;
+    group.max_output_tokens += tokens.outputTokens;
   }
   let totalCost: number | null = 0;
   const total = { input_tokens: 0, max_output_tokens: 0, max_cost: 0 as number | null };

@@ -1,11 +1,14 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
 import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
+import { createAvailabilityReader } from '../accounts/availability.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createExecutors } from '../providers/index.ts';
+import { errorEventLogger } from '../log.ts';
+import { ProviderError } from '../executors/errors.ts';
 import { createKeys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
@@ -19,14 +22,29 @@ export interface RunningWorker {
   close(force?: boolean): Promise<void>;
 }
 
+/**
+ * A job whose processor threw. Most throws are retries BullMQ runs after the backoff (the
+ * processor logs a provider error's retry itself, at debug): they log at debug, or at warn for
+ * an unexpected error. Only the final attempt, which leaves the prompt without a result, logs at error.
+ */
+export function logFailedAttempt(logger: Logger, job: Job<PromptJob> | undefined, error: Error): void {
+  const attempts = job?.opts.attempts ?? 1;
+  const fields = { err: error, jobId: job?.id, batchId: job?.data.batchId, attempt: job?.attemptsMade, attempts };
+  const final = job === undefined || job.finishedOn !== undefined || job.attemptsMade >= attempts;
+  if (final) logger.error(fields, 'job failed without a result');
+  else if (error instanceof ProviderError) logger.debug(fields, 'attempt failed; retrying after the backoff');
+  else logger.warn(fields, 'attempt failed; retrying after the backoff');
+}
+
 /** Starts a prompt worker: BullMQ Worker + executors + the account scheduler, on the given Redis. */
 export async function startWorker(config: Config, redisUrl: string, logger: Logger): Promise<RunningWorker> {
   const keys = createKeys(config.redis.prefix);
   // No auto-pipelining: results are already written in groups (see writeResult), and an ioredis
   // auto-pipeline copies every script command of the connection (BullMQ's too) each time it starts.
-  const redis = withScripts(createRedis(redisUrl));
+  const redis = withScripts(createRedis(redisUrl, {}, logger));
   // Promotes parked prompts back into the queue (shares the scheduler's connection).
   const queue = new Queue(promptQueueName, { connection: redis, prefix: keys.bullPrefix });
+  queue.on('error', errorEventLogger(logger, 'prompt queue'));
   const scheduler = new Scheduler({
     redis,
     keys,
@@ -37,9 +55,10 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     promote: createPromoter(queue),
   });
   await scheduler.start();
-  const executors = createExecutors({ accounts: () => scheduler.liveAccounts() });
+  const liveAccounts = () => scheduler.liveAccounts();
+  const executors = createExecutors({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
   const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
-  const workerConnection = createRedis(redisUrl);
+  const workerConnection = createRedis(redisUrl, {}, logger);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {
     connection: workerConnection,
     prefix: keys.bullPrefix,
@@ -52,10 +71,8 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     settings: { backoffStrategy: promptBackoff },
     autorun: true,
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  worker.on('failed', (job, error) =>
-    logger.error({ err: error, jobId: job?.id, batchId: job?.data.batchId }, 'job failed without a result'),
-  );
+  worker.on('error', errorEventLogger(logger, 'worker', 'error'));
+  worker.on('failed', (job, error) => logFailedAttempt(logger, job, error));
   await worker.waitUntilReady();
   // Expires batches past their window and finishes interrupted cancels, even when nobody looks.
   const maintenance = startBatchMaintenance(

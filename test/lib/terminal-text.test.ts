@@ -35,7 +35,7 @@ describe('rejected lines on the terminal', () => {
 
   it('status shows tags, the file name and rejects escaped', () => {
     const batch = batchFromRecord('batch_x', { id: 'batch_x', status: 'in_progress', source: 'a\u001b[2J.jsonl', metadata: JSON.stringify({ team: 'x\ny' }), rejected: '1' }, 0);
-    const view: StatusView = { batch, accounts: {}, cost: null, currency: 'USD', rate: 0, eta_ms: null };
+    const view: StatusView = { batch, accounts: {}, models: [], cost: null, currency: 'USD', rate: 0, eta_ms: null };
     const text = renderStatus(view, false, [{ line: 1, error: 'bad \u001b]0;title\u0007' }]);
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     expect(text).toContain('a\\u001b[2J.jsonl');

@@ -12,7 +12,8 @@ import { withScripts } from '../../src/redis/scripts.ts';
 import { admitThroughRedis, type Admission } from '../../src/scheduler/admission.ts';
 import type { Candidate } from '../../src/scheduler/candidates.ts';
 import type { CallCost } from '../../src/scheduler/estimate.ts';
-import { parseRateLimitHeaders } from '../../src/scheduler/rate-limit-headers.ts';
+import { anthropicRateLimits } from '../../src/providers/anthropic/rate-limits.ts';
+import { noRateLimits } from '../../src/providers/shared/rate-limits.ts';
 import { settleAccount, type SettleInput } from '../../src/scheduler/settlement.ts';
 import { testPrefix, testRedis } from '../helpers/redis.ts';
 
@@ -56,7 +57,7 @@ function settleInput(accountId: string, overrides: Partial<SettleInput> = {}): S
     cooldownMs: 0,
     message: '',
     observedRpm: 0,
-    limits: parseRateLimitHeaders({}),
+    limits: noRateLimits,
     fresh: true,
     ...overrides,
   };
@@ -195,7 +196,7 @@ describe('settlement', () => {
     await registerAccounts(redis, keys, [a]);
     const now = Date.now();
     // The provider: 1,200/min (20/s), a 2-second bucket (40) with 10 left, full again in 1.5 s.
-    const limits = parseRateLimitHeaders({
+    const limits = anthropicRateLimits.parse({
       'anthropic-ratelimit-requests-limit': '1200',
       'anthropic-ratelimit-requests-remaining': '10',
       'anthropic-ratelimit-requests-reset': new Date(now + 1500).toISOString(),
@@ -224,13 +225,17 @@ describe('settlement', () => {
     expect(state?.health).toMatchObject({ status: 'cooling_down', reason: '429 rate_limit_error' });
   });
 
-  it('backs off longer for each overload in a row', async () => {
+  it('leaves a lone overload to the prompt, then backs off longer for each overload in a row', async () => {
     const a = account('a');
     await registerAccounts(redis, keys, [a]);
-    const first = await settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
-    const second = await settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
-    // 0.5 s after the first, 1 s after the second (each measured from when it was settled).
-    expect(second.coolUntil - first.coolUntil).toBeGreaterThan(400);
+    const overload = (): ReturnType<typeof settleAccount> => settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
+    expect((await overload()).coolUntil).toBe(0);
+    expect((await overload()).coolUntil).toBe(0);
+    const third = await overload();
+    const fourth = await overload();
+    // 0.5 s after the third, 1 s after the fourth (each measured from when it was settled).
+    expect(third.coolUntil).toBeGreaterThan(0);
+    expect(fourth.coolUntil - third.coolUntil).toBeGreaterThan(400);
     await settleAccount(redis, keys, settleInput('a'));
     expect(await field('a', 'ovl')).toBeNull();
   });

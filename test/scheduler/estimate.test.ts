@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultOutputReserve, maxOutputTokensOf, modelFamily, promptChars, TokenEstimator } from '../../src/scheduler/estimate.ts';
+import { modelFamily, TokenEstimator } from '../../src/scheduler/estimate.ts';
+import { defaultOutputReserve, maxOutputTokensOf, promptChars } from '../../src/usage/token-estimate.ts';
 import { inputTokensOf } from '../../src/simulator/answer.ts';
-import { limitedInput } from '../../src/scheduler/scheduler.ts';
+import { providerModule } from '../../src/providers/index.ts';
+
+const limitedInput = (provider: string, usage: Parameters<ReturnType<typeof providerModule>['usage']['limitedInput']>[0]): number =>
+  providerModule(provider).usage.limitedInput(usage);
 
 describe('call cost estimates', () => {
   it('reserves each provider format\'s max output tokens, or a default when the request sets none', () => {

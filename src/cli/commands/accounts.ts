@@ -7,6 +7,7 @@ import { bindingSchema, readBindings, removeBinding, setBinding, type BindingTar
 import { knownAccountIds, readAccountStates, recentAccountErrors, setAccountEnabled, type AccountState } from '../../accounts/state.ts';
 import type { Runtime } from '../../runtime.ts';
 import { waitingPools, type WaitingPool } from '../../scheduler/waiting.ts';
+import { providerAvailability, unavailableLines } from '../availability.ts';
 import { checkBatchId, configHelp, UsageError, withRuntime } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { formatNumber } from '../progress.ts';
@@ -129,11 +130,14 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
     }
   }
   const waiting = await waitingPools(runtime.redis, runtime.keys);
+  // Every provider with an account here or prompts waiting for one: can any account take calls now?
+  const wanted = [...runtime.config.accounts, ...states, ...waiting].flatMap((item) => (item.provider ? [{ provider: item.provider }] : []));
+  const availability = await providerAvailability(runtime, wanted);
   if (json) {
     const errors = await Promise.all(states.map((state) => recentAccountErrors(runtime.redis, runtime.keys, state.id, 5)));
     const bindings = Object.fromEntries(await readBindings(runtime.redis, runtime.keys));
     const accounts = states.map((state, index) => ({ ...state, inConfig: configured.includes(state.id), recentErrors: errors[index] }));
-    process.stdout.write(`${JSON.stringify({ accounts, waiting, bindings }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ accounts, waiting, bindings, availability }, null, 2)}\n`);
     return exitCodes.ok;
   }
   if (states.length === 0) {
@@ -155,6 +159,7 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
       lines.push(`  ${state.id}: ${state.health.status.replace('_', ' ')} ${when}: ${state.health.reason}`);
     }
   }
+  lines.push(...unavailableLines(availability, ''));
   for (const pool of waiting) lines.push(waitingLine(pool));
   process.stdout.write(`${lines.join('\n')}\n`);
   return exitCodes.ok;

@@ -1,12 +1,16 @@
 import type { Estimate } from '../../usage/estimate.ts';
+import { unavailableLines, type ProviderAvailabilityNote } from '../availability.ts';
 import { formatNumber } from '../progress.ts';
 import { formatCost, renderTable } from '../style.ts';
 import { printReject } from './submit.ts';
 
-/** Prints a `submit --dry-run` estimate: a table per model, or JSON. */
-export function printEstimate(estimate: Estimate, json: boolean): void {
+/**
+ * Prints a `submit --dry-run` estimate: a table per model, or JSON; with, for each provider and
+ * model, whether an account can take its calls now (`availability`).
+ */
+export function printEstimate(estimate: Estimate, json: boolean, availability: readonly ProviderAvailabilityNote[] = []): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(estimate, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...estimate, availability }, null, 2)}\n`);
     return;
   }
   for (const reject of estimate.rejects.slice(0, 20)) printReject(reject);
@@ -23,6 +27,7 @@ export function printEstimate(estimate: Estimate, json: boolean): void {
     `${formatNumber(estimate.lines)} lines (${estimate.input_format ?? 'unknown'} format): ${formatNumber(estimate.prompts)} prompts, ${formatNumber(estimate.rejected)} rejected\n` +
       `${renderTable(['PROVIDER', 'MODEL', 'PROMPTS', 'INPUT TOKENS (EST.)', 'MAX OUTPUT TOKENS', 'COST (AT MOST)', 'ACCOUNTS'], rows)}\n` +
       `total: about ${formatNumber(estimate.total.input_tokens)} input tokens, at most ${formatNumber(estimate.total.max_output_tokens)} output tokens, ` +
-      `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices (input estimated at 4 characters a token; every answer at its output limit)\n`,
+      `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices (input estimated at 4 characters a token; every answer at its output limit)\n` +
+      unavailableLines(availability, 'warning: ').map((line) => `${line}\n`).join(''),
   );
 }

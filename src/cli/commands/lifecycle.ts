@@ -5,6 +5,7 @@ import { exitCodes } from '../exit-codes.ts';
 import { formatNumber, ProgressLine } from '../progress.ts';
 import { submitWithProgress } from './submit.ts';
 import { UsageError } from '../context.ts';
+import { checkInputFile } from '../input-file.ts';
 
 export type LifecycleAction = 'cancel' | 'pause' | 'resume';
 
@@ -50,6 +51,7 @@ export async function retryCommand(runtime: Runtime, batchId: string, options: {
     process.stderr.write(`batch ${batchId}: no errored prompts to retry\n`);
     return exitCodes.ok;
   }
+  await checkInputFile(file);
   const report = await submitWithProgress(runtime, file, { batch: batchId, retryErrored: true, defaults: batch.defaults });
   process.stdout.write(`${batchId}\n`);
   if (report.retried === 0) process.stderr.write(`none of the errored prompts were found in ${file}; was it changed?\n`);

@@ -7,14 +7,15 @@ import { batchForSource, batchStatuses, getBatch, type BatchDefaults } from '../
 import type { Runtime } from '../../runtime.ts';
 import { exportFormats, exportOrders, type ExportFormat, type ExportOrder } from '../../batches/export/export-results.ts';
 import { providerNames } from '../../config/schema.ts';
-import { loadConfig } from '../../config/load.ts';
 import { estimateFile } from '../../usage/estimate.ts';
 import { loadPrices } from '../../usage/prices.ts';
 import { usageGroupings, type UsageGrouping } from '../../usage/report.ts';
 import { checkBatchId, configHelp, positiveInt, UsageError, withRuntime } from '../context.ts';
 import { parseDuration, parseSince } from '../durations.ts';
+import { checkInputFile, checkOutputFile } from '../input-file.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { batchesCommand } from './batches.ts';
+import { providerAvailability } from '../availability.ts';
 import { printEstimate } from './dry-run.ts';
 import { lifecycleCommand, retryCommand, type LifecycleAction } from './lifecycle.ts';
 import { writeResults } from './results.ts';
@@ -92,6 +93,12 @@ async function withStoredDefaults(runtime: Runtime, options: SubmitCommandOption
   return batch && Object.keys(batch.defaults).length > 0 ? { ...options, defaults: batch.defaults } : options;
 }
 
+/** The input must hold a prompt and the outputs must be writable before a batch is made or a worker starts. */
+async function checkFiles(input: string, ...outputs: (string | undefined)[]): Promise<void> {
+  await checkInputFile(input);
+  for (const output of outputs) if (output !== undefined) await checkOutputFile(output);
+}
+
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}`;
 
 export function registerBatchCommands(program: Command): void {
@@ -106,6 +113,7 @@ export function registerBatchCommands(program: Command): void {
   )
     .addHelpText('after', examples(['relayq run examples/prompts.jsonl -o results.jsonl', 'relayq run openai-batch.jsonl --format openai -o out.jsonl']))
     .action(async (file: string, flags: SubmitFlags & { out?: string; format: ExportFormat }) => {
+      await checkFiles(file, flags.errorsOut, flags.out);
       process.exitCode = await withRuntime({ configPath: flags.config, needAccounts: true, logLevel: process.env.LOG_LEVEL ?? 'warn' }, async (runtime) => {
         const options = submitOptionsOf(flags);
         if (flags.resume && !options.batch) options.batch = (await batchForSource(runtime.redis, runtime.keys, resolve(file))) ?? undefined;
@@ -133,11 +141,14 @@ export function registerBatchCommands(program: Command): void {
       ]),
     )
     .action(async (file: string, flags: SubmitFlags) => {
+      await checkFiles(file, flags.errorsOut);
       if (flags.dryRun) {
-        const { config } = await loadConfig({ path: flags.config });
-        const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, limits: config.ingest, prices: await loadPrices(flags.prices) });
-        printEstimate(estimate, flags.json === true);
-        process.exitCode = estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
+        process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
+          const { config } = runtime;
+          const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, limits: config.ingest, prices: await loadPrices(flags.prices) });
+          printEstimate(estimate, flags.json === true, await providerAvailability(runtime, estimate.groups));
+          return estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
+        });
         return;
       }
       process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {

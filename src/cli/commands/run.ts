@@ -5,6 +5,7 @@ import { isTerminal } from '../../batches/status.ts';
 import type { Runtime } from '../../runtime.ts';
 import { startWorker } from '../../worker/start-worker.ts';
 import { formatDuration } from '../durations.ts';
+import { CannotWriteError } from '../file-errors.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
 import { writeResults } from './results.ts';
 import { outcomeExitCode } from './status.ts';
@@ -29,7 +30,10 @@ export async function runCommand(runtime: Runtime, file: string, options: RunCom
     await maintenance.stop();
     await worker.close();
   }
-  const count = await writeResults(runtime, report.batchId, { out: options.out, format: options.format });
+  const count = await writeResults(runtime, report.batchId, { out: options.out, format: options.format }).catch((error: unknown) => {
+    if (!(error instanceof CannotWriteError)) throw error;
+    throw new CannotWriteError(error.path, error.cause, `; the results are kept: relayq results ${report.batchId} -o FILE`);
+  });
   const seconds = (Date.now() - started) / 1000;
   const { counts, usage } = batch;
   const stats = runtime.simulator?.stats();

@@ -10,7 +10,9 @@ import { formatDuration } from '../durations.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
 import { colourOn, formatCost, paint, statusColour } from '../style.ts';
-import { batchWaitingReasons } from '../../scheduler/waiting.ts';
+import { batchWaitingReasons, type WaitingPool } from '../../scheduler/waiting.ts';
+import { routeModel } from '../../accounts/routing.ts';
+import { providerAvailability, unavailableLines, type ProviderWanted } from '../availability.ts';
 
 export interface StatusView {
   batch: BatchInfo;
@@ -18,6 +20,8 @@ export interface StatusView {
   accounts: Record<string, number>;
   cost: number | null;
   currency: string;
+  /** The providers and models that served the batch so far. */
+  models: { provider: string; model: string }[];
   /** Results per second: measured between two looks when watching, else since the batch started. */
   rate: number;
   eta_ms: number | null;
@@ -40,7 +44,8 @@ export async function loadStatus(runtime: Runtime, batchId: string, prices: Pric
   const elapsed = Math.max(1, (end ? Date.parse(end) : Date.now()) - since);
   const measured = rate ?? (done * 1000) / elapsed;
   const eta = counts.pending === 0 ? 0 : measured > 0 ? (counts.pending / measured) * 1000 : null;
-  return { batch, accounts, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
+  const models = [...new Map(rows.map((row) => [`${row.provider}|${row.model}`, { provider: row.provider, model: row.model }])).values()];
+  return { batch, accounts, models, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
 }
 
 const ingestNote: Readonly<Record<BatchInfo['ingest'], string>> = {
@@ -110,16 +115,33 @@ export async function statusCommand(runtime: Runtime, batchId: string, options: 
     const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
     // Why prompts wait (accounts disabled, cooling down, or out of capacity).
     const waiting = view.batch.counts.pending > 0 ? await batchWaitingReasons(runtime.redis, runtime.keys, batchId) : [];
+    const availability = isTerminal(view.batch.status) ? [] : await providerAvailability(runtime, providersOf(view, waiting, runtime.config));
     if (options.json) {
       const waitingJson = waiting.map(({ provider, accounts, prompts, reason }) => ({ provider, accounts, prompts, reason }));
-      process.stdout.write(`${JSON.stringify({ ...statusJson(view), waiting: waitingJson, rejected_lines: rejects }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...statusJson(view), waiting: waitingJson, availability, rejected_lines: rejects }, null, 2)}\n`);
     } else {
       const why = waiting.map((pool) => `waiting    ${formatNumber(pool.prompts)} ${pool.provider} prompts: ${pool.reason}`);
-      process.stdout.write(`${[renderStatus(view, colourOn(), rejects), ...why].join('\n')}\n`);
+      const blocked = unavailableLines(availability, 'accounts   ');
+      process.stdout.write(`${[renderStatus(view, colourOn(), rejects), ...blocked, ...why].join('\n')}\n`);
     }
     return exitCodes.ok;
   }
   return watchStatus(runtime, batchId, prices, options);
+}
+
+/**
+ * The providers a batch needs: those that served it, those its waiting prompts wait for, and its
+ * `--provider`/`--model` defaults. A batch none of that names yet (nothing ran, no defaults)
+ * could need any provider this config has accounts of.
+ */
+function providersOf(view: StatusView, waiting: readonly WaitingPool[], config: Runtime['config']): ProviderWanted[] {
+  const { defaults } = view.batch;
+  const wanted: ProviderWanted[] = [...view.models, ...waiting.map((pool) => ({ provider: pool.provider }))];
+  const model = defaults.model;
+  const provider = defaults.provider ?? (model === undefined ? undefined : routeModel(model, config.routing));
+  if (provider !== undefined) wanted.push(model === undefined ? { provider } : { provider, model });
+  if (wanted.length === 0) wanted.push(...config.accounts.map((account) => ({ provider: account.provider })));
+  return wanted;
 }
 
 export function statusJson(view: StatusView) {

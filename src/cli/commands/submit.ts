@@ -4,6 +4,7 @@ import { submitFile, type SubmitReport } from '../../ingest/submit.ts';
 import { escapeForTerminal } from '../../lib/terminal-text.ts';
 import type { Runtime } from '../../runtime.ts';
 import { formatDuration } from '../durations.ts';
+import { CannotWriteError } from '../file-errors.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
 
 export interface SubmitCommandOptions {
@@ -41,7 +42,11 @@ export async function submitWithProgress(runtime: Runtime, file: string, options
   const started = Date.now();
   let rejectedCount = 0;
   let errorsFile: WriteStream | undefined;
-  if (options.errorsOut) errorsFile = createWriteStream(options.errorsOut);
+  let errorsFileError: unknown;
+  if (options.errorsOut) {
+    errorsFile = createWriteStream(options.errorsOut);
+    errorsFile.on('error', (error) => (errorsFileError ??= error));
+  }
   const report = await submitFile(runtime.redis, runtime.queue, runtime.keys, file, {
     batchId: options.batch,
     attempts: runtime.config.worker.attempts,
@@ -74,7 +79,8 @@ export async function submitWithProgress(runtime: Runtime, file: string, options
   progress.done();
   if (errorsFile) {
     errorsFile.end();
-    await new Promise<void>((resolve) => errorsFile.once('close', () => resolve()));
+    if (!errorsFile.closed) await new Promise<void>((resolve) => errorsFile.once('close', () => resolve()));
+    if (errorsFileError !== undefined) throw new CannotWriteError(options.errorsOut as string, errorsFileError, `; the rejected lines are in relayq status ${report.batchId} --json`);
   }
   if (rejectedCount > printedRejects) {
     process.stderr.write(`... ${formatNumber(rejectedCount - printedRejects)} more rejected lines (relayq status ${report.batchId} --json${options.errorsOut ? `, or ${options.errorsOut}` : ', or --errors-out FILE'})\n`);

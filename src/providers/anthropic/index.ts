@@ -4,6 +4,7 @@ import { anthropicAccountSchema } from './account.ts';
 import { fillAnthropicDefaults } from './defaults.ts';
 import { AnthropicExecutor } from './executor.ts';
 import { openAiChatToAnthropic } from './from-openai-chat.ts';
+import { anthropicRateLimits } from './rate-limits.ts';
 import { anthropicRequestBodySchema } from './request-schema.ts';
 
 export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchema> = {
@@ -14,6 +15,7 @@ export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchem
   modelPatterns: [/^claude-/],
   requests: { body: anthropicRequestBodySchema },
   fillDefaults: fillAnthropicDefaults,
+  rateLimits: anthropicRateLimits,
   requestIdHeaders: ['request-id'],
   usage: {
     // Cache reads do not count against Anthropic's input-token limits.

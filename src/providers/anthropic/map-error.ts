@@ -5,7 +5,8 @@
  */
 import { pickAnthropicHeaders } from './api.ts';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
+import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/errors.ts';
+import { retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { anthropicErrorBodySchema, type AnthropicErrorBody } from './schemas.ts';
 import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
@@ -69,7 +70,7 @@ export function mapAnthropicHttpError(input: AnthropicHttpErrorInput): ProviderE
     else if (isBillingStop) kind = 'permission';
   }
 
-  const retryAfterMs = parseRetryAfter(headerValue(input.headers, 'retry-after'));
+  const retryAfterMs = retryAfterOf(input.headers);
   const requestId = errorBody?.request_id ?? headerValue(input.headers, 'request-id');
   const what = errorBody
     ? `${errorBody.error.type}: ${errorBody.error.message}`

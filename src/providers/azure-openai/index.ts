@@ -13,6 +13,8 @@ export const azureOpenAI: ProviderModule<'azure-openai', typeof azureOpenAIAccou
   modelPatterns: [],
   requests: openai.requests,
   fillDefaults: openai.fillDefaults,
+  // OpenAI's x-ratelimit-* names (remaining only, no resets) and x-ms-retry-after-ms / retry-after-ms on 429s.
+  rateLimits: openai.rateLimits,
   requestIdHeaders: ['apim-request-id', 'x-request-id'],
   usage: openai.usage,
   createExecutor: (context) => new AzureOpenAIExecutor(context),

@@ -2,27 +2,23 @@
  * The Bedrock executor for Anthropic models: one POST per request (SigV4-signed, or with an
  * Amazon Bedrock API key as a bearer token) over the account's shared dispatcher, to
  * `/model/{id}/invoke` (JSON) or `/model/{id}/invoke-with-response-stream` (AWS binary event
- * stream).
+ * stream). The send/read/check sequence is shared (providers/shared/call.ts, stream.ts); this
+ * file addresses and signs the call and splits the event stream into messages.
  */
-import { request, type Dispatcher } from 'undici';
-import type {
-  Account,
-  ExecuteOptions,
-  ExecuteRequest,
-  ExecuteResult,
-  Executor,
-  ExecutorContext,
-  StreamPart,
-} from '../../executors/types.ts';
+import type { Dispatcher } from 'undici';
+import type { Account, ExecuteOptions, ExecuteRequest, ExecutorContext } from '../../executors/types.ts';
 import { ProviderError } from '../../executors/errors.ts';
-import { dispatcherFor } from '../../http/dispatchers.ts';
-import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
+import { toProviderError } from '../../http/request-errors.ts';
 import { AnthropicStreamAccumulator } from '../anthropic/map-stream.ts';
-import { bodyReadError, httpError, isSuccess, readErrorBodyText, responseOrError, streamEndedEarlyError } from '../shared/response.ts';
+import { callErrorContext, type ApiCall, type CallErrorContext } from '../shared/call.ts';
+import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
+import { bodyReadError, type AnswerContext } from '../shared/response.ts';
+import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import { bedrockInvokeUrl, bedrockRequestHeaders, pickBedrockHeaders } from './api.ts';
 import { bedrockRequestBody } from './convert-request.ts';
+import type { BedrockAccount } from './account.ts';
 import { resolveBedrockAuth, type Environment } from './credentials.ts';
-import { EventStreamFormatError, EventStreamFrameReader, EventStreamTruncatedError } from './event-stream.ts';
+import { EventStreamFormatError, EventStreamFrameReader, EventStreamTruncatedError, type EventStreamMessage } from './event-stream.ts';
 import { asBedrockError, bedrockMalformedResponseError, mapBedrockHttpError } from './map-error.ts';
 import { mapBedrockInvokeResponse } from './map-response.ts';
 import { interpretBedrockMessage } from './map-stream.ts';
@@ -32,164 +28,78 @@ export interface BedrockExecutorOptions {
   env?: Environment;
 }
 
-type ErrorContext = RequestErrorContext & { url: string };
+const handlers: ProviderHandlers<ApiCall, EventStreamMessage> = {
+  pickHeaders: pickBedrockHeaders,
+  failed: mapBedrockHttpError,
+  successful: mapBedrockInvokeResponse,
+  frames: eventStreamMessages,
+  reader: bedrockStreamReader,
+  readError: (error, call, statusCode) => streamError(error, call.errorContext, statusCode),
+};
 
-export class BedrockExecutor implements Executor {
+export class BedrockExecutor extends HttpExecutor<ApiCall, EventStreamMessage> {
   readonly provider = 'bedrock' as const;
+  protected readonly handlers = handlers;
   private readonly env: Environment;
 
-  constructor(
-    private readonly context: ExecutorContext,
-    options: BedrockExecutorOptions = {},
-  ) {
+  constructor(context: ExecutorContext, options: BedrockExecutorOptions = {}) {
+    super(context);
     this.env = options.env ?? process.env;
   }
 
-  isAvailable(): boolean {
-    return this.getAvailableAccountsCount() > 0;
+  /** Errors before the call name no URL: it depends on the region, which may be what failed. */
+  protected contextBeforeCall(_request: ExecuteRequest, options: ExecuteOptions, account: Account): CallErrorContext {
+    return callErrorContext('bedrock', account, '', options.signal);
   }
 
-  getAvailableAccountsCount(): number {
-    return this.context.accounts().filter((a) => a.provider === 'bedrock' && a.enabled).length;
-  }
-
-  async execute(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account): Promise<ExecuteResult> {
-    const { response, errorContext } = await this.send(executeRequest, options, account, false);
-    const headers = pickBedrockHeaders(response.headers);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw bodyReadError(error, errorContext, response.statusCode);
-    }
-    if (!isSuccess(response.statusCode)) {
-      throw httpError(response, text, account.id, mapBedrockHttpError);
-    }
-    return mapBedrockInvokeResponse(text, { statusCode: response.statusCode, headers, accountId: account.id });
-  }
-
-  async *executeStream(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-  ): AsyncGenerator<StreamPart, void, undefined> {
-    const sent = await responseOrError(
-      this.send(executeRequest, options, account, true),
-      this.errorContext(account, options, ''), // send names the URL in its own errors once it knows the region
-    );
-    if (sent instanceof ProviderError) {
-      yield { type: 'error', error: sent };
-      return;
-    }
-    const { response, errorContext } = sent;
-    const { statusCode } = response;
-    const headers = pickBedrockHeaders(response.headers);
-
-    if (!isSuccess(statusCode)) {
-      const bodyText = await readErrorBodyText(response);
-      yield { type: 'error', error: httpError(response, bodyText, account.id, mapBedrockHttpError) };
-      return;
-    }
-
-    const streamContext = { statusCode, accountId: account.id };
-    const accumulator = new AnthropicStreamAccumulator(streamContext);
-    const reader = new EventStreamFrameReader();
-    try {
-      for await (const chunk of response.body) {
-        for (const message of reader.push(chunk as Uint8Array)) {
-          if (accumulator.finished) continue; // drain so the connection can be reused
-          const item = interpretBedrockMessage(message, streamContext);
-          if (item.type === 'skip') continue;
-          if (item.type === 'error') {
-            response.body.destroy();
-            yield { type: 'error', error: item.error };
-            return;
-          }
-          yield* accumulator.push(item.event);
-        }
-      }
-      reader.finish();
-    } catch (error) {
-      // A socket that breaks after message_stop has already delivered the whole answer.
-      if (!accumulator.finished) {
-        response.body.destroy();
-        yield { type: 'error', error: this.streamError(error, errorContext, statusCode, account.id) };
-        return;
-      }
-    }
-    if (!accumulator.finished) {
-      yield {
-        type: 'error',
-        error: streamEndedEarlyError('bedrock', account.id, errorContext.url, statusCode, 'message_stop'),
-      };
-      return;
-    }
-    try {
-      yield* accumulator.finalParts({ statusCode, headers });
-    } catch (error) {
-      yield { type: 'error', error: this.streamError(error, errorContext, statusCode, account.id) };
-    }
-  }
-
-  private streamError(error: unknown, errorContext: ErrorContext, statusCode: number, accountId: string): ProviderError {
-    if (error instanceof ProviderError) return asBedrockError(error, accountId);
-    if (error instanceof EventStreamTruncatedError) {
-      return new ProviderError({
-        kind: 'network',
-        provider: 'bedrock',
-        statusCode,
-        message: `bedrock account "${accountId}": the event stream from ${new URL(errorContext.url).host} was cut in the middle of a frame`,
-        cause: error,
-      });
-    }
-    if (error instanceof EventStreamFormatError) {
-      return bedrockMalformedResponseError(error.message, { statusCode, accountId, cause: error });
-    }
-    return bodyReadError(error, errorContext, statusCode);
-  }
-
-  private async send(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-    stream: boolean,
-  ): Promise<{ response: Dispatcher.ResponseData; errorContext: ErrorContext }> {
-    if (account.provider !== 'bedrock') {
-      throw new ProviderError({
-        kind: 'invalid_request',
-        provider: 'bedrock',
-        message: `account "${account.id}" is a ${account.provider} account, not a bedrock one`,
-      });
-    }
+  protected async prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, anyAccount: Account, stream: boolean): Promise<ApiCall> {
+    // HttpExecutor has refused accounts of other providers before this.
+    const account = anyAccount as BedrockAccount;
     const auth = resolveBedrockAuth(account, this.env);
     const url = bedrockInvokeUrl(account, auth.region, executeRequest.model, stream);
-    const errorContext = this.errorContext(account, options, url);
+    const errorContext = callErrorContext('bedrock', account, url, options.signal);
     const body = JSON.stringify(bedrockRequestBody(executeRequest.body, account));
     try {
       const headers = await bedrockRequestHeaders({ url, body, auth, stream });
-      const response = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: dispatcherFor(account),
-        headersTimeout: account.timeouts.firstByteMs,
-        bodyTimeout: account.timeouts.idleMs,
-        signal: options.signal ?? null,
-      });
-      return { response, errorContext };
+      return { account, url, headers, body, signal: options.signal, errorContext };
     } catch (error) {
       throw toProviderError(error, errorContext);
     }
   }
+}
 
-  private errorContext(account: Account, options: ExecuteOptions, url: string): ErrorContext {
-    return {
+/** The AWS event-stream messages of a body; a body cut inside a message throws EventStreamTruncatedError. */
+async function* eventStreamMessages(body: Dispatcher.ResponseData['body']): AsyncGenerator<EventStreamMessage, void, undefined> {
+  const reader = new EventStreamFrameReader();
+  for await (const chunk of body) yield* reader.push(chunk as Uint8Array);
+  reader.finish();
+}
+
+/** Anthropic stream events inside event-stream messages, up to `message_stop`. */
+function bedrockStreamReader(context: AnswerContext): StreamReader<EventStreamMessage> {
+  const accumulator = new AnthropicStreamAccumulator(context);
+  return streamReader(accumulator, 'message_stop', (message) => {
+    const item = interpretBedrockMessage(message, context);
+    if (item.type === 'skip') return noParts;
+    if (item.type === 'error') return item.error;
+    return accumulator.push(item.event);
+  });
+}
+
+function streamError(error: unknown, errorContext: CallErrorContext, statusCode: number): ProviderError {
+  const accountId = errorContext.accountId ?? '';
+  if (error instanceof ProviderError) return asBedrockError(error, accountId);
+  if (error instanceof EventStreamTruncatedError) {
+    return new ProviderError({
+      kind: 'network',
       provider: 'bedrock',
-      url,
-      accountId: account.id,
-      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      timeouts: account.timeouts,
-    };
+      statusCode,
+      message: `bedrock account "${accountId}": the event stream from ${new URL(errorContext.url).host} was cut in the middle of a frame`,
+      cause: error,
+    });
   }
+  if (error instanceof EventStreamFormatError) {
+    return bedrockMalformedResponseError(error.message, { statusCode, accountId, cause: error });
+  }
+  return bodyReadError(error, errorContext, statusCode);
 }

@@ -1,4 +1,5 @@
 /** Amazon Bedrock (Claude through InvokeModel, SigV4 or API keys): everything relayq knows about the provider. */
+import { retryHintsOnly } from '../shared/rate-limits.ts';
 import type { ProviderModule } from '../types.ts';
 import { fillAnthropicDefaults } from '../anthropic/defaults.ts';
 import { bedrockAccountSchema } from './account.ts';
@@ -16,6 +17,8 @@ export const bedrock: ProviderModule<'bedrock', typeof bedrockAccountSchema> = {
   requests: { body: bedrockRequestBodySchema },
   // Claude's Messages body: max_tokens and system, as on Anthropic.
   fillDefaults: fillAnthropicDefaults,
+  // No rate-limit headers (quotas are per account and region in Service Quotas); a ThrottlingException may carry retry-after.
+  rateLimits: retryHintsOnly,
   requestIdHeaders: ['x-amzn-requestid'],
   usage: {
     // Claude on Bedrock: cache reads do not count against input-token limits, as on Anthropic.

@@ -5,7 +5,8 @@
  * names in lowerCamelCase (`throttlingException`), so types are matched case-insensitively.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
+import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/errors.ts';
+import { retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { pickBedrockHeaders } from './api.ts';
 import { bedrockErrorBodySchema, type BedrockErrorBody } from './schemas.ts';
 import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
@@ -69,7 +70,7 @@ export function mapBedrockHttpError(input: BedrockHttpErrorInput): ProviderError
   if (kind === 'permission' && message !== undefined && apiKeyRefusedPattern.test(message)) {
     kind = 'auth';
   }
-  const retryAfterMs = parseRetryAfter(headerValue(input.headers, 'retry-after'));
+  const retryAfterMs = retryAfterOf(input.headers);
   const requestId = headerValue(input.headers, 'x-amzn-requestid');
   const what =
     type !== undefined || message !== undefined

@@ -3,26 +3,17 @@
  * `:generateContent` (`execute`) or `:streamGenerateContent?alt=sse` (`executeStream`). The body
  * is the native GenerateContentRequest; the model goes in the URL. An EmbedContentRequest
  * (`content` instead of `contents`, or `endpoint: ":embedContent"`) goes to `:embedContent`, as
- * JSON also when a stream was asked for (embeddings do not stream).
+ * JSON also when a stream was asked for (embeddings do not stream). The send/read/check sequence
+ * is shared (providers/shared/call.ts, stream.ts).
  */
-import { request, type Dispatcher } from 'undici';
-import type {
-  Account,
-  ExecuteOptions,
-  ExecuteRequest,
-  ExecuteResult,
-  Executor,
-  ExecutorContext,
-  JsonObject,
-  StreamPart,
-} from '../../executors/types.ts';
-import { ProviderError } from '../../executors/errors.ts';
-import { dispatcherFor } from '../../http/dispatchers.ts';
-import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
-import { readSseEvents } from '../../http/sse.ts';
-import { geminiEmbedUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders, resolveGeminiMethod } from './api.ts';
+import type { Account, ExecuteOptions, ExecuteRequest, JsonObject } from '../../executors/types.ts';
+import type { SseEvent } from '../../http/sse.ts';
+import { callErrorContext, jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
+import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
+import { noParts, stopReading, streamReader, type StreamReader } from '../shared/stream.ts';
+import type { AnswerContext } from '../shared/response.ts';
+import { geminiEmbedUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders, resolveGeminiMethod, type GeminiMethod } from './api.ts';
 import { mapGeminiEmbedding } from './map-embedding.ts';
-import { bodyReadError, httpError, isSuccess, parseJsonBody, readErrorBodyText, responseOrError, streamEndedEarlyError, validateBody } from '../shared/response.ts';
 import { mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
 import { mapGeminiResponse } from './map-response.ts';
 import { GeminiStreamAccumulator, parseGeminiStreamFrame } from './map-stream.ts';
@@ -31,164 +22,70 @@ import { geminiEmbedContentResponseSchema, geminiResponseSchema } from './schema
 /** Fields of a relayq request body that are not GenerateContentRequest fields (Gemini rejects unknown names). */
 const nonGeminiFields = ['model', 'stream'] as const;
 
-export class GeminiExecutor implements Executor {
+interface GeminiCall extends ApiCall {
+  method: GeminiMethod;
+}
+
+const readEmbedding = jsonResponse(geminiEmbedContentResponseSchema, 'an EmbedContentResponse', mapGeminiEmbedding);
+const readGenerated = jsonResponse(geminiResponseSchema, 'a GenerateContentResponse', mapGeminiResponse);
+
+const handlers: ProviderHandlers<GeminiCall, SseEvent> = {
+  pickHeaders: pickGeminiHeaders,
+  failed: mapGeminiHttpError,
+  successful: (text, answer, call) => (call.method === 'embedContent' ? readEmbedding : readGenerated)(text, answer),
+  reader: geminiSseReader,
+};
+
+export class GeminiExecutor extends HttpExecutor<GeminiCall, SseEvent> {
   readonly provider = 'gemini' as const;
+  protected readonly handlers = handlers;
 
-  constructor(private readonly context: ExecutorContext) {}
-
-  isAvailable(): boolean {
-    return this.getAvailableAccountsCount() > 0;
-  }
-
-  getAvailableAccountsCount(): number {
-    return this.context.accounts().filter((a) => a.provider === 'gemini' && a.enabled).length;
-  }
-
-  async execute(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-  ): Promise<ExecuteResult> {
-    const errorContext = this.errorContext(executeRequest, account, options, false);
-    const response = await this.send(executeRequest, options, account, false, errorContext);
-    const headers = pickGeminiHeaders(response.headers);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw bodyReadError(error, errorContext, response.statusCode);
-    }
-    if (!isSuccess(response.statusCode)) {
-      throw httpError(response, text, account.id, mapGeminiHttpError);
-    }
-
-    const answer = { provider: 'gemini', statusCode: response.statusCode, accountId: account.id };
-    const json = parseJsonBody(text, answer);
-    if (resolveGeminiMethod(executeRequest) === 'embedContent') {
-      const embedding = validateBody(json, geminiEmbedContentResponseSchema, 'an EmbedContentResponse', answer);
-      return mapGeminiEmbedding(embedding, { statusCode: response.statusCode, headers });
-    }
-    const generated = validateBody(json, geminiResponseSchema, 'a GenerateContentResponse', answer);
-    return mapGeminiResponse(generated, { statusCode: response.statusCode, accountId: account.id, headers });
-  }
-
-  async *executeStream(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-  ): AsyncGenerator<StreamPart, void, undefined> {
-    if (resolveGeminiMethod(executeRequest) === 'embedContent') {
-      // Embeddings do not stream: the JSON answer is the whole stream.
-      try {
-        yield { type: 'done', result: await this.execute(executeRequest, options, account) };
-      } catch (error) {
-        yield { type: 'error', error: toProviderError(error, this.errorContext(executeRequest, account, options, false)) };
-      }
-      return;
-    }
-    const errorContext = this.errorContext(executeRequest, account, options, true);
-    const response = await responseOrError(this.send(executeRequest, options, account, true, errorContext), errorContext);
-    if (response instanceof ProviderError) {
-      yield { type: 'error', error: response };
-      return;
-    }
-    const { statusCode } = response;
-    const headers = pickGeminiHeaders(response.headers);
-
-    if (!isSuccess(statusCode)) {
-      const bodyText = await readErrorBodyText(response);
-      yield { type: 'error', error: httpError(response, bodyText, account.id, mapGeminiHttpError) };
-      return;
-    }
-
-    const streamContext = { statusCode, accountId: account.id };
-    const accumulator = new GeminiStreamAccumulator(streamContext);
-    try {
-      for await (const sse of readSseEvents(response.body)) {
-        const frame = parseGeminiStreamFrame(sse, streamContext);
-        if (frame.type === 'error') {
-          // An error after the finishing chunk cannot take back an answer already complete.
-          if (accumulator.finished) break;
-          yield { type: 'error', error: mapGeminiStreamError(frame.body, streamContext) };
-          return;
-        }
-        // Chunks after the finishing one (a late usageMetadata) still update the body.
-        const wasFinished = accumulator.finished;
-        const parts = accumulator.push(frame.response);
-        if (!wasFinished) yield* parts;
-      }
-    } catch (error) {
-      // A socket that breaks after the finishing chunk has already delivered the whole answer.
-      if (!accumulator.finished) {
-        yield { type: 'error', error: bodyReadError(error, errorContext, statusCode) };
-        return;
-      }
-    }
-    const blocked = accumulator.blockedError(headers);
-    if (blocked !== undefined) {
-      yield { type: 'error', error: blocked };
-      return;
-    }
-    if (!accumulator.finished) {
-      const finalEvent = 'a chunk with a finishReason (the answer is incomplete)';
-      yield {
-        type: 'error',
-        error: streamEndedEarlyError('gemini', account.id, errorContext.url, statusCode, finalEvent),
-      };
-      return;
-    }
-    yield* accumulator.finalParts({ statusCode, headers, accountId: account.id });
-  }
-
-  private async send(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-    stream: boolean,
-    errorContext: RequestErrorContext,
-  ): Promise<Dispatcher.ResponseData> {
-    if (account.provider !== 'gemini') {
-      throw new ProviderError({
-        kind: 'invalid_request',
-        provider: 'gemini',
-        message: `account "${account.id}" is a ${account.provider} account, not a gemini one`,
-      });
-    }
+  protected prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): GeminiCall {
     const body: JsonObject = { ...executeRequest.body };
     for (const field of nonGeminiFields) delete body[field];
-    try {
-      return await request(errorContext.url, {
-        method: 'POST',
-        headers: geminiRequestHeaders(account, { stream }),
-        body: JSON.stringify(body),
-        dispatcher: dispatcherFor(account),
-        headersTimeout: account.timeouts.firstByteMs,
-        bodyTimeout: account.timeouts.idleMs,
-        signal: options.signal ?? null,
-      });
-    } catch (error) {
-      throw toProviderError(error, errorContext);
-    }
-  }
-
-  private errorContext(
-    executeRequest: ExecuteRequest,
-    account: Account,
-    options: ExecuteOptions,
-    stream: boolean,
-  ): RequestErrorContext & { url: string } {
+    const context = errorContext(executeRequest, account, options, stream);
     return {
-      provider: 'gemini',
-      url:
-        resolveGeminiMethod(executeRequest) === 'embedContent'
-          ? geminiEmbedUrl(account, modelOf(executeRequest))
-          : geminiUrl(account, modelOf(executeRequest), stream),
-      accountId: account.id,
-      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      timeouts: account.timeouts,
+      account,
+      method: resolveGeminiMethod(executeRequest),
+      url: context.url,
+      headers: geminiRequestHeaders(account, { stream }),
+      body: JSON.stringify(body),
+      signal: options.signal,
+      errorContext: context,
     };
   }
+
+  protected contextBeforeCall(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account): CallErrorContext {
+    return errorContext(executeRequest, account, options, false);
+  }
+
+  protected override answersAsJson(executeRequest: ExecuteRequest): boolean {
+    return resolveGeminiMethod(executeRequest) === 'embedContent';
+  }
+}
+
+function errorContext(executeRequest: ExecuteRequest, account: Account, options: ExecuteOptions, stream: boolean): CallErrorContext {
+  const model = modelOf(executeRequest);
+  const url = resolveGeminiMethod(executeRequest) === 'embedContent' ? geminiEmbedUrl(account, model) : geminiUrl(account, model, stream);
+  return callErrorContext('gemini', account, url, options.signal);
+}
+
+/**
+ * GenerateContentResponse chunks. Chunks after the finishing one (a late usageMetadata) still
+ * update the body but yield nothing; an error after it cannot take back a complete answer and
+ * ends the reading.
+ */
+function geminiSseReader(context: AnswerContext): StreamReader<SseEvent> {
+  const accumulator = new GeminiStreamAccumulator(context);
+  const step: StreamReader<SseEvent>['step'] = (sse) => {
+    const frame = parseGeminiStreamFrame(sse, context);
+    if (frame.type === 'error') return accumulator.finished ? stopReading : mapGeminiStreamError(frame.body, context);
+    const wasFinished = accumulator.finished;
+    const parts = accumulator.push(frame.response);
+    return wasFinished ? noParts : parts;
+  };
+  const finalEvent = 'a chunk with a finishReason (the answer is incomplete)';
+  return streamReader(accumulator, finalEvent, step, { readsAfterEnd: true, endError: (answer) => accumulator.blockedError(answer.headers) });
 }
 
 /** The request's model, else the body's `model` field. */

@@ -1,5 +1,6 @@
 /** Google Gemini (Generative Language API and Vertex AI paths): everything relayq knows about the provider. */
 import type { JsonObject } from '../../executors/types.ts';
+import { retryHintsOnly } from '../shared/rate-limits.ts';
 import type { ProviderModule } from '../types.ts';
 import { geminiChatToolCallExtras } from './chat-tool-calls.ts';
 import { GeminiExecutor } from './executor.ts';
@@ -21,6 +22,8 @@ export const gemini: ProviderModule<'gemini', typeof geminiAccountSchema> = {
     endpointFor: (body) => (isGeminiEmbedBody(body) ? geminiEmbedEndpoint : undefined),
   },
   fillDefaults: fillGeminiDefaults,
+  // No rate-limit headers: quotas live in the Cloud console; a 429 may carry retry-after (its body's RetryInfo is the error mapper's).
+  rateLimits: retryHintsOnly,
   // Google documents no request-id response header (answers carry `responseId`); gateways in front may send one.
   requestIdHeaders: ['x-request-id'],
   usage: {

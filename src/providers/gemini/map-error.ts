@@ -6,7 +6,8 @@
  * can arrive as a frame inside a 200 stream.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { ProviderError, kindForStatus, parseRetryAfter, type ErrorKind } from '../../executors/errors.ts';
+import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/errors.ts';
+import { parseDuration, retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { pickGeminiHeaders } from './api.ts';
 import {
   geminiErrorBodySchema,
@@ -14,7 +15,7 @@ import {
   geminiRetryInfoSchema,
   type GeminiErrorBody,
 } from './schemas.ts';
-import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
+import { parseBody, summarizeText, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'gemini';
 
@@ -66,7 +67,7 @@ export function mapGeminiHttpError(input: GeminiHttpErrorInput): ProviderError {
   const rawBody = parseBody(input.bodyText);
   const parsed = geminiErrorBodySchema.safeParse(rawBody);
   const errorBody = parsed.success ? parsed.data : undefined;
-  const headerDelay = parseRetryAfter(headerValue(input.headers, 'retry-after'));
+  const headerDelay = retryAfterOf(input.headers);
   return buildError({
     httpStatus: input.status,
     statusCode: input.status,
@@ -156,16 +157,6 @@ export function retryDelayMs(details: readonly unknown[] | undefined): number | 
     }
   }
   return undefined;
-}
-
-/**
- * A protobuf Duration in its JSON form ("30s", "1.5s", "0.000500s") → milliseconds, rounded
- * up so a client never comes back early. Undefined when unparsable.
- */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim());
-  if (match === null) return undefined;
-  return Math.ceil(Number(match[1]) * 1000);
 }
 
 function errorInfoReason(details: readonly unknown[] | undefined): string | undefined {

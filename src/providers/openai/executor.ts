@@ -7,21 +7,13 @@
  * a dialect says where a call goes and how it authenticates (OpenAI here, Azure OpenAI in
  * providers/azure-openai), and the mappers in this folder read the answers of both.
  */
-import { request, type Dispatcher } from 'undici';
-import type {
-  Account,
-  ExecuteOptions,
-  ExecuteRequest,
-  ExecuteResult,
-  Executor,
-  ExecutorContext,
-  JsonObject,
-  StreamPart,
-} from '../../executors/types.ts';
-import { ProviderError } from '../../executors/errors.ts';
-import { dispatcherFor } from '../../http/dispatchers.ts';
-import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
-import { readSseEvents, type SseEvent } from '../../http/sse.ts';
+import type { Account, ExecuteOptions, ExecuteRequest, ExecuteResult, ExecutorContext, JsonObject } from '../../executors/types.ts';
+import type { SseEvent } from '../../http/sse.ts';
+import { callErrorContext, jsonResponse, type Answer, type ApiCall, type CallErrorContext } from '../shared/call.ts';
+import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
+import type { ProviderError } from '../../executors/errors.ts';
+import type { AnswerContext, HttpErrorInput } from '../shared/response.ts';
+import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import {
   openaiDefaultBaseUrl,
   openaiRequestBody,
@@ -31,17 +23,12 @@ import {
   resolveOpenAIEndpoint,
   type OpenAIEndpoint,
 } from './api.ts';
-import { bodyReadError, isSuccess, parseJsonBody, readErrorBodyText, streamEndedEarlyError, validateBody, type AnswerContext } from '../shared/response.ts';
-import {
-  mapOpenAIHttpError,
-  mapOpenAIStreamError,
-  type OpenAIFamilyProvider,
-} from './map-error.ts';
+import { mapOpenAIHttpError, mapOpenAIStreamError, type OpenAIFamilyProvider } from './map-error.ts';
 import { mapOpenAIEmbeddingResponse } from './map-embeddings.ts';
-import { mapOpenAIChatCompletion, mapOpenAIResponse, type ResponseMeta } from './map-response.ts';
+import { mapOpenAIChatCompletion, mapOpenAIResponse } from './map-response.ts';
 import { OpenAIResponsesStreamAccumulator, parseOpenAIResponsesEvent } from './map-responses-stream.ts';
 import { OpenAIChatStreamAccumulator, parseOpenAIChatStreamFrame, type StreamContext } from './map-stream.ts';
-import { openaiChatCompletionSchema, openaiEmbeddingResponseSchema, openaiResponseSchema } from './schemas.ts';
+import { openaiChatCompletionSchema, openaiEmbeddingResponseSchema, openaiResponseSchema, type OpenAIResponse } from './schemas.ts';
 
 /** One upstream call, fully addressed. */
 export interface OpenAIRoute {
@@ -70,208 +57,82 @@ export const openaiDialect: OpenAIDialect<'openai'> = {
   },
 };
 
-/** Where a stream stands after one SSE event. */
-type StreamStep = { parts: StreamPart[] } | { error: ProviderError };
-
-/** The per-endpoint half of reading a stream: chat chunks or Responses events. */
-interface StreamReader {
-  readonly finished: boolean;
-  /** What the stream must end with, for the error when it does not. */
-  readonly endMarker: string;
-  step(sse: SseEvent): StreamStep;
-  finalParts(meta: ResponseMeta): StreamPart[];
+/** One call of the OpenAI family: which API path, and what to add to a 404. */
+interface OpenAICall extends ApiCall {
+  provider: OpenAIFamilyProvider;
+  endpoint: OpenAIEndpoint;
+  notFoundHint: string | undefined;
 }
 
-export class OpenAICompatibleExecutor<P extends OpenAIFamilyProvider = OpenAIFamilyProvider> implements Executor {
+/** A non-2xx answer, with the dialect's hint on a 404 (Azure: resource endpoint, deployment, api-version). */
+function failed(input: HttpErrorInput, call: OpenAICall): ProviderError {
+  const hint = input.status === 404 ? call.notFoundHint : undefined;
+  return mapOpenAIHttpError({ ...input, provider: call.provider, ...(hint === undefined ? {} : { hint }) });
+}
+
+/** A Responses API response; one whose status is `failed` is the error it carries. */
+function mapResponseObject(response: OpenAIResponse, answer: Answer, json: unknown): ExecuteResult {
+  if (response.status === 'failed') {
+    throw mapOpenAIStreamError(response.error ?? { message: 'the response failed' }, { ...streamContext(answer), rawBody: json });
+  }
+  return mapOpenAIResponse(response, answer);
+}
+
+const readers: Record<OpenAIEndpoint, (text: string, answer: Answer) => ExecuteResult> = {
+  chat: jsonResponse(openaiChatCompletionSchema, 'a chat.completion', mapOpenAIChatCompletion),
+  embeddings: jsonResponse(openaiEmbeddingResponseSchema, 'an embeddings list', mapOpenAIEmbeddingResponse),
+  responses: jsonResponse(openaiResponseSchema, 'a Responses API response', mapResponseObject),
+};
+
+const handlers: ProviderHandlers<OpenAICall, SseEvent> = {
+  pickHeaders: pickOpenAIHeaders,
+  failed,
+  successful: (text, answer, call) => readers[call.endpoint](text, answer),
+  reader: (answer, call) => (call.endpoint === 'chat' ? chatReader(streamContext(answer)) : responsesReader(streamContext(answer))),
+};
+
+export class OpenAICompatibleExecutor<P extends OpenAIFamilyProvider = OpenAIFamilyProvider> extends HttpExecutor<OpenAICall, SseEvent> {
   readonly provider: P;
+  protected readonly handlers = handlers;
 
   constructor(
-    private readonly context: ExecutorContext,
+    context: ExecutorContext,
     private readonly dialect: OpenAIDialect<P>,
   ) {
+    super(context);
     this.provider = dialect.provider;
   }
 
-  isAvailable(): boolean {
-    return this.getAvailableAccountsCount() > 0;
+  /** Errors before there is a route name the account's base URL. */
+  protected contextBeforeCall(_request: ExecuteRequest, options: ExecuteOptions, account: Account): CallErrorContext {
+    return callErrorContext(this.provider, account, account.baseUrl ?? openaiDefaultBaseUrl, options.signal);
   }
 
-  getAvailableAccountsCount(): number {
-    return this.context.accounts().filter((a) => a.provider === this.provider && a.enabled).length;
+  protected override answersAsJson(executeRequest: ExecuteRequest): boolean {
+    return isEmbeddingsRequest(executeRequest);
   }
 
-  async execute(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account): Promise<ExecuteResult> {
-    const call = this.prepare(executeRequest, options, account, false);
-    const response = await this.send(call, options);
-    const headers = pickOpenAIHeaders(response.headers);
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw bodyReadError(error, call.errorContext, response.statusCode);
-    }
-    if (!isSuccess(response.statusCode)) {
-      throw this.httpError(response.statusCode, response.headers, text, call);
-    }
-
-    const answer = this.answerContext(response.statusCode, account);
-    const json = parseJsonBody(text, answer);
-    const meta = { statusCode: response.statusCode, headers };
-    if (call.endpoint === 'chat') {
-      const completion = validateBody(json, openaiChatCompletionSchema, 'a chat.completion', answer);
-      return mapOpenAIChatCompletion(completion, meta);
-    }
-    if (call.endpoint === 'embeddings') {
-      const embeddings = validateBody(json, openaiEmbeddingResponseSchema, 'an embeddings list', answer);
-      return mapOpenAIEmbeddingResponse(embeddings, meta);
-    }
-    const responseObject = validateBody(json, openaiResponseSchema, 'a Responses API response', answer);
-    if (responseObject.status === 'failed') {
-      throw mapOpenAIStreamError(responseObject.error ?? { message: 'the response failed' }, { ...answer, rawBody: json });
-    }
-    return mapOpenAIResponse(responseObject, meta);
-  }
-
-  async *executeStream(
-    executeRequest: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-  ): AsyncGenerator<StreamPart, void, undefined> {
-    if (isEmbeddingsRequest(executeRequest)) {
-      // Embeddings do not stream: the JSON answer is the whole stream.
-      try {
-        yield { type: 'done', result: await this.execute(executeRequest, options, account) };
-      } catch (error) {
-        yield { type: 'error', error: toProviderError(error, this.errorContext(account, options)) };
-      }
-      return;
-    }
-    let call: PreparedCall;
-    let response: Dispatcher.ResponseData;
-    try {
-      call = this.prepare(executeRequest, options, account, true);
-      response = await this.send(call, options);
-    } catch (error) {
-      yield { type: 'error', error: toProviderError(error, this.errorContext(account, options)) };
-      return;
-    }
-    const { statusCode } = response;
-    const headers = pickOpenAIHeaders(response.headers);
-    if (!isSuccess(statusCode)) {
-      const bodyText = await readErrorBodyText(response);
-      yield { type: 'error', error: this.httpError(statusCode, response.headers, bodyText, call) };
-      return;
-    }
-
-    const reader = call.endpoint === 'chat'
-      ? chatReader(this.answerContext(statusCode, account))
-      : responsesReader(this.answerContext(statusCode, account));
-    try {
-      for await (const sse of readSseEvents(response.body)) {
-        if (reader.finished) continue; // drain so the connection can be reused
-        const step = reader.step(sse);
-        if ('error' in step) {
-          yield { type: 'error', error: step.error };
-          return;
-        }
-        yield* step.parts;
-      }
-    } catch (error) {
-      // A socket that breaks after the end marker has already delivered the whole answer.
-      if (!reader.finished) {
-        yield { type: 'error', error: bodyReadError(error, call.errorContext, statusCode) };
-        return;
-      }
-    }
-    if (!reader.finished) {
-      yield {
-        type: 'error',
-        error: streamEndedEarlyError(this.provider, account.id, call.errorContext.url, statusCode, reader.endMarker),
-      };
-      return;
-    }
-    try {
-      yield* reader.finalParts({ statusCode, headers });
-    } catch (error) {
-      yield { type: 'error', error: bodyReadError(error, call.errorContext, statusCode) };
-    }
-  }
-
-  private prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): PreparedCall {
-    if (account.provider !== this.provider) {
-      throw new ProviderError({
-        kind: 'invalid_request',
-        provider: this.provider,
-        message: `account "${account.id}" is a ${account.provider} account, not an ${this.provider} one`,
-      });
-    }
+  protected prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): OpenAICall {
     const endpoint = resolveOpenAIEndpoint(executeRequest, this.provider);
     // The provider was checked just above.
     const route = this.dialect.route(executeRequest, account as Extract<Account, { provider: P }>, endpoint, stream);
     return {
-      endpoint,
-      route,
       account,
-      errorContext: { ...this.errorContext(account, options), url: route.url },
-    };
-  }
-
-  private async send(call: PreparedCall, options: ExecuteOptions): Promise<Dispatcher.ResponseData> {
-    const { account } = call;
-    try {
-      return await request(call.route.url, {
-        method: 'POST',
-        headers: call.route.headers,
-        body: JSON.stringify(call.route.body),
-        dispatcher: dispatcherFor(account),
-        headersTimeout: account.timeouts.firstByteMs,
-        bodyTimeout: account.timeouts.idleMs,
-        signal: options.signal ?? null,
-      });
-    } catch (error) {
-      throw toProviderError(error, call.errorContext);
-    }
-  }
-
-  private httpError(
-    status: number,
-    headers: Dispatcher.ResponseData['headers'],
-    bodyText: string,
-    call: PreparedCall,
-  ): ProviderError {
-    const hint = status === 404 ? call.route.notFoundHint : undefined;
-    return mapOpenAIHttpError({
-      status,
-      headers,
-      bodyText,
-      accountId: call.account.id,
       provider: this.provider,
-      ...(hint === undefined ? {} : { hint }),
-    });
-  }
-
-  private answerContext(statusCode: number, account: Account): StreamContext & AnswerContext {
-    return { statusCode, accountId: account.id, provider: this.provider };
-  }
-
-  private errorContext(account: Account, options: ExecuteOptions): RequestErrorContext & { url: string } {
-    return {
-      provider: this.provider,
-      // Replaced by the route's URL once there is one; errors before that name the base URL.
-      url: account.baseUrl ?? openaiDefaultBaseUrl,
-      accountId: account.id,
-      ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      timeouts: account.timeouts,
+      endpoint,
+      notFoundHint: route.notFoundHint,
+      url: route.url,
+      headers: route.headers,
+      body: JSON.stringify(route.body),
+      signal: options.signal,
+      errorContext: callErrorContext(this.provider, account, route.url, options.signal),
     };
   }
 }
 
-interface PreparedCall {
-  endpoint: OpenAIEndpoint;
-  route: OpenAIRoute;
-  account: Account;
-  errorContext: RequestErrorContext & { url: string };
+/** What the OpenAI-family mappers name in their errors. */
+function streamContext(answer: AnswerContext): StreamContext {
+  return { statusCode: answer.statusCode, accountId: answer.accountId, provider: answer.provider as OpenAIFamilyProvider };
 }
 
 /** True for a request bound for `/v1/embeddings` (an unknown endpoint is left to `prepare` to refuse). */
@@ -280,44 +141,31 @@ function isEmbeddingsRequest(executeRequest: ExecuteRequest): boolean {
   return endpoint === 'embeddings';
 }
 
-function chatReader(context: StreamContext): StreamReader {
+/** Chat Completions chunks up to `[DONE]`. */
+function chatReader(context: StreamContext): StreamReader<SseEvent> {
   const accumulator = new OpenAIChatStreamAccumulator(context);
-  return {
-    get finished() {
-      return accumulator.finished;
-    },
-    endMarker: '[DONE]',
-    step(sse) {
-      const frame = parseOpenAIChatStreamFrame(sse, context);
-      if (frame.type === 'error') return { error: mapOpenAIStreamError(frame.error, { ...context, rawBody: frame.rawBody }) };
-      return { parts: accumulator.push(frame) };
-    },
-    finalParts: (meta) => accumulator.finalParts(meta),
-  };
+  return streamReader(accumulator, '[DONE]', (sse) => {
+    const frame = parseOpenAIChatStreamFrame(sse, context);
+    if (frame.type === 'error') return mapOpenAIStreamError(frame.error, { ...context, rawBody: frame.rawBody });
+    return accumulator.push(frame);
+  });
 }
 
-function responsesReader(context: StreamContext): StreamReader {
+/** Responses API events up to `response.completed`. */
+function responsesReader(context: StreamContext): StreamReader<SseEvent> {
   const accumulator = new OpenAIResponsesStreamAccumulator(context);
-  return {
-    get finished() {
-      return accumulator.finished;
-    },
-    endMarker: 'response.completed',
-    step(sse) {
-      const event = parseOpenAIResponsesEvent(sse, context);
-      if (event === undefined) return { parts: [] };
-      if (event.type === 'error') {
-        const { code, message, param } = event;
-        return { error: mapOpenAIStreamError({ code, message, param }, { ...context, rawBody: event }) };
-      }
-      if (event.type === 'response.failed') {
-        const failure = event.response.error ?? { message: 'the response failed' };
-        return { error: mapOpenAIStreamError(failure, { ...context, rawBody: event }) };
-      }
-      return { parts: accumulator.push(event) };
-    },
-    finalParts: (meta) => accumulator.finalParts(meta),
-  };
+  return streamReader(accumulator, 'response.completed', (sse) => {
+    const event = parseOpenAIResponsesEvent(sse, context);
+    if (event === undefined) return noParts;
+    if (event.type === 'error') {
+      const { code, message, param } = event;
+      return mapOpenAIStreamError({ code, message, param }, { ...context, rawBody: event });
+    }
+    if (event.type === 'response.failed') {
+      return mapOpenAIStreamError(event.response.error ?? { message: 'the response failed' }, { ...context, rawBody: event });
+    }
+    return accumulator.push(event);
+  });
 }
 
 /** The executor for OpenAI accounts. */

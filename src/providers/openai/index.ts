@@ -4,6 +4,7 @@ import { OpenAIExecutor } from './executor.ts';
 import { openaiAccountSchema } from './account.ts';
 import { fillOpenAIDefaults } from './defaults.ts';
 import { openaiEndpointBodySchemas, openaiRequestBodySchema } from './request-schema.ts';
+import { openaiRateLimits } from './rate-limits.ts';
 import { openaiReasoningTokens } from './usage.ts';
 
 export const openai: ProviderModule<'openai', typeof openaiAccountSchema> = {
@@ -15,6 +16,7 @@ export const openai: ProviderModule<'openai', typeof openaiAccountSchema> = {
   modelPatterns: [/^(gpt-|o\d|chatgpt-|text-embedding-(?!00\d))/],
   requests: { body: openaiRequestBodySchema, endpoints: openaiEndpointBodySchemas },
   fillDefaults: fillOpenAIDefaults,
+  rateLimits: openaiRateLimits,
   requestIdHeaders: ['x-request-id'],
   usage: {
     // OpenAI counts the whole prompt against input-token limits, cached tokens included.

@@ -9,9 +9,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, type ErrorKind } from '../../executors/errors.ts';
 import type { ProviderName } from '../../executors/types.ts';
 import { pickOpenAIHeaders } from './api.ts';
-import { headerValue, retryAfterMsOf } from './rate-limits.ts';
+import { retryAfterMsOf } from './rate-limits.ts';
 import { openaiErrorBodySchema, type OpenAIErrorObject } from './schemas.ts';
-import { parseBody, summarizeText } from '../shared/error-body.ts';
+import { headerValue, parseBody, summarizeText } from '../shared/error-body.ts';
 
 /**
  * The id of a provider that answers in OpenAI's error shapes: `openai`, or one built on it that

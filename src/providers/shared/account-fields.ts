@@ -5,6 +5,7 @@
  * `provider`, so a field of another provider is an error that names the field.
  */
 import { z } from 'zod';
+import { proxyUrlSchema } from '../../http/proxy-url.ts';
 
 const positiveInt = z.number().int().positive();
 
@@ -21,12 +22,6 @@ export const accountLimitsSchema = z
   })
   .strict();
 export type AccountLimits = z.infer<typeof accountLimitsSchema>;
-
-const proxyUrlSchema = z
-  .string()
-  .refine((value) => /^(https?|socks5h?):\/\/[^\s]+$/.test(value), {
-    message: 'must be an http://, https://, socks5:// or socks5h:// URL',
-  });
 
 /** The fields of every account, whatever its provider (`provider` itself aside). */
 export const sharedAccountFields = {

@@ -1,10 +1,10 @@
 /**
- * What every executor does with an answer once it has one: the status check, turning a body that
- * fails while being read into a ProviderError, parsing and checking a JSON answer, and the errors
- * a stream reports when its call fails or its events stop before the last one.
+ * The steps of reading an answer, used by the shared call and stream (call.ts, stream.ts): the
+ * status check, turning a body that fails while being read into a ProviderError, parsing and
+ * checking a JSON answer, and the error of a stream whose events stop before the last one.
  *
- * The JSON path (`execute`) calls only plain functions here: the one await on the body stays in
- * the executor, so sharing this code costs no extra promise or tick per call.
+ * All plain functions but `readErrorBodyText`: the awaits of a call stay in call.ts, so these
+ * steps cost no extra promise or tick per call.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
@@ -50,16 +50,6 @@ export interface HttpErrorInput {
   accountId: string;
 }
 
-/** The error a non-2xx answer means, as the provider's own mapper reads its status, headers and body. */
-export function httpError(
-  response: { statusCode: number; headers: IncomingHttpHeaders },
-  bodyText: string,
-  accountId: string,
-  mapHttpError: (input: HttpErrorInput) => ProviderError,
-): ProviderError {
-  return mapHttpError({ status: response.statusCode, headers: response.headers, bodyText, accountId });
-}
-
 /** A 2xx body as JSON; else an unexpected-response error keeping the text (cut to maxRawTextLength). */
 export function parseJsonBody(text: string, answer: AnswerContext): unknown {
   try {
@@ -86,18 +76,6 @@ export function validateBody<T>(json: unknown, schema: z.ZodType<T>, what: strin
     });
   }
   return parsed.data;
-}
-
-/** What a call resolved to, or the ProviderError it failed with (a stream reports failures as parts, not throws). */
-export async function responseOrError<T>(
-  sending: Promise<T>,
-  errorContext: RequestErrorContext,
-): Promise<T | ProviderError> {
-  try {
-    return await sending;
-  } catch (error) {
-    return toProviderError(error, errorContext);
-  }
 }
 
 /** The `network` error of a stream that ended cleanly before `finalEvent`: the answer is incomplete. */

@@ -27,10 +27,8 @@
                               disabled it): not used; "on": an operator enabled it over the config
     cool                      cooling down until this time (ms)
 
-  The effective limit of a dimension is the lower of configured and learned (AIMD's for requests
-  when neither is known); a dimension without one is not checked. Buckets refill continuously;
-  ours hold half the provider's burst (1 s of refill when its burst is unknown), so requests that
-  reach the provider a little late or close together still fit.
+  The effective limit and bucket math: includes/accountLimits.lua; a dimension without a limit
+  is not checked.
 
   Choice: among candidates with room now, the highest rank (dedicated accounts, then priority),
   then the most headroom (lowest fill of any dimension) times weight.
@@ -41,13 +39,11 @@
                            why: cooldown | r | i | o | t | concurrency
     {-1}                   every candidate is disabled
 ]]
+--- @include "includes/accountLimits"
+
 local stateKey, leasesKey = KEYS[1], KEYS[2]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
-
-local SLACK = 0.5
-local DEFAULT_BURST_MS = 1000
-local MIN_BURST_MS, MAX_BURST_MS = 100, 60000
 
 -- Expired leases (their worker died) free their slots.
 local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMIT', 0, 100)
@@ -77,35 +73,14 @@ local function read(id)
   return st
 end
 
-local function limitOf(st, d)
-  local limit
-  local configured, learned = tonumber(st['cfg_' .. d]), tonumber(st['lrn_' .. d])
-  if configured and configured > 0 then limit = configured end
-  if learned and learned > 0 and (not limit or learned < limit) then limit = learned end
-  if not limit and d == 'r' then
-    local adaptive = tonumber(st.aimd_r)
-    if adaptive and adaptive > 0 then limit = adaptive end
-  end
-  return limit
+local function numbers(st)
+  return function(name) return tonumber(st[name]) end
 end
 
 -- Our bucket for one dimension now: level, size, refill per ms.
-local function bucket(st, d, limit)
-  local rate = limit / 60000
-  local burstMs = DEFAULT_BURST_MS
-  local providerSize, learned = tonumber(st['cap_' .. d]), tonumber(st['lrn_' .. d])
-  if providerSize and learned and providerSize > 0 and learned > 0 then
-    burstMs = providerSize / (learned / 60000) * SLACK
-  end
-  if burstMs < MIN_BURST_MS then burstMs = MIN_BURST_MS elseif burstMs > MAX_BURST_MS then burstMs = MAX_BURST_MS end
-  local size = math.max(1, rate * burstMs)
-  local level, at = tonumber(st['lvl_' .. d]), tonumber(st['ts_' .. d])
-  if not level or not at then
-    level = size
-  else
-    level = math.min(size, level + math.max(0, now - at) * rate)
-  end
-  return level, size, rate
+local function bucket(value, d, limit)
+  local size, rate = bucketShape(value, d, limit)
+  return levelAt(value, d, size, rate, now) or size, size, rate
 end
 
 local function isDisabled(st)
@@ -117,13 +92,14 @@ end
 local function evaluate(id)
   local st = read(id)
   if isDisabled(st) then return nil end
+  local value = numbers(st)
   local e = { wait = 0, why = 'cooldown', headroom = 1, full = false, buckets = {} }
   local cool = tonumber(st.cool)
   if cool and cool > now then e.wait = cool - now end
   for _, d in ipairs(dims) do
-    local limit = limitOf(st, d)
+    local limit = limitOf(value, d)
     if limit then
-      local level, size, rate = bucket(st, d, limit)
+      local level, size, rate = bucket(value, d, limit)
       local need = math.min(cost[d], size)
       if level < need then
         local wait = (need - level) / rate

@@ -4,7 +4,8 @@
   reservation comes back, the input estimate is corrected), learns the provider's limits and
   remaining capacity from its rate-limit headers, and reacts to the outcome: a 429 cools the
   account down (and, when the provider announces no limits, lowers the AIMD rate), a 529/503
-  backs off, a 401/403 disables the account. See admitAccount-2.lua for the account fields.
+  backs off, a 401/403 disables the account. Account fields: src/accounts/state-fields.ts; the
+  effective limit and bucket math: includes/accountLimits.lua.
 
   KEYS[1] accounts state hash
   KEYS[2] leases sorted set
@@ -26,16 +27,16 @@
   ARGV[13 + 3j], ARGV[14 + 3j], ARGV[15 + 3j], j = 0..3 for r, i, o, t:
            the provider's limit per minute, remaining, ms until its bucket is full ("" unknown)
 
-  Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind)}
+  Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind),
+           overloads in a row now}
 ]]
+--- @include "includes/accountLimits"
+
 local stateKey, leasesKey, errorsKey = KEYS[1], KEYS[2], KEYS[3]
 local id = ARGV[1]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 
-local SLACK = 0.5
-local DEFAULT_BURST_MS = 1000
-local MIN_BURST_MS, MAX_BURST_MS = 100, 60000
 local MIN_COOLDOWN_MS = 250
 local OVERLOAD_BASE_MS, OVERLOAD_MAX_MS = 500, 10000
 local AIMD_DECREASE, AIMD_STEP, AIMD_INTERVAL_MS = 0.7, 0.05, 1000
@@ -54,35 +55,9 @@ end
 local outcome = ARGV[3]
 local dims = { 'r', 'i', 'o', 't' }
 
-local function limitOf(d)
-  local limit
-  local configured, learned = num('cfg_' .. d), num('lrn_' .. d)
-  if configured and configured > 0 then limit = configured end
-  if learned and learned > 0 and (not limit or learned < limit) then limit = learned end
-  if not limit and d == 'r' then
-    local adaptive = num('aimd_r')
-    if adaptive and adaptive > 0 then limit = adaptive end
-  end
-  return limit
-end
-
-local function sizeOf(d, limit)
-  local rate = limit / 60000
-  local burstMs = DEFAULT_BURST_MS
-  local providerSize, learned = num('cap_' .. d), num('lrn_' .. d)
-  if providerSize and learned and providerSize > 0 and learned > 0 then
-    burstMs = providerSize / (learned / 60000) * SLACK
-  end
-  if burstMs < MIN_BURST_MS then burstMs = MIN_BURST_MS elseif burstMs > MAX_BURST_MS then burstMs = MAX_BURST_MS end
-  return math.max(1, rate * burstMs), rate
-end
-
+local function sizeOf(d, limit) return bucketShape(num, d, limit) end
 -- Our bucket level now, or nil when the bucket was never used (it starts full).
-local function levelOf(d, size, rate)
-  local level, at = num('lvl_' .. d), num('ts_' .. d)
-  if not level or not at then return nil end
-  return math.min(size, level + math.max(0, now - at) * rate)
-end
+local function levelOf(d, size, rate) return levelAt(num, d, size, rate, now) end
 
 -- 2. Token corrections: what admission charged against what the answer actually used.
 local chargedIn, actualIn = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -93,7 +68,7 @@ if chargedIn > 0 or reservedOut > 0 then
   local outRefund = reservedOut - math.max(0, actualOut)
   local change = { i = -inDelta, o = outRefund, t = outRefund - inDelta }
   for _, d in ipairs({ 'i', 'o', 't' }) do
-    local limit = limitOf(d)
+    local limit = limitOf(num, d)
     if limit and change[d] ~= 0 then
       local size, rate = sizeOf(d, limit)
       local level = levelOf(d, size, rate)
@@ -120,7 +95,7 @@ for j, d in ipairs(dims) do
         providerSize = math.max(1, remaining + limit / 60000 * untilFull)
         set('cap_' .. d, providerSize)
       end
-      local effective = limitOf(d)
+      local effective = limitOf(num, d)
       local size, rate = sizeOf(d, effective)
       local target = remaining
       if providerSize then target = remaining - math.max(0, providerSize - size) end
@@ -173,9 +148,12 @@ elseif outcome == 'rate_limited' then
     end
   end
 elseif outcome == 'overloaded' then
+  -- One overload between successes is the prompt's to retry (as the SDKs do, per request); the
+  -- account rests from the second in a row on: 0.5 s, doubling, at most 10 s. A success clears the run.
   local overloads = redis.call('HINCRBY', stateKey, f('ovl'), 1)
-  local backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - 1))
-  coolFor(math.max(backoff, cooldownMs), message)
+  local backoff = 0
+  if overloads > 2 then backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - 3)) end
+  if backoff > 0 or cooldownMs > 0 then coolFor(math.max(backoff, cooldownMs), message) end
   redis.call('HINCRBY', stateKey, f('n_err'), 1)
 elseif outcome == 'auth' then
   set('dis', 'auth')
@@ -197,4 +175,4 @@ local limited = 0
 if knowsLimits() or num('aimd_r') or num('cfg_c') then limited = 1 end
 local cool = num('cool') or 0
 if cool <= now then cool = 0 end
-return { limited, math.ceil(cool), get('dis') or '' }
+return { limited, math.ceil(cool), get('dis') or '', num('ovl') or 0 }

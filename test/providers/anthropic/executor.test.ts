@@ -10,6 +10,7 @@ import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { AnthropicExecutor } from '../../../src/providers/anthropic/executor.ts';
 import { mapAnthropicMessage } from '../../../src/providers/anthropic/map-response.ts';
 import { anthropicMessageSchema } from '../../../src/providers/anthropic/schemas.ts';
+import { availabilityFixture } from '../../helpers/availability.ts';
 import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { errorFixture, messageFixture, sseFixture } from './fixtures.ts';
 import { json, sse, errorOf, partsOf, lastError } from '../../helpers/provider-calls.ts';
@@ -304,15 +305,18 @@ describe('executeStream', () => {
 });
 
 describe('availability', () => {
-  it('counts enabled anthropic accounts', () => {
+  const fixture = availabilityFixture();
+  afterAll(() => fixture.close());
+
+  it('counts the enabled anthropic accounts', async () => {
     const accounts = [
       makeAccount({ id: 'a' }),
       makeAccount({ id: 'b', enabled: false }),
       accountSchema.parse({ id: 'c', provider: 'openai', apiKey: 'k' }),
     ];
-    const counting = new AnthropicExecutor({ accounts: () => accounts });
-    expect(counting.getAvailableAccountsCount()).toBe(1);
-    expect(counting.isAvailable()).toBe(true);
-    expect(new AnthropicExecutor({ accounts: () => [] }).isAvailable()).toBe(false);
+    const counting = new AnthropicExecutor(await fixture.context(accounts));
+    expect(await counting.getAvailableAccountsCount()).toBe(1);
+    expect(await counting.isAvailable()).toBe(true);
+    expect(await new AnthropicExecutor(await fixture.context([])).isAvailable()).toBe(false);
   });
 });

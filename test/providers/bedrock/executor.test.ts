@@ -12,6 +12,7 @@ import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { BedrockExecutor } from '../../../src/providers/bedrock/executor.ts';
 import { inputTokensOf, simulatedAnswer } from '../../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.ts';
+import { availabilityFixture } from '../../helpers/availability.ts';
 import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { bedrockAccount, run, type Mode } from './helpers.ts';
 
@@ -274,16 +275,19 @@ describe('execute and executeStream agree', () => {
 });
 
 describe('availability', () => {
-  it('counts enabled bedrock accounts only', () => {
-    accounts = [
+  const fixture = availabilityFixture();
+  afterAll(() => fixture.close());
+
+  it('counts the enabled bedrock accounts only', async () => {
+    const listed = [
       account(),
       account({ id: 'off', enabled: false }),
       // An Anthropic account takes none of Bedrock's fields.
       accountSchema.parse({ id: 'anthropic-one', provider: 'anthropic', apiKey: 'sk-ant-test' }),
     ];
-    expect(executor.getAvailableAccountsCount()).toBe(1);
-    expect(executor.isAvailable()).toBe(true);
-    accounts = [];
-    expect(executor.isAvailable()).toBe(false);
+    const counting = new BedrockExecutor(await fixture.context(listed), { env: {} });
+    expect(await counting.getAvailableAccountsCount()).toBe(1);
+    expect(await counting.isAvailable()).toBe(true);
+    expect(await new BedrockExecutor(await fixture.context([]), { env: {} }).isAvailable()).toBe(false);
   });
 });

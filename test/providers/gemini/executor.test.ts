@@ -11,6 +11,7 @@ import { GeminiExecutor } from '../../../src/providers/gemini/executor.ts';
 import { countTokens, simulatedAnswer } from '../../../src/simulator/answer.ts';
 import { geminiInputTokensOf } from '../../../src/simulator/providers/gemini-request.ts';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.ts';
+import { availabilityFixture } from '../../helpers/availability.ts';
 
 let simulator: RunningSimulator;
 const executor = new GeminiExecutor({ accounts: () => [] });
@@ -209,15 +210,18 @@ describe('GeminiExecutor streams', () => {
 });
 
 describe('availability', () => {
-  it('counts enabled gemini accounts', () => {
+  const fixture = availabilityFixture();
+  afterAll(() => fixture.close());
+
+  it('counts the enabled gemini accounts', async () => {
     const accounts = [
       accountSchema.parse({ id: 'a', provider: 'gemini', apiKey: 'k' }),
       accountSchema.parse({ id: 'b', provider: 'gemini', apiKey: 'k', enabled: false }),
       accountSchema.parse({ id: 'c', provider: 'anthropic', apiKey: 'k' }),
     ];
-    const counting = new GeminiExecutor({ accounts: () => accounts });
-    expect(counting.getAvailableAccountsCount()).toBe(1);
-    expect(counting.isAvailable()).toBe(true);
-    expect(new GeminiExecutor({ accounts: () => [] }).isAvailable()).toBe(false);
+    const counting = new GeminiExecutor(await fixture.context(accounts));
+    expect(await counting.getAvailableAccountsCount()).toBe(1);
+    expect(await counting.isAvailable()).toBe(true);
+    expect(await new GeminiExecutor(await fixture.context([])).isAvailable()).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import { closeDispatchers } from '../../../src/http/dispatchers.ts';
 import { OpenAIExecutor } from '../../../src/providers/openai/executor.ts';
 import { mapOpenAIChatCompletion, mapOpenAIResponse } from '../../../src/providers/openai/map-response.ts';
 import { openaiChatCompletionSchema, openaiResponseSchema } from '../../../src/providers/openai/schemas.ts';
+import { availabilityFixture } from '../../helpers/availability.ts';
 import { startLocalServer, type LocalServer } from '../../http/local-server.ts';
 import { errorFixture, jsonFixture, sseFixture, textOf } from './fixtures.ts';
 import { json, sse, errorOf, partsOf, lastError } from '../../helpers/provider-calls.ts';
@@ -227,15 +228,18 @@ describe('executeStream', () => {
 });
 
 describe('availability', () => {
-  it('counts enabled openai accounts', () => {
+  const fixture = availabilityFixture();
+  afterAll(() => fixture.close());
+
+  it('counts the enabled openai accounts', async () => {
     const accounts = [
       makeAccount({ id: 'a' }),
       makeAccount({ id: 'b', enabled: false }),
       accountSchema.parse({ id: 'c', provider: 'azure-openai', apiKey: 'k' }),
     ];
-    const counting = new OpenAIExecutor({ accounts: () => accounts });
-    expect(counting.getAvailableAccountsCount()).toBe(1);
-    expect(counting.isAvailable()).toBe(true);
-    expect(new OpenAIExecutor({ accounts: () => [] }).isAvailable()).toBe(false);
+    const counting = new OpenAIExecutor(await fixture.context(accounts));
+    expect(await counting.getAvailableAccountsCount()).toBe(1);
+    expect(await counting.isAvailable()).toBe(true);
+    expect(await new OpenAIExecutor(await fixture.context([])).isAvailable()).toBe(false);
   });
 });

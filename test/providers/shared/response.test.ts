@@ -3,14 +3,11 @@ import { z } from 'zod';
 import { ProviderError } from '../../../src/executors/errors.ts';
 import {
   bodyReadError,
-  httpError,
   isSuccess,
   parseJsonBody,
   readErrorBodyText,
-  responseOrError,
   streamEndedEarlyError,
   validateBody,
-  type HttpErrorInput,
 } from '../../../src/providers/shared/response.ts';
 
 const answer = { provider: 'anthropic', statusCode: 200, accountId: 'acct-1' };
@@ -79,19 +76,6 @@ describe('validateBody', () => {
   });
 });
 
-describe('httpError', () => {
-  it("hands the status, headers, body and account to the provider's mapper", () => {
-    const seen: HttpErrorInput[] = [];
-    const mapped = new ProviderError({ kind: 'rate_limited', provider: 'anthropic', message: 'slow down' });
-    const error = httpError({ statusCode: 429, headers: { 'retry-after': '3' } }, '{}', 'acct-1', (input) => {
-      seen.push(input);
-      return mapped;
-    });
-    expect(error).toBe(mapped);
-    expect(seen).toEqual([{ status: 429, headers: { 'retry-after': '3' }, bodyText: '{}', accountId: 'acct-1' }]);
-  });
-});
-
 describe('readErrorBodyText', () => {
   it('returns the body text', async () => {
     await expect(readErrorBodyText({ body: { text: () => Promise.resolve('busy') } })).resolves.toBe('busy');
@@ -108,23 +92,6 @@ describe('bodyReadError', () => {
     expect(error.kind).toBe('network');
     expect(error.statusCode).toBe(200);
     expect(error.message).toMatch(/^anthropic account "acct-1": /);
-  });
-});
-
-describe('responseOrError', () => {
-  it('returns what the call resolved to', async () => {
-    await expect(responseOrError(Promise.resolve('answer'), errorContext)).resolves.toBe('answer');
-  });
-
-  it('returns a ProviderError the call failed with as it is', async () => {
-    const failure = new ProviderError({ kind: 'auth', provider: 'anthropic', message: 'bad key' });
-    await expect(responseOrError(Promise.reject(failure), errorContext)).resolves.toBe(failure);
-  });
-
-  it('turns any other failure into a ProviderError', async () => {
-    const error = await responseOrError(Promise.reject(socketReset()), errorContext);
-    expect(error).toBeInstanceOf(ProviderError);
-    expect((error as ProviderError).kind).toBe('network');
   });
 });
 

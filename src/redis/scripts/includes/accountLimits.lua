@@ -1,0 +1,43 @@
+--[[
+  An account's effective limit and bucket shape for one rate-limit dimension (r, i, o, t), shared
+  by admitAccount-2.lua and settleAccount-3.lua. `value(name)` reads one of the account's fields
+  as a number (nil when absent); field names: src/accounts/state-fields.ts.
+
+  The effective limit is the lower of configured and learned (AIMD's for requests when neither is
+  known). Buckets refill continuously; ours hold half the provider's burst (1 s of refill when its
+  burst is unknown), so requests that reach the provider a little late or close together still fit.
+]]
+local SLACK = 0.5
+local DEFAULT_BURST_MS = 1000
+local MIN_BURST_MS, MAX_BURST_MS = 100, 60000
+
+local function limitOf(value, d)
+  local limit
+  local configured, learned = value('cfg_' .. d), value('lrn_' .. d)
+  if configured and configured > 0 then limit = configured end
+  if learned and learned > 0 and (not limit or learned < limit) then limit = learned end
+  if not limit and d == 'r' then
+    local adaptive = value('aimd_r')
+    if adaptive and adaptive > 0 then limit = adaptive end
+  end
+  return limit
+end
+
+-- Our bucket for a dimension with this limit: its size and its refill per ms.
+local function bucketShape(value, d, limit)
+  local rate = limit / 60000
+  local burstMs = DEFAULT_BURST_MS
+  local providerSize, learned = value('cap_' .. d), value('lrn_' .. d)
+  if providerSize and learned and providerSize > 0 and learned > 0 then
+    burstMs = providerSize / (learned / 60000) * SLACK
+  end
+  if burstMs < MIN_BURST_MS then burstMs = MIN_BURST_MS elseif burstMs > MAX_BURST_MS then burstMs = MAX_BURST_MS end
+  return math.max(1, rate * burstMs), rate
+end
+
+-- Our bucket's level at `now`, from its stored level and time; nil when it was never used (it starts full).
+local function levelAt(value, d, size, rate, now)
+  local level, at = value('lvl_' .. d), value('ts_' .. d)
+  if not level or not at then return nil end
+  return math.min(size, level + math.max(0, now - at) * rate)
+end
