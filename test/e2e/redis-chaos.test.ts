@@ -105,7 +105,7 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
 
   beforeAll(async () => {
     dir = tempDir('relayq-chaos');
-    own = await startOwnRedis(dir);
+    own = await startOwnRedis({ dir });
     redis = createRedis(own.url);
     // Refused connections while Redis is down are expected; the commands wait for the reconnect.
     redis.on('error', () => {});

@@ -1,11 +1,12 @@
 /**
- * A redis-server of a test's own, on a free port, with its append-only file fsynced on every
- * write (`appendfsync always`): a test can `kill -9` it and start it again on the same port from
- * the same directory, and every write Redis acknowledged is still there.
+ * A redis-server of a test's own, on a free 127.0.0.1 port. Given a directory, its append-only
+ * file is fsynced on every write (`appendfsync always`): a test can `kill -9` it and start it
+ * again on the same port from the same directory, and every write Redis acknowledged is still
+ * there. Without one it keeps nothing (for tests that stop it or give it a password).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../src/lib/free-port.ts';
-import { redisAnswers } from '../../src/redis/connection.ts';
+import { probeRedis } from '../../src/redis/connection.ts';
 
 export interface OwnRedis {
   url: string;
@@ -23,18 +24,20 @@ export function hasRedisServer(binary = 'redis-server'): boolean {
   return !spawnSync(binary, ['--version']).error;
 }
 
-export async function startOwnRedis(dir: string, binary = 'redis-server'): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  /** Where the append-only file lives; left out, the server keeps nothing. */
+  dir?: string;
+  /** More redis-server arguments (`--requirepass x`). */
+  extra?: string[];
+  binary?: string;
+}
+
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+  const { dir, extra = [], binary = 'redis-server' } = options;
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'always',
-    '--save', '',
-    '--protected-mode', 'yes',
-  ];
+  const persistence = dir === undefined ? ['--appendonly', 'no'] : ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--save', '', '--protected-mode', 'yes', ...extra];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
@@ -45,8 +48,9 @@ export async function startOwnRedis(dir: string, binary = 'redis-server'): Promi
     child = started;
     exited = new Promise((done) => started.once('exit', () => done()));
     const deadline = Date.now() + 15_000;
-    // PING answers LOADING (not PONG) until the AOF is read back.
-    while (!(await redisAnswers(url, 300))) {
+    // PING answers LOADING (not PONG) until the AOF is read back; a server with a password
+    // refuses it (NOAUTH), which also means it is up.
+    while ((await probeRedis(url, 300)).state === 'unreachable') {
       if (started.exitCode !== null || Date.now() > deadline) {
         started.kill('SIGKILL');
         throw new Error(`redis-server on port ${port} did not start: ${stderr.trim() || 'no answer in 15 s'}`);
