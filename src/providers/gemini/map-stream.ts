@@ -7,6 +7,7 @@
 import type { ExecuteResult, JsonObject, StreamPart } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError } from './map-error.ts';
+import { closingParts } from '../shared/stream.ts';
 import { blockedPromptError, mapGeminiResponse, type ResponseMeta } from './map-response.ts';
 import type { ProviderError } from '../../executors/errors.ts';
 import {
@@ -111,12 +112,7 @@ export class GeminiStreamAccumulator {
 
   /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 
   private mergeCandidate(merged: GeminiCandidate, chunk: GeminiCandidate): void {

@@ -11,6 +11,7 @@ import type { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteResult, JsonObject, StreamPart } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError, type OpenAIFamilyProvider } from './map-error.ts';
+import { closingParts } from '../shared/stream.ts';
 import { mapOpenAIChatCompletion, type ResponseMeta } from './map-response.ts';
 import {
   openaiChatChunkSchema,
@@ -145,12 +146,7 @@ export class OpenAIChatStreamAccumulator {
 
   /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 
   private applyChoice(choice: OpenAIChunkChoice): StreamPart[] {
