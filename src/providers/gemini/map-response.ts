@@ -15,6 +15,7 @@ import {
   type GeminiResponse,
   type GeminiUsage,
 } from './schemas.ts';
+import { unifiedFinishReason } from '../shared/answer-items.ts';
 
 const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
   STOP: 'stop',
@@ -37,7 +38,7 @@ const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
  */
 export function mapGeminiFinishReason(finishReason: string | null | undefined, hasToolCalls = false): FinishReason {
   const raw = finishReason ?? null;
-  const unified = (raw !== null ? unifiedByFinishReason[raw] : undefined) ?? 'other';
+  const unified = unifiedFinishReason(unifiedByFinishReason, raw);
   return { unified: hasToolCalls && unified === 'stop' ? 'tool_calls' : unified, raw };
 }
 
