@@ -13,7 +13,7 @@ import {
   type AnthropicMessage,
   type AnthropicUsage,
 } from './schemas.ts';
-import { itemsOfType, unifiedFinishReason } from '../shared/answer-items.ts';
+import { finishReasonFrom, itemsOfType, type ResponseMeta } from '../shared/answer-items.ts';
 
 const unifiedByStopReason: Readonly<Record<string, UnifiedFinishReason>> = {
   end_turn: 'stop',
@@ -26,8 +26,7 @@ const unifiedByStopReason: Readonly<Record<string, UnifiedFinishReason>> = {
 };
 
 export function mapAnthropicFinishReason(stopReason: string | null | undefined): FinishReason {
-  const raw = stopReason ?? null;
-  return { unified: unifiedFinishReason(unifiedByStopReason, raw), raw };
+  return finishReasonFrom(unifiedByStopReason, stopReason);
 }
 
 /**
@@ -60,10 +59,7 @@ export function anthropicToolCalls(message: AnthropicMessage): ToolCall[] {
   }));
 }
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
-}
+export type { ResponseMeta };
 
 export function mapAnthropicMessage(message: AnthropicMessage, meta: ResponseMeta): ExecuteResult {
   return {

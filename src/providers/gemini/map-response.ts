@@ -15,7 +15,7 @@ import {
   type GeminiResponse,
   type GeminiUsage,
 } from './schemas.ts';
-import { unifiedFinishReason } from '../shared/answer-items.ts';
+import { unifiedFinishReason, type ResponseMeta as AnswerMeta } from '../shared/answer-items.ts';
 
 const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
   STOP: 'stop',
@@ -96,9 +96,7 @@ export function geminiToolCalls(response: GeminiResponse): ToolCall[] {
   return calls;
 }
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
+export interface ResponseMeta extends AnswerMeta {
   accountId?: string;
 }
 

@@ -16,12 +16,9 @@ import {
   type OpenAIResponse,
   type OpenAIResponsesUsage,
 } from './schemas.ts';
-import { itemsOfType, unifiedFinishReason } from '../shared/answer-items.ts';
+import { finishReasonFrom, itemsOfType, unifiedFinishReason, type ResponseMeta } from '../shared/answer-items.ts';
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
-}
+export type { ResponseMeta };
 
 const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
   stop: 'stop',
@@ -32,8 +29,7 @@ const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
 };
 
 export function mapOpenAIFinishReason(finishReason: string | null | undefined): FinishReason {
-  const raw = finishReason ?? null;
-  return { unified: unifiedFinishReason(unifiedByFinishReason, raw), raw };
+  return finishReasonFrom(unifiedByFinishReason, finishReason);
 }
 
 const noUsage: Usage = { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheWrite: 0, raw: null };

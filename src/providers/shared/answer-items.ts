@@ -1,10 +1,11 @@
 /**
  * Reading the parts of an answer body the same way in every response mapper: the items of one
  * `type` in a list of typed items (Anthropic's content blocks, the Responses API's output items),
- * and a provider's finish reason in relayq's terms.
+ * a provider's finish reason in relayq's terms, and what a mapper is told of the answer besides
+ * its body.
  */
 import type { z } from 'zod';
-import type { UnifiedFinishReason } from '../../executors/types.ts';
+import type { FinishReason, UnifiedFinishReason } from '../../executors/types.ts';
 
 /**
  * The items of `type` that `schema` reads, in order; the others are skipped. The type is checked
@@ -18,6 +19,21 @@ export function itemsOfType<T>(items: readonly { type: string }[], type: string,
     if (parsed.success) found.push(parsed.data);
   }
   return found;
+}
+
+/** What a response mapper is told of the answer besides its body: the status and the kept headers. */
+export interface ResponseMeta {
+  statusCode: number;
+  headers: Record<string, string>;
+}
+
+/** A finish reason as sent (`raw`, null when none) with the unified reason the provider's table gives it. */
+export function finishReasonFrom(
+  table: Readonly<Record<string, UnifiedFinishReason>>,
+  sent: string | null | undefined,
+): FinishReason {
+  const raw = sent ?? null;
+  return { unified: unifiedFinishReason(table, raw), raw };
 }
 
 /** The unified finish reason a provider's table gives `raw`; `other` for none or one it does not list. */
