@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import {
@@ -13,9 +12,9 @@ import {
   type AnthropicMessage,
   type AnthropicUsage,
 } from './schemas.ts';
-import { finishReasonFrom, itemsOfType, type ResponseMeta } from '../shared/answer-items.ts';
+import { finishReasonFrom, itemsOfType, type FinishReasonTable, type ResponseMeta } from '../shared/answer-items.ts';
 
-const unifiedByStopReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByStopReason: FinishReasonTable = {
   end_turn: 'stop',
   max_tokens: 'length',
   model_context_window_exceeded: 'length',

@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import { ProviderError } from '../../executors/errors.ts';
@@ -15,9 +14,9 @@ import {
   type GeminiResponse,
   type GeminiUsage,
 } from './schemas.ts';
-import { unifiedFinishReason, type ResponseMeta as AnswerMeta } from '../shared/answer-items.ts';
+import { unifiedFinishReason, type FinishReasonTable, type ResponseMeta as AnswerMeta } from '../shared/answer-items.ts';
 
-const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByFinishReason: FinishReasonTable = {
   STOP: 'stop',
   MAX_TOKENS: 'length',
   SAFETY: 'content_filter',

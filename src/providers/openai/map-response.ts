@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import {
@@ -16,11 +15,11 @@ import {
   type OpenAIResponse,
   type OpenAIResponsesUsage,
 } from './schemas.ts';
-import { finishReasonFrom, itemsOfType, unifiedFinishReason, type ResponseMeta } from '../shared/answer-items.ts';
+import { finishReasonFrom, itemsOfType, unifiedFinishReason, type FinishReasonTable, type ResponseMeta } from '../shared/answer-items.ts';
 
 export type { ResponseMeta };
 
-const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByFinishReason: FinishReasonTable = {
   stop: 'stop',
   length: 'length',
   tool_calls: 'tool_calls',
@@ -112,7 +111,7 @@ export function openaiResponseToolCalls(response: OpenAIResponse): ToolCall[] {
   }));
 }
 
-const unifiedByIncompleteReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByIncompleteReason: FinishReasonTable = {
   max_output_tokens: 'length',
   content_filter: 'content_filter',
 };

@@ -21,6 +21,9 @@ export function itemsOfType<T>(items: readonly { type: string }[], type: string,
   return found;
 }
 
+/** A provider's finish reasons (as it sends them) → relayq's unified finish reason. */
+export type FinishReasonTable = Readonly<Record<string, UnifiedFinishReason>>;
+
 /** What a response mapper is told of the answer besides its body: the status and the kept headers. */
 export interface ResponseMeta {
   statusCode: number;
@@ -29,7 +32,7 @@ export interface ResponseMeta {
 
 /** A finish reason as sent (`raw`, null when none) with the unified reason the provider's table gives it. */
 export function finishReasonFrom(
-  table: Readonly<Record<string, UnifiedFinishReason>>,
+  table: FinishReasonTable,
   sent: string | null | undefined,
 ): FinishReason {
   const raw = sent ?? null;
@@ -38,7 +41,7 @@ export function finishReasonFrom(
 
 /** The unified finish reason a provider's table gives `raw`; `other` for none or one it does not list. */
 export function unifiedFinishReason(
-  table: Readonly<Record<string, UnifiedFinishReason>>,
+  table: FinishReasonTable,
   raw: string | null,
 ): UnifiedFinishReason {
   return (raw !== null ? table[raw] : undefined) ?? 'other';
