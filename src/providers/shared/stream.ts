@@ -36,6 +36,15 @@ export function closingParts(result: ExecuteResult): StreamPart[] {
 /** What a stream event parser reports an event it cannot read with: the detail, the raw body and the cause. */
 export type MalformedEventError = (detail: string, details: { rawBody: unknown; cause: unknown }) => ProviderError;
 
+/** An SSE event's data as JSON; else `malformed(detail)` keeping the text (cut to maxRawTextLength). */
+export function sseEventJson(sse: SseEvent, detail: string, malformed: MalformedEventError): unknown {
+  try {
+    return JSON.parse(sse.data) as unknown;
+  } catch (cause) {
+    throw malformed(detail, { rawBody: sse.data.slice(0, maxRawTextLength), cause });
+  }
+}
+
 /**
  * One SSE event of a stream of typed JSON events (`{"type": ...}`, as Anthropic's and the
  * Responses API's): undefined for a type not in `known` (skipped, as the APIs add new ones); the
@@ -48,12 +57,7 @@ export function parseTypedSseEvent<Event>(
   schema: z.ZodType<Event>,
   malformed: MalformedEventError,
 ): Event | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(sse.data) as unknown;
-  } catch (cause) {
-    throw malformed(`stream event "${sse.event ?? '?'}" is not JSON`, { rawBody: sse.data.slice(0, maxRawTextLength), cause });
-  }
+  const data = sseEventJson(sse, `stream event "${sse.event ?? '?'}" is not JSON`, malformed);
   const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
   if (typeof type !== 'string' || !known.has(type)) return undefined;
   const parsed = schema.safeParse(data);
