@@ -7,7 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied; the build runs below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json cli.ts index.ts ./
 COPY scripts ./scripts
 COPY src ./src
 COPY jobs ./jobs

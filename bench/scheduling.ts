@@ -241,7 +241,7 @@ export async function relayqRun(
 
 /** `relayq worker` in its own process; resolves once it logged that it started. */
 function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/run-ts.js', 'src/cli/main.ts', 'worker', '-c', configFile], {
+  const child = spawn(process.execPath, ['bin/run-ts.js', 'cli.ts', 'worker', '-c', configFile], {
     env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -23,7 +23,7 @@ function median(values: number[]): number {
 
 export default async function startup(args: string[]): Promise<void> {
   const runs = argValue(args, '--runs', 10);
-  if (!existsSync('dist/src/cli/main.js')) {
+  if (!existsSync('dist/cli.js')) {
     const built = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('npm run build failed');
   }

@@ -17,7 +17,7 @@ export async function benchRedis(): Promise<ResolvedRedis> {
 /** The simulator in its own process, so it does not share an event loop with what is measured. */
 export async function startSimulatorProcess(configFile?: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
-  const args = ['bin/run-ts.js', 'src/cli/main.ts', 'simulate', '--port', String(port)];
+  const args = ['bin/run-ts.js', 'cli.ts', 'simulate', '--port', String(port)];
   if (configFile) args.push('--config', configFile);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;

@@ -20,6 +20,7 @@ import { submitFile } from '../src/ingest/submit.ts';
 import { createRedis } from '../src/redis/connection.ts';
 import { createKeys } from '../src/redis/keys.ts';
 import { startWorker } from '../src/worker/start-worker.ts';
+import { jobTypes } from '../jobs/index.ts';
 import { argValue, benchRedis, rate, startSimulatorProcess, table, waitFor } from './support.ts';
 
 export default async function throughput(args: string[]): Promise<void> {
@@ -100,7 +101,7 @@ export default async function throughput(args: string[]): Promise<void> {
     const report = await submitFile(redis, queue, keys, file, { attempts: 3 });
     ingestMs = Math.min(ingestMs, performance.now() - started);
     started = performance.now();
-    const worker = await startWorker(config, redisInfo.url, pino({ level: 'warn' }));
+    const worker = await startWorker(config, redisInfo.url, pino({ level: 'warn' }), jobTypes);
     await waitFor(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed');
     relayqMs = Math.min(relayqMs, performance.now() - started);
     await worker.close();

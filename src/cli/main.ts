@@ -1,59 +1,70 @@
 /**
  * relayq's command line. Only commander and the command list load up front: the requested
  * command's module (and with it config, Redis, BullMQ or the simulator) is imported when that
- * command runs, so `relayq --help` and `relayq --version` stay fast.
+ * command runs, so `relayq --help` and `relayq --version` stay fast. The entry point is cli.ts at
+ * the package root.
  */
 import { Command, CommanderError, Help } from 'commander';
 import { commandGroups, groupOf } from './command-list.ts';
 import { exitCodes } from './exit-codes.ts';
 import { fsReason } from './file-errors.ts';
+import { provideJobTypes } from './job-types.ts';
 import { packageVersion } from './version.ts';
+import type { JobTypes } from '../worker/job-types.ts';
 
-// A reader that goes away (`relayq results ... | head`) is not an error: stop quietly. Any other
-// failure to write (`> /dev/full`) ends as one line.
-for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(exitCodes.ok);
-    if (name === 'stdout') process.stderr.write(`relayq: cannot write stdout: ${fsReason(error, 'write')}\n`);
-    process.exit(exitCodes.failure);
-  });
-}
+/**
+ * Runs the command line on `argv` (process.argv). `jobs` are the job types the worker commands
+ * run (jobs/index.ts, handed over by cli.ts: src/ never imports jobs/).
+ */
+export async function runCli(argv: string[], jobs: JobTypes): Promise<void> {
+  provideJobTypes(jobs);
 
-const program = new Command('relayq')
-  .description('Batch processor for LLM prompts: prompt files through your own provider accounts, as fast as their rate limits allow.')
-  .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError()
-  .exitOverride()
-  .addHelpText('after', '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
-
-const group = groupOf(requestedCommand(process.argv.slice(2)));
-if (group) {
-  (await group.load())(program);
-} else {
-  // Help, --version or a mistake: the one-line summaries are all that is needed.
-  const terms = new Map<string, string>();
-  for (const { commands } of commandGroups) {
-    for (const { name, term, description } of commands) {
-      program.command(name).description(description);
-      terms.set(name, term);
-    }
+  // A reader that goes away (`relayq results ... | head`) is not an error: stop quietly. Any other
+  // failure to write (`> /dev/full`) ends as one line.
+  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(exitCodes.ok);
+      if (name === 'stdout') process.stderr.write(`relayq: cannot write stdout: ${fsReason(error, 'write')}\n`);
+      process.exit(exitCodes.failure);
+    });
   }
-  program.configureHelp({ subcommandTerm: (command) => terms.get(command.name()) ?? new Help().subcommandTerm(command) });
-}
 
-// Whatever escapes a command (a stream error nobody listens to, a rejected promise) still ends
-// as one line and exit status 1, never as a stack trace.
-process.on('uncaughtException', (error) => {
-  void reportError(error).then((code) => process.exit(code));
-});
-process.on('unhandledRejection', (error) => {
-  void reportError(error).then((code) => process.exit(code));
-});
+  const program = new Command('relayq')
+    .description('Batch processor for LLM prompts: prompt files through your own provider accounts, as fast as their rate limits allow.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText('after', '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = await reportError(error);
+  const group = groupOf(requestedCommand(argv.slice(2)));
+  if (group) {
+    (await group.load())(program);
+  } else {
+    // Help, --version or a mistake: the one-line summaries are all that is needed.
+    const terms = new Map<string, string>();
+    for (const { commands } of commandGroups) {
+      for (const { name, term, description } of commands) {
+        program.command(name).description(description);
+        terms.set(name, term);
+      }
+    }
+    program.configureHelp({ subcommandTerm: (command) => terms.get(command.name()) ?? new Help().subcommandTerm(command) });
+  }
+
+  // Whatever escapes a command (a stream error nobody listens to, a rejected promise) still ends
+  // as one line and exit status 1, never as a stack trace.
+  process.on('uncaughtException', (error) => {
+    void reportError(error).then((code) => process.exit(code));
+  });
+  process.on('unhandledRejection', (error) => {
+    void reportError(error).then((code) => process.exit(code));
+  });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = await reportError(error);
+  }
 }
 
 /** The command the arguments name: the first that is not an option (`help X` names X). */

@@ -47,6 +47,8 @@ export interface Keys {
   schedParked(poolKey: string): string;
   /** Hash: parked prompts, `<batch>|<pool key>` -> count (why a batch waits). */
   schedWaiting(): string;
+  /** String, short-lived: the answer of one call taking parked prompts, kept for a resent call (see unparkJobs-5.lua). */
+  schedUnparkAnswer(token: string): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -74,5 +76,6 @@ export function createKeys(prefix: string): Keys {
     schedPool: (pool) => `${tag}:sched:pool:${pool}`,
     schedParked: (pool) => `${tag}:sched:pool:${pool}:parked`,
     schedWaiting: () => `${tag}:sched:waiting`,
+    schedUnparkAnswer: (token) => `${tag}:sched:unpark:${token}`,
   };
 }

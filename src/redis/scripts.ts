@@ -22,7 +22,7 @@ const scriptFiles = {
   admitAccount: 'admitAccount-2.lua',
   settleAccount: 'settleAccount-3.lua',
   parkJob: 'parkJob-4.lua',
-  unparkJobs: 'unparkJobs-4.lua',
+  unparkJobs: 'unparkJobs-5.lua',
 } as const;
 
 type ScriptName = keyof typeof scriptFiles;
@@ -70,7 +70,7 @@ export interface ScriptedRedis extends Redis {
   admitAccount(k1: string, k2: string, ...args: (string | number)[]): Promise<(number | string)[]>;
   settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string, number]>;
   parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
-  unparkJobs(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<(string | number)[]>;
+  unparkJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
 /** Adds relayq's scripts to a connection as commands (idempotent). */

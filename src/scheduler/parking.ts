@@ -6,6 +6,7 @@
  * pool's capacity returns, a few at a time; the fallback delay only matters if no worker serves
  * the pool any more.
  */
+import { randomBytes } from 'node:crypto';
 import { DelayedError, Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -51,15 +52,24 @@ export async function parkJob(
   return parked;
 }
 
-/** Takes up to `count` parked prompts of a pool, fairest first; returns their job ids and how many stay parked. */
+/** How long the answer of a call taking parked prompts is kept for a resend of the same call. */
+const unparkAnswerSeconds = 600;
+
+/**
+ * Takes up to `count` parked prompts of a pool, fairest first; returns their job ids and how many
+ * stay parked. Each call has a token of its own: sent again after a lost answer (ioredis resends
+ * unanswered commands when it reconnects), it answers the same job ids.
+ */
 export async function unparkJobs(redis: Redis, keys: Keys, poolKey: string, count: number): Promise<{ jobIds: string[]; left: number }> {
   const answer = await withScripts(redis).unparkJobs(
     keys.schedPool(poolKey),
     keys.schedParked(poolKey),
     keys.schedWaiting(),
     keys.schedPools(),
+    keys.schedUnparkAnswer(randomBytes(9).toString('base64url')),
     poolKey,
     count,
+    unparkAnswerSeconds,
   );
   const left = Number(answer[answer.length - 1] ?? 0);
   return { jobIds: answer.slice(0, -1).map(String), left };

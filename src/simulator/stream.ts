@@ -33,6 +33,12 @@ export function textChunks(text: string, wordsPerChunk: number): string[] {
   return chunks;
 }
 
+/** Marks a 200's headers as a server-sent events stream (Anthropic's and OpenAI's framing). */
+export function setSseHeaders(headers: OutgoingHttpHeaders): void {
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+}
+
 /** One provider's frames for one streamed answer: text (SSE, JSON) or bytes (AWS event stream). */
 export interface StreamFraming<Frame extends string | Buffer> {
   /** The 200's headers. */

@@ -1,6 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { createPromptProcessor } from '../../jobs/prompt/processor.ts';
 import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
@@ -14,6 +13,7 @@ import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { promptBackoff } from './backoff.ts';
+import type { JobTypes } from './job-types.ts';
 
 export interface RunningWorker {
   worker: Worker<PromptJob>;
@@ -37,7 +37,7 @@ export function logFailedAttempt(logger: Logger, job: Job<PromptJob> | undefined
 }
 
 /** Starts a prompt worker: BullMQ Worker + executors + the account scheduler, on the given Redis. */
-export async function startWorker(config: Config, redisUrl: string, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(config: Config, redisUrl: string, logger: Logger, jobs: JobTypes): Promise<RunningWorker> {
   const keys = createKeys(config.redis.prefix);
   // No auto-pipelining: results are already written in groups (see writeResult), and an ioredis
   // auto-pipeline copies every script command of the connection (BullMQ's too) each time it starts.
@@ -57,7 +57,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   await scheduler.start();
   const liveAccounts = () => scheduler.liveAccounts();
   const executors = createExecutors({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
-  const processor = createPromptProcessor({ redis, keys, executors, scheduler, logger });
+  const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger });
   const workerConnection = createRedis(redisUrl, {}, logger);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {
     connection: workerConnection,

@@ -11,7 +11,7 @@ import { freePort } from '../../src/lib/free-port.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli, spawnCli, type CliOptions, type CliResult } from '../helpers/cli.ts';
 import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../helpers/own-redis.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
 /** Exit statuses, as in the README's table. */
@@ -93,9 +93,9 @@ describe('CLI failure paths', () => {
   });
 
   describe('with a Redis that wants a password', () => {
-    let secured: PrivateRedis;
+    let secured: OwnRedis;
     beforeAll(async () => {
-      secured = await startPrivateRedis(['--requirepass', 'right-password']);
+      secured = await startOwnRedis({ extra: ['--requirepass', 'right-password'] });
     });
     afterAll(async () => {
       await secured.kill();

@@ -12,6 +12,7 @@ import { createKeys } from '../../src/redis/keys.ts';
 import { simulatedAnswer } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { startWorker } from '../../src/worker/start-worker.ts';
+import { jobTypes } from '../../jobs/index.ts';
 import { anthropicBatchLine, promptText, tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
@@ -52,7 +53,7 @@ describe('cancelling a 5,000-prompt batch in the middle', () => {
     );
     const report = await submitFile(redis, queue, keys, file, { attempts: 3 });
     expect(report.accepted).toBe(total);
-    const worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }));
+    const worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }), jobTypes);
     try {
       // In the middle: some prompts done, most still queued.
       await until(async () => ((await getBatch(redis, keys, report.batchId))?.counts.succeeded ?? 0) >= 300);

@@ -25,6 +25,7 @@ import { createKeys } from '../../src/redis/keys.ts';
 import { simulatedAnswer } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/start-worker.ts';
+import { jobTypes } from '../../jobs/index.ts';
 import { promptText, tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
@@ -98,7 +99,7 @@ describe('every batch file format, every result format', () => {
       },
       {},
     );
-    worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }));
+    worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }), jobTypes);
   });
 
   afterAll(async () => {

@@ -17,6 +17,7 @@ import { loadPrices } from '../../src/usage/prices.ts';
 import { buildUsageReport } from '../../src/usage/report.ts';
 import { readBatchUsage, readDailyUsage } from '../../src/usage/usage-store.ts';
 import { startWorker } from '../../src/worker/start-worker.ts';
+import { jobTypes } from '../../jobs/index.ts';
 import { promptText, tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
@@ -67,7 +68,7 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
     );
     const report = await submitFile(redis, queue, keys, file, { attempts: 10 });
     expect(report.accepted).toBe(total);
-    const worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }));
+    const worker = await startWorker(config, testRedisUrl(), pino({ level: 'silent' }), jobTypes);
     try {
       for (;;) {
         const batch = await getBatch(redis, keys, report.batchId);

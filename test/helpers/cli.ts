@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 /** The command line from its TypeScript sources (through tsx), so tests never run a stale dist/. */
-export const relayqSource = resolve('src/cli/main.ts');
+export const relayqSource = resolve('cli.ts');
 const runTs = resolve('bin/run-ts.js');
 
 export interface CliResult {

@@ -88,7 +88,7 @@ describe('the installed package', () => {
   });
 
   it('packs dist/, the config examples, README and LICENSE, and no sources, tests, benches or CI', () => {
-    for (const path of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/src/redis/scripts/admitAccount-2.lua', 'dist/config/prices.yaml', 'bin/relayq.js', 'config/relayq.example.yaml', 'README.md', 'LICENSE', 'package.json']) {
+    for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/src/cli/main.js', 'dist/src/redis/scripts/admitAccount-2.lua', 'dist/config/prices.yaml', 'bin/relayq.js', 'config/relayq.example.yaml', 'README.md', 'LICENSE', 'package.json']) {
       expect(files).toContain(path);
     }
     const lua = readdirSync(join(root, 'src', 'redis', 'scripts')).filter((name) => name.endsWith('.lua'));

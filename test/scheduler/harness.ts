@@ -14,6 +14,7 @@ import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import { withScripts } from '../../src/redis/scripts.ts';
 import { startSimulator, type RunningSimulator, type SimulatorConfigInput } from '../../src/simulator/server.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/start-worker.ts';
+import { jobTypes } from '../../jobs/index.ts';
 import { tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
@@ -58,7 +59,7 @@ export async function startHarness(options: {
     config,
     workers: [],
     async startWorker() {
-      const worker = await startWorker(config, testRedisUrl(), logger);
+      const worker = await startWorker(config, testRedisUrl(), logger, jobTypes);
       harness.workers.push(worker);
       return worker;
     },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
+import { startOwnRedis, type OwnRedis } from '../helpers/own-redis.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
 /** The lines of a log stream that are not JSON objects. */
@@ -31,7 +31,7 @@ describe('worker logs', () => {
   });
 
   it('stay JSON lines while Redis is down', async () => {
-    const redis: PrivateRedis = await startPrivateRedis();
+    const redis: OwnRedis = await startOwnRedis();
     const config = writeConfig(dir, { redis: { prefix: testPrefix('logs') }, accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-logs' }] }, 'outage.yaml');
     const child = spawnCli(['worker', '-c', config], { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } });
     let stderr = '';

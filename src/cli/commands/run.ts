@@ -4,6 +4,7 @@ import { startBatchMaintenance } from '../../batches/lifecycle.ts';
 import { isTerminal } from '../../batches/status.ts';
 import type { Runtime } from '../../runtime.ts';
 import { startWorker } from '../../worker/start-worker.ts';
+import { jobTypes } from '../job-types.ts';
 import { formatDuration } from '../durations.ts';
 import { CannotWriteError } from '../file-errors.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
@@ -19,7 +20,7 @@ export interface RunCommandOptions extends SubmitCommandOptions {
 /** submit + an in-process worker + wait + results, in one command. Returns the exit status. */
 export async function runCommand(runtime: Runtime, file: string, options: RunCommandOptions): Promise<number> {
   const started = Date.now();
-  const worker = await startWorker(runtime.config, runtime.redisUrl, runtime.logger);
+  const worker = await startWorker(runtime.config, runtime.redisUrl, runtime.logger, jobTypes());
   const maintenance = startBatchMaintenance({ redis: runtime.redis, keys: runtime.keys, queue: runtime.queue }, { intervalMs: 2_000 });
   let batch: BatchInfo;
   let report;

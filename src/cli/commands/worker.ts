@@ -1,12 +1,13 @@
 import type { Runtime } from '../../runtime.ts';
 import { startWorker } from '../../worker/start-worker.ts';
+import { jobTypes } from '../job-types.ts';
 
 /**
  * Runs a worker until SIGINT/SIGTERM. The first signal lets in-flight prompts finish; a second
  * one stops at once (those prompts go back to the queue when their lock expires).
  */
 export async function workerCommand(runtime: Runtime): Promise<void> {
-  const running = await startWorker(runtime.config, runtime.redisUrl, runtime.logger);
+  const running = await startWorker(runtime.config, runtime.redisUrl, runtime.logger, jobTypes());
   runtime.logger.info(
     { concurrency: runtime.config.worker.concurrency, accounts: runtime.config.accounts.map((account) => account.id) },
     'worker started',

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AnthropicAccount } from './account.ts';
+import { jsonRequestHeaders, pickHeaders } from '../shared/headers.ts';
 
 export const anthropicDefaultBaseUrl = 'https://api.anthropic.com';
 export const anthropicVersion = '2023-06-01';
@@ -24,12 +25,7 @@ export function anthropicRequestHeaders(
   account: AnthropicApiAccount,
   options: { stream?: boolean } = {},
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: options.stream ? 'text/event-stream' : 'application/json',
-    'anthropic-version': anthropicVersion,
-    'user-agent': 'relayq',
-  };
+  const headers: Record<string, string> = { ...jsonRequestHeaders(options.stream), 'anthropic-version': anthropicVersion };
   if (account.apiKey !== undefined) headers['x-api-key'] = account.apiKey;
   else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
   if (account.anthropicBeta !== undefined && account.anthropicBeta.length > 0) {
@@ -40,14 +36,8 @@ export function anthropicRequestHeaders(
 
 /** Response headers worth keeping: request id, retry-after and every anthropic-ratelimit-*. */
 export function pickAnthropicHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (lower === 'request-id' || lower === 'retry-after' || lower.startsWith('anthropic-ratelimit-')) {
-      kept[lower] = Array.isArray(value) ? value.join(', ') : value;
-    }
-  }
-  return kept;
+  return pickHeaders(
+    headers,
+    (name) => name === 'request-id' || name === 'retry-after' || name.startsWith('anthropic-ratelimit-'),
+  );
 }

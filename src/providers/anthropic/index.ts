@@ -6,6 +6,7 @@ import { AnthropicExecutor } from './executor.ts';
 import { openAiChatToAnthropic } from './from-openai-chat.ts';
 import { anthropicRateLimits } from './rate-limits.ts';
 import { anthropicRequestBodySchema } from './request-schema.ts';
+import { claudeUsageRules } from './usage-rules.ts';
 
 export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchema> = {
   id: 'anthropic',
@@ -17,12 +18,7 @@ export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchem
   fillDefaults: fillAnthropicDefaults,
   rateLimits: anthropicRateLimits,
   requestIdHeaders: ['request-id'],
-  usage: {
-    // Cache reads do not count against Anthropic's input-token limits.
-    limitedInput: (usage) => usage.inputTokens + usage.cacheWrite,
-    // Thinking tokens are part of output_tokens, not reported apart.
-    reasoningTokens: () => 0,
-  },
+  usage: claudeUsageRules,
   fromOpenAiChat: (chat, model) => openAiChatToAnthropic(chat, model),
   createExecutor: (context) => new AnthropicExecutor(context),
 };

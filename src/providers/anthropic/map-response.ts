@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import {
@@ -13,8 +12,9 @@ import {
   type AnthropicMessage,
   type AnthropicUsage,
 } from './schemas.ts';
+import { finishReasonFrom, itemsOfType, type FinishReasonTable, type ResponseMeta } from '../shared/answer-items.ts';
 
-const unifiedByStopReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByStopReason: FinishReasonTable = {
   end_turn: 'stop',
   max_tokens: 'length',
   model_context_window_exceeded: 'length',
@@ -25,8 +25,7 @@ const unifiedByStopReason: Readonly<Record<string, UnifiedFinishReason>> = {
 };
 
 export function mapAnthropicFinishReason(stopReason: string | null | undefined): FinishReason {
-  const raw = stopReason ?? null;
-  return { unified: (raw !== null ? unifiedByStopReason[raw] : undefined) ?? 'other', raw };
+  return finishReasonFrom(unifiedByStopReason, stopReason);
 }
 
 /**
@@ -45,37 +44,21 @@ export function mapAnthropicUsage(usage: AnthropicUsage): Usage {
 
 /** Text of every `text` block, joined with nothing in between. */
 export function anthropicText(message: AnthropicMessage): string {
-  let text = '';
-  for (const block of message.content) {
-    // Checked by type first: a failed safeParse builds an error, and most blocks are text.
-    if (block.type !== 'text') continue;
-    const parsed = anthropicTextBlockSchema.safeParse(block);
-    if (parsed.success) text += parsed.data.text;
-  }
-  return text;
+  return itemsOfType(message.content, 'text', anthropicTextBlockSchema)
+    .map((block) => block.text)
+    .join('');
 }
 
 /** `tool_use` blocks, their input as JSON text. */
 export function anthropicToolCalls(message: AnthropicMessage): ToolCall[] {
-  const calls: ToolCall[] = [];
-  for (const block of message.content) {
-    if (block.type !== 'tool_use') continue;
-    const parsed = anthropicToolUseBlockSchema.safeParse(block);
-    if (parsed.success) {
-      calls.push({
-        id: parsed.data.id,
-        name: parsed.data.name,
-        arguments: JSON.stringify(parsed.data.input ?? {}),
-      });
-    }
-  }
-  return calls;
+  return itemsOfType(message.content, 'tool_use', anthropicToolUseBlockSchema).map((block) => ({
+    id: block.id,
+    name: block.name,
+    arguments: JSON.stringify(block.input ?? {}),
+  }));
 }
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
-}
+export type { ResponseMeta };
 
 export function mapAnthropicMessage(message: AnthropicMessage, meta: ResponseMeta): ExecuteResult {
   return {

@@ -7,6 +7,7 @@ import type { ExecuteResult, JsonObject, StreamPart } from '../../executors/type
 import type { ProviderError } from '../../executors/errors.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError } from './map-error.ts';
+import { closingParts, parseTypedSseEvent } from '../shared/stream.ts';
 import { mapAnthropicMessage, type ResponseMeta } from './map-response.ts';
 import {
   anthropicStreamEventSchema,
@@ -30,27 +31,9 @@ export function parseAnthropicStreamEvent(
   sse: SseEvent,
   context: StreamContext = {},
 ): AnthropicStreamEvent | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(sse.data) as unknown;
-  } catch (cause) {
-    throw malformedResponseError(`stream event "${sse.event ?? '?'}" is not JSON`, {
-      ...context,
-      rawBody: sse.data,
-      cause,
-    });
-  }
-  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || !knownStreamEventTypes.has(type)) return undefined;
-  const parsed = anthropicStreamEventSchema.safeParse(data);
-  if (!parsed.success) {
-    throw malformedResponseError(`stream event "${type}" does not have the documented shape`, {
-      ...context,
-      rawBody: data,
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
+  return parseTypedSseEvent(sse, knownStreamEventTypes, anthropicStreamEventSchema, (detail, details) =>
+    malformedResponseError(detail, { ...context, ...details }),
+  );
 }
 
 export class AnthropicStreamAccumulator {
@@ -121,12 +104,7 @@ export class AnthropicStreamAccumulator {
 
   /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 
   private startBlock(index: number, block: AnthropicContentBlock): StreamPart[] {

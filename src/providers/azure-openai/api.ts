@@ -16,6 +16,7 @@ import type { AzureOpenAIAccount } from './account.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteRequest, JsonObject } from '../../executors/types.ts';
 import { openaiRequestBody, type OpenAIEndpoint } from '../openai/api.ts';
+import { jsonRequestHeaders } from '../shared/headers.ts';
 
 /** The GA api-version used for Chat Completions when the account names none. */
 export const azureDefaultApiVersion = '2024-10-21';
@@ -74,11 +75,7 @@ export function azureRequestHeaders(
   account: Pick<AzureOpenAIAccount, 'apiKey' | 'authToken'>,
   options: { stream?: boolean } = {},
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: options.stream ? 'text/event-stream' : 'application/json',
-    'user-agent': 'relayq',
-  };
+  const headers = jsonRequestHeaders(options.stream);
   if (account.apiKey !== undefined) headers['api-key'] = account.apiKey;
   else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
   return headers;

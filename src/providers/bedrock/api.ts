@@ -8,6 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { BedrockAccount } from './account.ts';
 import { isBedrockApiKey, type BedrockAuth, type BedrockCredentials } from './credentials.ts';
+import { pickHeaders } from '../shared/headers.ts';
 
 /** The `anthropic_version` Bedrock's Anthropic models take in the body. */
 export const bedrockAnthropicVersion = 'bedrock-2023-05-31';
@@ -102,18 +103,12 @@ export async function signBedrockRequest(input: SignInput): Promise<Record<strin
 
 /** Response headers worth keeping: request id, Bedrock's token counts and latency, retry hints. */
 export function pickBedrockHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (
-      lower === 'x-amzn-requestid' ||
-      lower === 'x-amzn-errortype' ||
-      lower === 'retry-after' ||
-      lower.startsWith('x-amzn-bedrock-')
-    ) {
-      kept[lower] = Array.isArray(value) ? value.join(', ') : value;
-    }
-  }
-  return kept;
+  return pickHeaders(
+    headers,
+    (name) =>
+      name === 'x-amzn-requestid' ||
+      name === 'x-amzn-errortype' ||
+      name === 'retry-after' ||
+      name.startsWith('x-amzn-bedrock-'),
+  );
 }

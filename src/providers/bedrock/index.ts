@@ -2,6 +2,7 @@
 import { retryHintsOnly } from '../shared/rate-limits.ts';
 import type { ProviderModule } from '../types.ts';
 import { fillAnthropicDefaults } from '../anthropic/defaults.ts';
+import { claudeUsageRules } from '../anthropic/usage-rules.ts';
 import { bedrockAccountSchema } from './account.ts';
 import { BedrockExecutor } from './executor.ts';
 import { openAiChatToBedrock } from './from-openai-chat.ts';
@@ -20,11 +21,8 @@ export const bedrock: ProviderModule<'bedrock', typeof bedrockAccountSchema> = {
   // No rate-limit headers (quotas are per account and region in Service Quotas); a ThrottlingException may carry retry-after.
   rateLimits: retryHintsOnly,
   requestIdHeaders: ['x-amzn-requestid'],
-  usage: {
-    // Claude on Bedrock: cache reads do not count against input-token limits, as on Anthropic.
-    limitedInput: (usage) => usage.inputTokens + usage.cacheWrite,
-    reasoningTokens: () => 0,
-  },
+  // Claude on Bedrock: the usage rules of Claude on Anthropic.
+  usage: claudeUsageRules,
   fromOpenAiChat: openAiChatToBedrock,
   createExecutor: (context) => new BedrockExecutor(context),
 };

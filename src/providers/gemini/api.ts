@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GeminiAccount } from './account.ts';
+import { jsonRequestHeaders, pickHeaders } from '../shared/headers.ts';
 
 export const geminiDefaultBaseUrl = 'https://generativelanguage.googleapis.com/v1beta';
 
@@ -54,11 +55,7 @@ export function geminiRequestHeaders(
   account: GeminiApiAccount,
   options: { stream?: boolean } = {},
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: options.stream ? 'text/event-stream' : 'application/json',
-    'user-agent': 'relayq',
-  };
+  const headers = jsonRequestHeaders(options.stream);
   if (account.apiKey !== undefined) headers['x-goog-api-key'] = account.apiKey;
   else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
   return headers;
@@ -69,18 +66,9 @@ export function geminiRequestHeaders(
  * front of it may send `retry-after`, a request id or `x-ratelimit-*`.
  */
 export function pickGeminiHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (
-      lower === 'retry-after' ||
-      lower === 'x-request-id' ||
-      lower === 'x-goog-request-id' ||
-      lower.startsWith('x-ratelimit-')
-    ) {
-      kept[lower] = Array.isArray(value) ? value.join(', ') : value;
-    }
-  }
-  return kept;
+  return pickHeaders(
+    headers,
+    (name) =>
+      name === 'retry-after' || name === 'x-request-id' || name === 'x-goog-request-id' || name.startsWith('x-ratelimit-'),
+  );
 }

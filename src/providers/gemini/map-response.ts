@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import { ProviderError } from '../../executors/errors.ts';
@@ -15,8 +14,9 @@ import {
   type GeminiResponse,
   type GeminiUsage,
 } from './schemas.ts';
+import { unifiedFinishReason, type FinishReasonTable, type ResponseMeta as AnswerMeta } from '../shared/answer-items.ts';
 
-const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByFinishReason: FinishReasonTable = {
   STOP: 'stop',
   MAX_TOKENS: 'length',
   SAFETY: 'content_filter',
@@ -37,7 +37,7 @@ const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
  */
 export function mapGeminiFinishReason(finishReason: string | null | undefined, hasToolCalls = false): FinishReason {
   const raw = finishReason ?? null;
-  const unified = (raw !== null ? unifiedByFinishReason[raw] : undefined) ?? 'other';
+  const unified = unifiedFinishReason(unifiedByFinishReason, raw);
   return { unified: hasToolCalls && unified === 'stop' ? 'tool_calls' : unified, raw };
 }
 
@@ -95,9 +95,7 @@ export function geminiToolCalls(response: GeminiResponse): ToolCall[] {
   return calls;
 }
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
+export interface ResponseMeta extends AnswerMeta {
   accountId?: string;
 }
 

@@ -7,6 +7,7 @@
 import type { ExecuteResult, JsonObject, StreamPart } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError } from './map-error.ts';
+import { closingParts, sseEventJson } from '../shared/stream.ts';
 import { blockedPromptError, mapGeminiResponse, type ResponseMeta } from './map-response.ts';
 import type { ProviderError } from '../../executors/errors.ts';
 import {
@@ -34,12 +35,9 @@ export type GeminiStreamFrame =
  * Throws a `server` ProviderError when the data is neither.
  */
 export function parseGeminiStreamFrame(sse: SseEvent, context: StreamContext = {}): GeminiStreamFrame {
-  let data: unknown;
-  try {
-    data = JSON.parse(sse.data) as unknown;
-  } catch (cause) {
-    throw malformedResponseError('a stream frame is not JSON', { ...context, rawBody: sse.data.slice(0, 4096), cause });
-  }
+  const data = sseEventJson(sse, 'a stream frame is not JSON', (detail, details) =>
+    malformedResponseError(detail, { ...context, ...details }),
+  );
   if (typeof data === 'object' && data !== null && 'error' in data) {
     const error = geminiErrorBodySchema.safeParse(data);
     if (error.success) return { type: 'error', body: error.data };
@@ -111,12 +109,7 @@ export class GeminiStreamAccumulator {
 
   /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 
   private mergeCandidate(merged: GeminiCandidate, chunk: GeminiCandidate): void {

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { OpenAIAccount } from './account.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteRequest, JsonObject } from '../../executors/types.ts';
+import { jsonRequestHeaders, pickHeaders } from '../shared/headers.ts';
 
 export const openaiDefaultBaseUrl = 'https://api.openai.com';
 
@@ -72,11 +73,7 @@ export function openaiRequestHeaders(
   account: OpenAIApiAccount,
   options: { stream?: boolean } = {},
 ): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: options.stream ? 'text/event-stream' : 'application/json',
-    'user-agent': 'relayq',
-  };
+  const headers = jsonRequestHeaders(options.stream);
   const secret = account.apiKey ?? account.authToken;
   if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
   if (account.organization !== undefined) headers['openai-organization'] = account.organization;
@@ -121,13 +118,5 @@ const keptHeaders: ReadonlySet<string> = new Set([
 ]);
 
 export function pickOpenAIHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (keptHeaders.has(lower) || lower.startsWith('x-ratelimit-')) {
-      kept[lower] = Array.isArray(value) ? value.join(', ') : value;
-    }
-  }
-  return kept;
+  return pickHeaders(headers, (name) => keptHeaders.has(name) || name.startsWith('x-ratelimit-'));
 }

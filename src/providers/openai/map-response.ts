@@ -4,7 +4,6 @@ import type {
   FinishReason,
   JsonObject,
   ToolCall,
-  UnifiedFinishReason,
   Usage,
 } from '../../executors/types.ts';
 import {
@@ -16,13 +15,11 @@ import {
   type OpenAIResponse,
   type OpenAIResponsesUsage,
 } from './schemas.ts';
+import { finishReasonFrom, itemsOfType, unifiedFinishReason, type FinishReasonTable, type ResponseMeta } from '../shared/answer-items.ts';
 
-export interface ResponseMeta {
-  statusCode: number;
-  headers: Record<string, string>;
-}
+export type { ResponseMeta };
 
-const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByFinishReason: FinishReasonTable = {
   stop: 'stop',
   length: 'length',
   tool_calls: 'tool_calls',
@@ -31,8 +28,7 @@ const unifiedByFinishReason: Readonly<Record<string, UnifiedFinishReason>> = {
 };
 
 export function mapOpenAIFinishReason(finishReason: string | null | undefined): FinishReason {
-  const raw = finishReason ?? null;
-  return { unified: (raw !== null ? unifiedByFinishReason[raw] : undefined) ?? 'other', raw };
+  return finishReasonFrom(unifiedByFinishReason, finishReason);
 }
 
 const noUsage: Usage = { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheWrite: 0, raw: null };
@@ -44,29 +40,25 @@ const noUsage: Usage = { inputTokens: 0, outputTokens: 0, cacheRead: 0, cacheWri
  */
 export function mapOpenAIChatUsage(usage: OpenAIChatUsage | null | undefined): Usage {
   if (usage === null || usage === undefined) return { ...noUsage };
-  const cacheRead = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  const cacheWrite = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
-  return {
-    inputTokens: Math.max(0, usage.prompt_tokens - cacheRead - cacheWrite),
-    outputTokens: usage.completion_tokens,
-    cacheRead,
-    cacheWrite,
-    raw: usage,
-  };
+  return promptUsage(usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens_details, usage);
 }
 
 /** Same counting as mapOpenAIChatUsage, in the Responses API's field names. */
 export function mapOpenAIResponsesUsage(usage: OpenAIResponsesUsage | null | undefined): Usage {
   if (usage === null || usage === undefined) return { ...noUsage };
-  const cacheRead = usage.input_tokens_details?.cached_tokens ?? 0;
-  const cacheWrite = usage.input_tokens_details?.cache_write_tokens ?? 0;
-  return {
-    inputTokens: Math.max(0, usage.input_tokens - cacheRead - cacheWrite),
-    outputTokens: usage.output_tokens,
-    cacheRead,
-    cacheWrite,
-    raw: usage,
-  };
+  return promptUsage(usage.input_tokens, usage.output_tokens, usage.input_tokens_details, usage);
+}
+
+/** The Usage of a prompt whose token count includes its cached and cache-written tokens. */
+function promptUsage(
+  promptTokens: number,
+  outputTokens: number,
+  details: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null | undefined,
+  raw: OpenAIChatUsage | OpenAIResponsesUsage,
+): Usage {
+  const cacheRead = details?.cached_tokens ?? 0;
+  const cacheWrite = details?.cache_write_tokens ?? 0;
+  return { inputTokens: Math.max(0, promptTokens - cacheRead - cacheWrite), outputTokens, cacheRead, cacheWrite, raw };
 }
 
 /** The first choice's message carries the answer; other choices (`n` > 1) stay in the body. */
@@ -105,31 +97,21 @@ export function mapOpenAIChatCompletion(completion: OpenAIChatCompletion, meta: 
 /** Text of every `output_text` part of every `message` item, joined with nothing in between. */
 export function openaiResponseText(response: OpenAIResponse): string {
   let text = '';
-  for (const item of response.output) {
-    // Checked by type first: a failed safeParse builds an error.
-    if (item.type !== 'message') continue;
-    const message = openaiMessageItemSchema.safeParse(item);
-    if (!message.success) continue;
-    for (const part of message.data.content) {
-      if (part.type !== 'output_text') continue;
-      const output = openaiOutputTextSchema.safeParse(part);
-      if (output.success) text += output.data.text;
-    }
+  for (const message of itemsOfType(response.output, 'message', openaiMessageItemSchema)) {
+    for (const output of itemsOfType(message.content, 'output_text', openaiOutputTextSchema)) text += output.text;
   }
   return text;
 }
 
 export function openaiResponseToolCalls(response: OpenAIResponse): ToolCall[] {
-  const calls: ToolCall[] = [];
-  for (const item of response.output) {
-    if (item.type !== 'function_call') continue;
-    const call = openaiFunctionCallItemSchema.safeParse(item);
-    if (call.success) calls.push({ id: call.data.call_id, name: call.data.name, arguments: call.data.arguments });
-  }
-  return calls;
+  return itemsOfType(response.output, 'function_call', openaiFunctionCallItemSchema).map((call) => ({
+    id: call.call_id,
+    name: call.name,
+    arguments: call.arguments,
+  }));
 }
 
-const unifiedByIncompleteReason: Readonly<Record<string, UnifiedFinishReason>> = {
+const unifiedByIncompleteReason: FinishReasonTable = {
   max_output_tokens: 'length',
   content_filter: 'content_filter',
 };
@@ -143,7 +125,7 @@ export function mapOpenAIResponseFinish(response: OpenAIResponse, toolCalls: num
   const status = response.status ?? null;
   if (status === 'incomplete') {
     const reason = response.incomplete_details?.reason ?? null;
-    return { unified: (reason !== null ? unifiedByIncompleteReason[reason] : undefined) ?? 'other', raw: reason ?? status };
+    return { unified: unifiedFinishReason(unifiedByIncompleteReason, reason), raw: reason ?? status };
   }
   if (status === 'completed') return { unified: toolCalls > 0 ? 'tool_calls' : 'stop', raw: status };
   return { unified: 'other', raw: status };

@@ -8,6 +8,7 @@
 import type { ExecuteResult, StreamPart } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError } from './map-error.ts';
+import { closingParts, parseTypedSseEvent } from '../shared/stream.ts';
 import { mapOpenAIResponse, type ResponseMeta } from './map-response.ts';
 import type { StreamContext } from './map-stream.ts';
 import {
@@ -26,27 +27,9 @@ export function parseOpenAIResponsesEvent(
   sse: SseEvent,
   context: StreamContext = {},
 ): ResponsesStreamEvent | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(sse.data) as unknown;
-  } catch (cause) {
-    throw malformedResponseError(`stream event "${sse.event ?? '?'}" is not JSON`, {
-      ...context,
-      rawBody: sse.data.slice(0, 4096),
-      cause,
-    });
-  }
-  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || !knownResponsesEventTypes.has(type)) return undefined;
-  const parsed = responsesStreamEventSchema.safeParse(data);
-  if (!parsed.success) {
-    throw malformedResponseError(`stream event "${type}" does not have the documented shape`, {
-      ...context,
-      rawBody: data,
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
+  return parseTypedSseEvent(sse, knownResponsesEventTypes, responsesStreamEventSchema, (detail, details) =>
+    malformedResponseError(detail, { ...context, ...details }),
+  );
 }
 
 /** The events the accumulator takes; `error` and `response.failed` are the caller's. */
@@ -111,12 +94,8 @@ export class OpenAIResponsesStreamAccumulator {
     return mapOpenAIResponse(this.responseBody(), meta);
   }
 
+  /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 }

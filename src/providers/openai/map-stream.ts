@@ -11,6 +11,7 @@ import type { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteResult, JsonObject, StreamPart } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { malformedResponseError, type OpenAIFamilyProvider } from './map-error.ts';
+import { closingParts, sseEventJson } from '../shared/stream.ts';
 import { mapOpenAIChatCompletion, type ResponseMeta } from './map-response.ts';
 import {
   openaiChatChunkSchema,
@@ -36,12 +37,9 @@ export type ChatStreamFrame =
 /** Parses one SSE frame; throws a `server` ProviderError for data that is neither JSON nor a chunk. */
 export function parseOpenAIChatStreamFrame(sse: SseEvent, context: StreamContext = {}): ChatStreamFrame {
   if (sse.data.trim() === '[DONE]') return { type: 'done' };
-  let data: unknown;
-  try {
-    data = JSON.parse(sse.data) as unknown;
-  } catch (cause) {
-    throw malformedResponseError('a stream frame is not JSON', { ...context, rawBody: sse.data.slice(0, 4096), cause });
-  }
+  const data = sseEventJson(sse, 'a stream frame is not JSON', (detail, details) =>
+    malformedResponseError(detail, { ...context, ...details }),
+  );
   const errorBody = openaiErrorBodySchema.safeParse(data);
   if (errorBody.success && !Array.isArray((data as { choices?: unknown }).choices)) {
     return { type: 'error', error: errorBody.data.error, rawBody: data };
@@ -145,12 +143,7 @@ export class OpenAIChatStreamAccumulator {
 
   /** The parts that close a complete stream: usage, finish, done. */
   finalParts(meta: ResponseMeta): StreamPart[] {
-    const result = this.result(meta);
-    return [
-      { type: 'usage', usage: result.usage },
-      { type: 'finish', finishReason: result.finishReason },
-      { type: 'done', result },
-    ];
+    return closingParts(this.result(meta));
   }
 
   private applyChoice(choice: OpenAIChunkChoice): StreamPart[] {

@@ -9,11 +9,13 @@
  * that turns frames into parts (see `StreamReader`).
  */
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { ProviderError } from '../../executors/errors.ts';
 import type { ExecuteResult, StreamPart } from '../../executors/types.ts';
 import { toProviderError } from '../../http/request-errors.ts';
-import { readSseEvents } from '../../http/sse.ts';
+import { readSseEvents, type SseEvent } from '../../http/sse.ts';
 import { postToApi, type Answer, type ApiCall, type CallErrorContext, type ResponseHandlers } from './call.ts';
+import { maxRawTextLength } from './error-body.ts';
 import { bodyReadError, isSuccess, readErrorBodyText, streamEndedEarlyError, type AnswerContext } from './response.ts';
 
 /** What `StreamReader.step` returns to stop reading the body (the rest cannot change the answer). */
@@ -21,6 +23,49 @@ export const stopReading = Symbol('stop reading');
 
 /** No parts: what a step returns for a frame that carries none (a ping, a frame after the end). */
 export const noParts: readonly StreamPart[] = [];
+
+/** The parts that close a complete stream: usage, finish, done. */
+export function closingParts(result: ExecuteResult): StreamPart[] {
+  return [
+    { type: 'usage', usage: result.usage },
+    { type: 'finish', finishReason: result.finishReason },
+    { type: 'done', result },
+  ];
+}
+
+/** What a stream event parser reports an event it cannot read with: the detail, the raw body and the cause. */
+export type MalformedEventError = (detail: string, details: { rawBody: unknown; cause: unknown }) => ProviderError;
+
+/** An SSE event's data as JSON; else `malformed(detail)` keeping the text (cut to maxRawTextLength). */
+export function sseEventJson(sse: SseEvent, detail: string, malformed: MalformedEventError): unknown {
+  try {
+    return JSON.parse(sse.data) as unknown;
+  } catch (cause) {
+    throw malformed(detail, { rawBody: sse.data.slice(0, maxRawTextLength), cause });
+  }
+}
+
+/**
+ * One SSE event of a stream of typed JSON events (`{"type": ...}`, as Anthropic's and the
+ * Responses API's): undefined for a type not in `known` (skipped, as the APIs add new ones); the
+ * event as `schema` reads it; else `malformed` for data that is not JSON (its text kept, cut to
+ * maxRawTextLength) or not the documented shape.
+ */
+export function parseTypedSseEvent<Event>(
+  sse: SseEvent,
+  known: ReadonlySet<string>,
+  schema: z.ZodType<Event>,
+  malformed: MalformedEventError,
+): Event | undefined {
+  const data = sseEventJson(sse, `stream event "${sse.event ?? '?'}" is not JSON`, malformed);
+  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || !known.has(type)) return undefined;
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw malformed(`stream event "${type}" does not have the documented shape`, { rawBody: data, cause: parsed.error });
+  }
+  return parsed.data;
+}
 
 /** The provider's half of a stream: frames in, parts out. */
 export interface StreamReader<Frame> {

@@ -8,7 +8,7 @@ import type { BucketSnapshot } from '../buckets.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatedRequest } from '../pipeline.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
-import { writeStream, type StreamEnding } from '../stream.ts';
+import { setSseHeaders, writeStream, type StreamEnding } from '../stream.ts';
 
 export type AnthropicErrorType =
   | 'invalid_request_error'
@@ -159,8 +159,7 @@ export function streamMessage(
   headers: OutgoingHttpHeaders,
   ending: StreamEnding,
 ): Promise<void> {
-  headers['content-type'] = 'text/event-stream; charset=utf-8';
-  headers['cache-control'] = 'no-cache';
+  setSseHeaders(headers);
   headers['request-id'] = exchange.requestId;
   return writeStream(exchange, runtime, parts.answer, ending, {
     headers,

@@ -8,7 +8,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { ComposedAnswer } from '../answer.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
-import { writeStream, type StreamEnding, type StreamFraming } from '../stream.ts';
+import { setSseHeaders, writeStream, type StreamEnding, type StreamFraming } from '../stream.ts';
 import { streamServerError } from './openai-errors.ts';
 import type { OpenAIRequest } from './openai-request.ts';
 
@@ -136,8 +136,7 @@ export function streamOpenAIAnswer(
   headers: OutgoingHttpHeaders,
   ending: StreamEnding,
 ): Promise<void> {
-  headers['content-type'] = 'text/event-stream; charset=utf-8';
-  headers['cache-control'] = 'no-cache';
+  setSseHeaders(headers);
   headers['x-request-id'] = exchange.requestId;
   const framing = parts.request.endpoint === 'chat' ? chatCompletionFraming(parts) : responseFraming(parts);
   return writeStream(exchange, runtime, parts.answer, ending, { headers, ...framing });

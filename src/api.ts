@@ -1,5 +1,6 @@
 /**
- * relayq's programmatic API (`import { ... } from 'relayq'`): the same batches the command line
+ * relayq's programmatic API (`import { ... } from 'relayq'`, exported by index.ts at the package
+ * root, which hands `startWorker` the job types of jobs/): the same batches the command line
  * makes, from code. Every function takes the config `loadConfig` returns and opens its own Redis
  * connections, closing them before it returns (for `startWorker`: on `close()`). Redis is the
  * config's `redis.url` (or REDIS_URL), else 127.0.0.1:6379; the library never starts a
@@ -19,7 +20,7 @@ import type { ResultRecord } from './batches/results.ts';
 import type { SubmitProgress, SubmitReport } from './ingest/submit.ts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { promptQueueName } from '../jobs/prompt/queue.ts';
+import { promptQueueName } from './batches/prompt-job.ts';
 import { getBatch as readBatch } from './batches/batch-store.ts';
 import { resultsInInputOrder, scanResults } from './batches/results.ts';
 import { submitFile } from './ingest/submit.ts';
@@ -29,6 +30,7 @@ import { localRedisUrl } from './redis/embedded.ts';
 import { createKeys, type Keys } from './redis/keys.ts';
 import { withScripts } from './redis/scripts.ts';
 import { startWorker as startPromptWorker } from './worker/start-worker.ts';
+import type { JobTypes } from './worker/job-types.ts';
 
 export type { Config, LoadConfigOptions, BatchDefaults, BatchInfo, RejectedLine, ResultRecord, SubmitProgress, SubmitReport, Logger };
 export type { BatchStatus } from './batches/status.ts';
@@ -126,9 +128,10 @@ export interface RelayqWorker {
 /**
  * Starts a worker in this process: it takes prompts of every batch on the config's Redis and
  * prefix and sends them through the config's accounts, within their rate limits, until closed.
+ * `jobs`: the job types it runs (index.ts's `startWorker` passes jobs/index.ts's list).
  */
-export async function startWorker(config: Config, options: StartWorkerOptions = {}): Promise<RelayqWorker> {
-  const running = await startPromptWorker(config, redisUrlOf(config), options.logger ?? createLogger());
+export async function startWorkerWith(jobs: JobTypes, config: Config, options: StartWorkerOptions = {}): Promise<RelayqWorker> {
+  const running = await startPromptWorker(config, redisUrlOf(config), options.logger ?? createLogger(), jobs);
   return { close: (force?: boolean) => running.close(force) };
 }
 

@@ -3,16 +3,25 @@
   into the queue. The pool clock moves up to the last tag taken. When the pool has nothing parked
   any more its clock, tags and registration are dropped.
 
+  The answer is kept for a while under a key of the call's own: when the connection drops after
+  this ran but before the answer arrived (Redis killed or restarted), the client sends the same
+  call again, and gets the same job ids instead of taking the next ones (which would leave the
+  first ones in no parked set, waiting for their fallback delay).
+
   KEYS[1] pool hash
   KEYS[2] parked sorted set
   KEYS[3] waiting hash
   KEYS[4] pools hash
+  KEYS[5] this call's answer (a token unique to the call)
 
   ARGV[1] pool key
   ARGV[2] how many to take
+  ARGV[3] seconds the answer is kept
 
   Returns the job ids taken, and as the last element the number still parked.
 ]]
+local replay = redis.call('GET', KEYS[5])
+if replay then return cjson.decode(replay) end
 local taken = redis.call('ZPOPMIN', KEYS[2], tonumber(ARGV[2]))
 local clock = tonumber(redis.call('HGET', KEYS[1], 'vt')) or 0
 local out = {}
@@ -33,4 +42,5 @@ elseif #taken > 0 then
   redis.call('HSET', KEYS[1], 'vt', clock)
 end
 out[#out + 1] = left
+if #taken > 0 then redis.call('SET', KEYS[5], cjson.encode(out), 'EX', tonumber(ARGV[3])) end
 return out

@@ -1,0 +1,30 @@
+/**
+ * What the worker runs, handed to it from above: the job types of `jobs/` (each queue's
+ * processor). `src/` never imports `jobs/`; the entry points (`cli.ts`, `index.ts` at the
+ * package root) pass `jobs/index.ts`'s list to `startWorker`.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { PromptJob } from '../batches/prompt-job.ts';
+import type { Keys } from '../redis/keys.ts';
+import type { Executors } from '../providers/index.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+
+/** The worker's parts a processor works with. */
+export interface WorkerParts {
+  redis: Redis;
+  keys: Keys;
+  executors: Executors;
+  scheduler: Scheduler;
+  logger: Logger;
+}
+
+/** A BullMQ processor of one queue's jobs. */
+export type JobProcessor<Data> = (job: Job<Data>) => Promise<unknown>;
+
+/** The job types a worker runs, by queue. */
+export interface JobTypes {
+  /** Prompt jobs (queue "prompt"): built once per worker, loaded only when a worker starts. */
+  prompt: { createProcessor(parts: WorkerParts): Promise<JobProcessor<PromptJob>> };
+}
