@@ -68,7 +68,10 @@ export class LineSplitter {
     this.bytes = 0;
     this.oversize = false;
     if (oversize) {
-      return { line, error: `line is ${formatBytes(bytes)}, over the limit of ${formatBytes(this.maxLineBytes)} (ingest.maxLineBytes in the config)` };
+      return {
+        line,
+        error: `line is ${formatBytes(bytes)}, over the limit of ${formatBytes(this.maxLineBytes)} (ingest.maxLineBytes in the config)`,
+      };
     }
     let data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
     if (line === 1 && data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);

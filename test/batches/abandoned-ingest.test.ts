@@ -27,7 +27,10 @@ describe('a batch whose ingest died midway', () => {
     keys = createKeys(prefix);
     redis = testRedis();
     queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
-    file = writePromptFile(tempDir('relayq-abandon'), Array.from({ length: 30 }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)));
+    file = writePromptFile(
+      tempDir('relayq-abandon'),
+      Array.from({ length: 30 }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)),
+    );
   });
 
   afterEach(async () => {
@@ -62,7 +65,11 @@ describe('a batch whose ingest died midway', () => {
     const id = await diedMidway();
     const outcome = await cancelBatch({ redis, keys, queue }, id, { waitMs: 2_000 });
     const total = outcome.batch?.counts.total ?? 0;
-    expect(outcome).toMatchObject({ changed: true, inFlight: 0, batch: { status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: total } } });
+    expect(outcome).toMatchObject({
+      changed: true,
+      inFlight: 0,
+      batch: { status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: total } },
+    });
     expect(await queue.getWaitingCount()).toBe(0);
   });
 

@@ -31,7 +31,11 @@ describe('a killed submit, and hostile custom_ids, on the command line', () => {
   });
 
   it('cancel ends a batch whose submit was killed midway', async () => {
-    const file = writePromptFile(dir, Array.from({ length: 200_000 }, (_, i) => anthropicBatchLine(`k${i}`, `prompt ${i}`)), 'big.jsonl');
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: 200_000 }, (_, i) => anthropicBatchLine(`k${i}`, `prompt ${i}`)),
+      'big.jsonl',
+    );
     const child = spawnCli(['submit', file, '-c', config], { env: env() });
     let gone = false;
     const exited = new Promise((resolve) => child.once('exit', resolve)).then(() => (gone = true));
@@ -59,11 +63,15 @@ describe('a killed submit, and hostile custom_ids, on the command line', () => {
   });
 
   it('submit prints each rejected line on one line, its custom_id escaped and bounded', async () => {
-    const file = writePromptFile(dir, [
-      anthropicBatchLine('ok-1', 'fine'),
-      JSON.stringify({ custom_id: 'evil\nline 99: forged\u001b[2J', params: {} }),
-      anthropicBatchLine('h'.repeat(1024 * 1024), 'huge id'),
-    ], 'hostile.jsonl');
+    const file = writePromptFile(
+      dir,
+      [
+        anthropicBatchLine('ok-1', 'fine'),
+        JSON.stringify({ custom_id: 'evil\nline 99: forged\u001b[2J', params: {} }),
+        anthropicBatchLine('h'.repeat(1024 * 1024), 'huge id'),
+      ],
+      'hostile.jsonl',
+    );
     const result = await runCli(['submit', file, '-c', config], { env: env() });
     expect(result.stderr).not.toContain('\u001b');
     const rejectLines = result.stderr.split('\n').filter((line) => /^line \d+/.test(line));

@@ -20,6 +20,7 @@ const valueArb: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => (
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.string({ unit: 'binary', maxLength: 20 }),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
     fc.constantFrom('${HOME}', '${NOPE}', '${NOPE:-x}', '${', 'redis://x', 'http://%ZZ', 'https://h:notaport', '', '-1', '1e400'),
     fc.double(),
     fc.integer(),
@@ -50,7 +51,10 @@ const configArb = fc.record(
     accounts: fc.oneof(fc.array(accountArb, { maxLength: 3 }), valueArb),
     routing: fc.oneof(fc.array(fc.record({ model: valueArb, provider: valueArb }), { maxLength: 2 }), valueArb),
     worker: fc.oneof(fc.record({ concurrency: valueArb, attempts: valueArb }, { requiredKeys: [] }), valueArb),
-    ingest: fc.oneof(fc.record({ maxLineBytes: valueArb, maxDepth: valueArb, maxCustomIdLength: valueArb }, { requiredKeys: [] }), valueArb),
+    ingest: fc.oneof(
+      fc.record({ maxLineBytes: valueArb, maxDepth: valueArb, maxCustomIdLength: valueArb }, { requiredKeys: [] }),
+      valueArb,
+    ),
     extra: valueArb,
   },
   { requiredKeys: [] },
@@ -69,8 +73,16 @@ const documentArb = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue().map((value) => JSON.stringify(value)) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 5_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 2_000 }).map((depth) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')) },
-  { weight: 1, arbitrary: fc.constantFrom('a: &a [1]\nb: [*a, *a, *a, *a]\n', '? [a]\n: b', 'x: !!binary AA==', '---\n---\n', '%YAML 9.9\n---\na: 1') },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 1, max: 2_000 })
+      .map((depth) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('a: &a [1]\nb: [*a, *a, *a, *a]\n', '? [a]\n: b', 'x: !!binary AA==', '---\n---\n', '%YAML 9.9\n---\na: 1'),
+  },
 );
 
 function expectConfigOrConfigError(run: () => unknown): void {

@@ -31,7 +31,11 @@ interface Tally {
 }
 
 /** Reads a file's bytes as submit does, handing them to the splitter in chunks of the given sizes. */
-function readFile(bytes: Buffer, chunkSizes: number[], options: { maxLineBytes: number; defaults?: boolean }): { tally: Tally; numbers: number[] } {
+function readFile(
+  bytes: Buffer,
+  chunkSizes: number[],
+  options: { maxLineBytes: number; defaults?: boolean },
+): { tally: Tally; numbers: number[] } {
   const splitter = new LineSplitter(options.maxLineBytes);
   const reader = createLineReader(options.defaults ? { defaults: { model: 'claude-test', maxTokens: 16, system: 'Be brief.' } } : {});
   const tally: Tally = { accepted: 0, rejected: 0, blank: 0, caught: [] };
@@ -77,14 +81,19 @@ describe('ingest fuzzing', () => {
     let lines = 0;
     const caught: string[] = [];
     fc.assert(
-      fc.property(fileArb, fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }), fc.boolean(), (file, chunkSizes, defaults) => {
-        const bytes = fileBytes(file);
-        const { tally, numbers } = readFile(bytes, chunkSizes, { maxLineBytes: 100_000, defaults });
-        expect(numbers).toEqual(file.lines.map((_, index) => index + 1));
-        expect(tally.accepted + tally.rejected + tally.blank).toBe(file.lines.length);
-        lines += file.lines.length;
-        caught.push(...tally.caught);
-      }),
+      fc.property(
+        fileArb,
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        (file, chunkSizes, defaults) => {
+          const bytes = fileBytes(file);
+          const { tally, numbers } = readFile(bytes, chunkSizes, { maxLineBytes: 100_000, defaults });
+          expect(numbers).toEqual(file.lines.map((_, index) => index + 1));
+          expect(tally.accepted + tally.rejected + tally.blank).toBe(file.lines.length);
+          lines += file.lines.length;
+          caught.push(...tally.caught);
+        },
+      ),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 90) },
     );
     expect(lines).toBeGreaterThanOrEqual(10_000);

@@ -16,7 +16,10 @@ import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
 function line(id: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ custom_id: id, params: { model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: `prompt ${id}` }], ...extra } });
+  return JSON.stringify({
+    custom_id: id,
+    params: { model: 'claude-test', max_tokens: 50, messages: [{ role: 'user', content: `prompt ${id}` }], ...extra },
+  });
 }
 
 /** A valid line whose `metadata` nests `depth` arrays. */
@@ -55,12 +58,20 @@ describe('submitFile with hostile lines', () => {
   it('rejects deeply nested lines with their numbers and runs the valid ones', async () => {
     const lines = [line('a'), nestedLine('deep5k', 5_000), line('b'), nestedLine('deep100k', 100_000), line('c'), nestedLine('ok', 100)];
     const seen: RejectedLine[] = [];
-    const report = await submitFile(redis, queue, keys, writeFile(`${lines.join('\n')}\n`), { attempts: 1, chunkSize: 2, onReject: (r) => seen.push(r) });
+    const report = await submitFile(redis, queue, keys, writeFile(`${lines.join('\n')}\n`), {
+      attempts: 1,
+      chunkSize: 2,
+      onReject: (r) => seen.push(r),
+    });
     expect(report).toMatchObject({ linesRead: 6, accepted: 4, rejected: 2 });
     expect(seen.map((r) => r.line)).toEqual([2, 4]);
     expect(seen[0]?.error).toMatch(/nested deeper than 128 levels/);
     expect(await queue.getWaitingCount()).toBe(4);
-    expect(await getBatch(redis, keys, report.batchId)).toMatchObject({ status: 'in_progress', ingest: 'done', counts: { total: 4, pending: 4, rejected: 2 } });
+    expect(await getBatch(redis, keys, report.batchId)).toMatchObject({
+      status: 'in_progress',
+      ingest: 'done',
+      counts: { total: 4, pending: 4, rejected: 2 },
+    });
   });
 
   it('takes its limits from the options: a deeper nesting, a longer custom_id', async () => {
@@ -98,7 +109,12 @@ describe('submitFile with hostile lines', () => {
 
   it('rejects lines that are not valid UTF-8 instead of making two custom_ids one', async () => {
     // "id-\xff" and "id-\xfe" would both read as "id-\ufffd".
-    const bad = (byte: number) => Buffer.concat([Buffer.from('{"custom_id":"id-'), Buffer.from([byte]), Buffer.from(`","params":{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}\n`)]);
+    const bad = (byte: number) =>
+      Buffer.concat([
+        Buffer.from('{"custom_id":"id-'),
+        Buffer.from([byte]),
+        Buffer.from(`","params":{"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}\n`),
+      ]);
     const file = writeFile(Buffer.concat([Buffer.from(`${line('fine')}\n`), bad(0xff), bad(0xfe), Buffer.from(`${line('caf\u00e9')}\n`)]));
     const seen: RejectedLine[] = [];
     const report = await submitFile(redis, queue, keys, file, { attempts: 1, onReject: (r) => seen.push(r) });
@@ -118,7 +134,10 @@ describe('submitFile with hostile lines', () => {
     expect(report).toMatchObject({ linesRead: 3, accepted: 2, rejected: 1 });
     expect(seen[0]).toMatchObject({ line: 2, custom_id: null });
     expect(seen[0]?.error).toMatch(/^line is 20\.0 MB \(\d+ bytes\), over the limit of 10\.0 MB \(10485760 bytes\)/);
-    const small = await submitFile(redis, queue, keys, writeFile(`${line('a')}\n${line('b', { system: 'z'.repeat(2000) })}\n`), { attempts: 1, limits: { maxLineBytes: 1000 } });
+    const small = await submitFile(redis, queue, keys, writeFile(`${line('a')}\n${line('b', { system: 'z'.repeat(2000) })}\n`), {
+      attempts: 1,
+      limits: { maxLineBytes: 1000 },
+    });
     expect(small).toMatchObject({ accepted: 1, rejected: 1 });
   });
 });

@@ -47,7 +47,9 @@ describe('reading input lines as bytes', () => {
     }
     seen.push(...splitter.push(Buffer.from(']\nnext\n')));
     expect(seen.map((line) => line.line)).toEqual([1, 2, 3]);
-    expect(seen[1]?.error).toBe('line is 64.0 MB (67108866 bytes), over the limit of 1.0 MB (1048576 bytes) (ingest.maxLineBytes in the config)');
+    expect(seen[1]?.error).toBe(
+      'line is 64.0 MB (67108866 bytes), over the limit of 1.0 MB (1048576 bytes) (ingest.maxLineBytes in the config)',
+    );
     expect(seen[2]).toEqual({ line: 3, text: 'next' });
     expect(held).toBeLessThanOrEqual(1024 * 1024);
     expect(splitter.heldBytes).toBe(0);

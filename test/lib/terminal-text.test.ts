@@ -22,7 +22,11 @@ describe('truncateText', () => {
 
 describe('rejected lines on the terminal', () => {
   it('a custom_id cannot forge a line or clear the screen', () => {
-    const text = formatReject({ line: 3, custom_id: 'x\nline 4: forged\u001b[2J', error: 'duplicate custom_id "x\nline 4: forged\u001b[2J" (first used on line 1)' });
+    const text = formatReject({
+      line: 3,
+      custom_id: 'x\nline 4: forged\u001b[2J',
+      error: 'duplicate custom_id "x\nline 4: forged\u001b[2J" (first used on line 1)',
+    });
     expect(text.trimEnd().split('\n')).toHaveLength(1);
     expect(text).not.toContain('\u001b');
     expect(text).toContain('custom_id "x\\nline 4: forged\\u001b[2J"');
@@ -34,10 +38,15 @@ describe('rejected lines on the terminal', () => {
   });
 
   it('status shows tags, the file name and rejects escaped', () => {
-    const batch = batchFromRecord('batch_x', { id: 'batch_x', status: 'in_progress', source: 'a\u001b[2J.jsonl', metadata: JSON.stringify({ team: 'x\ny' }), rejected: '1' }, 0);
+    const batch = batchFromRecord(
+      'batch_x',
+      { id: 'batch_x', status: 'in_progress', source: 'a\u001b[2J.jsonl', metadata: JSON.stringify({ team: 'x\ny' }), rejected: '1' },
+      0,
+    );
     const view: StatusView = { batch, accounts: {}, models: [], cost: null, currency: 'USD', rate: 0, eta_ms: null };
     const text = renderStatus(view, false, [{ line: 1, error: 'bad \u001b]0;title\u0007' }]);
-    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    // Nothing below U+0020 but the newlines between the status lines.
+    expect([...text].filter((char) => char < ' ' && char !== '\n')).toEqual([]);
     expect(text).toContain('a\\u001b[2J.jsonl');
     expect(text).toContain('team=x\\ny');
   });
