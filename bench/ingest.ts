@@ -23,7 +23,11 @@ import { formatNumber } from '../src/cli/progress.ts';
 import { argValue, benchRedis, rate, table } from './support.ts';
 
 function params(i: number): Record<string, unknown> {
-  return { model: 'claude-bench', max_tokens: 64, messages: [{ role: 'user', content: `Question number ${i}: what is ${i} plus ${i}? Answer in one short sentence.` }] };
+  return {
+    model: 'claude-bench',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: `Question number ${i}: what is ${i} plus ${i}? Answer in one short sentence.` }],
+  };
 }
 
 async function writeFile(file: string, lines: number): Promise<void> {
@@ -93,7 +97,16 @@ export default async function ingest(args: string[]): Promise<void> {
   for (let i = 0; i < lines; i += 1000) {
     const chunk = [];
     for (let j = i; j < Math.min(i + 1000, lines); j += 1) {
-      const data: PromptJob = { batchId, customId: `p${j}`, line: j + 1, provider: 'anthropic', model: 'claude-bench', body: params(j), stream: false, format: 'native' };
+      const data: PromptJob = {
+        batchId,
+        customId: `p${j}`,
+        line: j + 1,
+        provider: 'anthropic',
+        model: 'claude-bench',
+        body: params(j),
+        stream: false,
+        format: 'native',
+      };
       chunk.push({ name: 'anthropic', data, opts: { ...options, jobId: promptJobId(batchId, `p${j}`) } });
     }
     await rawQueue.addBulk(chunk);

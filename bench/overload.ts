@@ -25,27 +25,38 @@ export default async function overload(args: string[]): Promise<void> {
   const redis = createRedis(redisInfo.url);
   const dir = mkdtempSync(join(tmpdir(), 'relayq-overload-'));
   const run = `ovl-${Date.now().toString(36)}`;
-  console.error(`bench overload: ${prompts} prompts, one account without limits, 1 worker x ${concurrency}, ${rate * 100} % 529s; Redis ${redisInfo.url}`);
+  console.error(
+    `bench overload: ${prompts} prompts, one account without limits, 1 worker x ${concurrency}, ${rate * 100} % 529s; Redis ${redisInfo.url}`,
+  );
 
   const file = join(dir, 'prompts.jsonl');
   const lines = Array.from({ length: prompts }, (_, i) =>
-    JSON.stringify({ custom_id: `p${i}`, params: { model: 'claude-bench', max_tokens: 64, messages: [{ role: 'user', content: `Question ${i}: what is ${i} plus ${i}?` }] } }),
+    JSON.stringify({
+      custom_id: `p${i}`,
+      params: { model: 'claude-bench', max_tokens: 64, messages: [{ role: 'user', content: `Question ${i}: what is ${i} plus ${i}?` }] },
+    }),
   );
   writeFileSync(file, `${lines.join('\n')}\n`);
 
   const results: { name: string; result: RunResult }[] = [];
-  for (const [name, overloadedRate] of [['clean', 0], ['529s', rate]] as const) {
+  for (const [name, overloadedRate] of [
+    ['clean', 0],
+    ['529s', rate],
+  ] as const) {
     const simConfig = join(dir, `sim-${name}.yaml`);
     writeFileSync(simConfig, stringify({ latencyMs: 100, faults: { seed: 7, overloadedRate } }));
     const simulator = await startSimulatorProcess(simConfig);
     try {
       const prefix = `${run}-${name}`;
       const configFile = join(dir, `relayq-${name}.yaml`);
-      writeFileSync(configFile, stringify({
-        redis: { prefix },
-        worker: { concurrency, attempts: 8 },
-        accounts: [{ id: 'acct-free', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-bench-free' }],
-      }));
+      writeFileSync(
+        configFile,
+        stringify({
+          redis: { prefix },
+          worker: { concurrency, attempts: 8 },
+          accounts: [{ id: 'acct-free', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-bench-free' }],
+        }),
+      );
       const result = await relayqRun(redisInfo.url, redis, prefix, configFile, file, 1, simulator.url);
       results.push({ name, result });
       await dropKeys(redis, `{${prefix}}`);

@@ -32,7 +32,10 @@ import { argValue, benchRedis, startSimulatorProcess, table } from './support.ts
 type ScenarioName = 'requests' | 'tokens' | 'learned';
 const scenarioNames: readonly ScenarioName[] = ['requests', 'tokens', 'learned'];
 
-interface Limits { rpm: number; outputTpm?: number }
+interface Limits {
+  rpm: number;
+  outputTpm?: number;
+}
 interface Scenario {
   name: ScenarioName;
   /** What the simulator enforces per key. */
@@ -59,7 +62,14 @@ const scenarios: Record<ScenarioName, Scenario> = {
     maxTokens: 128,
     target: { ratio: 1.1, rate429: 0.01 },
   },
-  learned: { name: 'learned', simLimits: { rpm }, configLimits: null, words: 0, maxTokens: 64, target: { ratio: 1.25, rate429: 0.05, afterStart: true } },
+  learned: {
+    name: 'learned',
+    simLimits: { rpm },
+    configLimits: null,
+    words: 0,
+    maxTokens: 64,
+    target: { ratio: 1.25, rate429: 0.05, afterStart: true },
+  },
 };
 
 export interface RunResult {
@@ -82,24 +92,34 @@ export default async function scheduling(args: string[]): Promise<void> {
   const redis = createRedis(redisInfo.url);
   const dir = mkdtempSync(join(tmpdir(), 'relayq-sched-'));
   const run = `sched-${Date.now().toString(36)}`;
-  console.error(`bench scheduling: ${prompts} prompts, ${accounts} accounts of ${rpm / 60} requests/s (2 s bursts, 200 ms latency); relayq ${workers} workers x ${concurrency}, baseline concurrency ${baselineConcurrency}; Redis ${redisInfo.url}`);
+  console.error(
+    `bench scheduling: ${prompts} prompts, ${accounts} accounts of ${rpm / 60} requests/s (2 s bursts, 200 ms latency); relayq ${workers} workers x ${concurrency}, baseline concurrency ${baselineConcurrency}; Redis ${redisInfo.url}`,
+  );
 
   const rows: string[][] = [['scenario', 'runner', 'wall s', 'ideal s', 'x ideal', '429s', '429 %', 'failed', 'verdict']];
   for (const name of chosen) {
     const scenario = scenarios[name];
     const simConfig = join(dir, `sim-${name}.yaml`);
-    writeFileSync(simConfig, stringify({
-      latencyMs: 200,
-      burstSeconds: 2,
-      acceptAnyKey: false,
-      keys: Array.from({ length: accounts }, (_, i) => ({ key: `sk-bench-${i}`, limits: scenario.simLimits })),
-    }));
+    writeFileSync(
+      simConfig,
+      stringify({
+        latencyMs: 200,
+        burstSeconds: 2,
+        acceptAnyKey: false,
+        keys: Array.from({ length: accounts }, (_, i) => ({ key: `sk-bench-${i}`, limits: scenario.simLimits })),
+      }),
+    );
     const simulator = await startSimulatorProcess(simConfig);
     try {
       const bodies = Array.from({ length: prompts }, (_, i) => ({
         model: 'claude-bench',
         max_tokens: scenario.maxTokens,
-        messages: [{ role: 'user', content: `Question ${i}: what is ${i} plus ${i}?${scenario.words > 0 ? ` [[sim:words=${scenario.words}]]` : ''}` }],
+        messages: [
+          {
+            role: 'user',
+            content: `Question ${i}: what is ${i} plus ${i}?${scenario.words > 0 ? ` [[sim:words=${scenario.words}]]` : ''}`,
+          },
+        ],
       }));
 
       await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
@@ -111,17 +131,20 @@ export default async function scheduling(args: string[]): Promise<void> {
       writeFileSync(file, `${bodies.map((params, i) => JSON.stringify({ custom_id: `p${i}`, params })).join('\n')}\n`);
       const prefix = `${run}-${name}`;
       const configFile = join(dir, `relayq-${name}.yaml`);
-      writeFileSync(configFile, stringify({
-        redis: { prefix },
-        worker: { concurrency, attempts: 5 },
-        accounts: Array.from({ length: accounts }, (_, i) => ({
-          id: `acct-${i}`,
-          provider: 'anthropic',
-          baseUrl: simulator.url,
-          apiKey: `sk-bench-${i}`,
-          ...(scenario.configLimits === null ? {} : { limits: scenario.configLimits }),
-        })),
-      }));
+      writeFileSync(
+        configFile,
+        stringify({
+          redis: { prefix },
+          worker: { concurrency, attempts: 5 },
+          accounts: Array.from({ length: accounts }, (_, i) => ({
+            id: `acct-${i}`,
+            provider: 'anthropic',
+            baseUrl: simulator.url,
+            apiKey: `sk-bench-${i}`,
+            ...(scenario.configLimits === null ? {} : { limits: scenario.configLimits }),
+          })),
+        }),
+      );
       const relayq = await relayqRun(redisInfo.url, redis, prefix, configFile, file, workers, simulator.url);
       rows.push(row(scenario, `relayq, ${workers} x ${concurrency}`, relayq, prompts));
       await dropKeys(redis, `{${prefix}}`);
@@ -188,7 +211,8 @@ async function naive(url: string, bodies: Record<string, unknown>[], concurrency
         const retryable = response.statusCode === 429 || response.statusCode >= 500 || response.statusCode === 408;
         if (ok || !retryable || retry === 2) break;
         const header = Number(response.headers['retry-after']);
-        const waitMs = Number.isFinite(header) && header <= 60 ? header * 1000 : Math.min(500 * 2 ** retry, 8_000) * (1 - Math.random() * 0.25);
+        const waitMs =
+          Number.isFinite(header) && header <= 60 ? header * 1000 : Math.min(500 * 2 ** retry, 8_000) * (1 - Math.random() * 0.25);
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
       if (!ok) failed += 1;
@@ -228,9 +252,8 @@ export async function relayqRun(
     const stats = await simStats(simulatorUrl);
     const batch = await getBatch(redis, keys, report.batchId);
     const early = at30 as SimulatorStats | null;
-    const late429 = early === null
-      ? null
-      : ((stats.byStatus['429'] ?? 0) - (early.byStatus['429'] ?? 0)) / Math.max(1, stats.requests - early.requests);
+    const late429 =
+      early === null ? null : ((stats.byStatus['429'] ?? 0) - (early.byStatus['429'] ?? 0)) / Math.max(1, stats.requests - early.requests);
     return { ms, failed: batch?.counts.errored ?? 0, stats, late429 };
   } finally {
     await Promise.all(children.map(stopProcess));

@@ -43,5 +43,7 @@ export default async function startup(args: string[]): Promise<void> {
       ['relayq --help', `${helpMedian.toFixed(0)} ms`, `${Math.min(...help).toFixed(0)} ms`, `${Math.max(...help).toFixed(0)} ms`],
     ]),
   );
-  console.log(`ratio relayq --help / node -e 0: ${(helpMedian / bareMedian).toFixed(2)}; target: --help median <= 200 ms (${helpMedian <= 200 ? 'met' : 'missed'})`);
+  console.log(
+    `ratio relayq --help / node -e 0: ${(helpMedian / bareMedian).toFixed(2)}; target: --help median <= 200 ms (${helpMedian <= 200 ? 'met' : 'missed'})`,
+  );
 }

@@ -13,7 +13,6 @@ export async function benchRedis(): Promise<ResolvedRedis> {
   return resolveRedis({ url: process.env.REDIS_URL, dataDir: '.relayq/bench-redis' });
 }
 
-
 /** The simulator in its own process, so it does not share an event loop with what is measured. */
 export async function startSimulatorProcess(configFile?: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
@@ -55,4 +54,3 @@ export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
 }
-

@@ -30,12 +30,23 @@ export default async function throughput(args: string[]): Promise<void> {
   const redis = createRedis(redisInfo.url);
   const simulator = await startSimulatorProcess();
   const run = `bench-${Date.now().toString(36)}`;
-  console.error(`bench throughput: ${jobs} jobs, concurrency ${concurrency}, best of --rounds each, Redis ${redisInfo.url} (${redisInfo.origin}), simulator ${simulator.url}`);
+  console.error(
+    `bench throughput: ${jobs} jobs, concurrency ${concurrency}, best of --rounds each, Redis ${redisInfo.url} (${redisInfo.origin}), simulator ${simulator.url}`,
+  );
 
   const file = join(mkdtempSync(join(tmpdir(), 'relayq-bench-')), 'prompts.jsonl');
   const lines: string[] = [];
   for (let i = 0; i < jobs; i += 1) {
-    lines.push(JSON.stringify({ custom_id: `p${i}`, params: { model: 'claude-bench', max_tokens: 64, messages: [{ role: 'user', content: `Question number ${i}: what is ${i} plus ${i}?` }] } }));
+    lines.push(
+      JSON.stringify({
+        custom_id: `p${i}`,
+        params: {
+          model: 'claude-bench',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: `Question number ${i}: what is ${i} plus ${i}?` }],
+        },
+      }),
+    );
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
   const bodies = lines.map((line) => (JSON.parse(line) as { params: Record<string, unknown> }).params);
@@ -48,7 +59,16 @@ export default async function throughput(args: string[]): Promise<void> {
   for (let i = 0; i < jobs; i += 1000) {
     const chunk = [];
     for (let j = i; j < Math.min(i + 1000, jobs); j += 1) {
-      const data: PromptJob = { batchId: 'batch_raw', customId: `p${j}`, line: j + 1, provider: 'anthropic', model: 'claude-bench', body: bodies[j]!, stream: false, format: 'native' };
+      const data: PromptJob = {
+        batchId: 'batch_raw',
+        customId: `p${j}`,
+        line: j + 1,
+        provider: 'anthropic',
+        model: 'claude-bench',
+        body: bodies[j]!,
+        stream: false,
+        format: 'native',
+      };
       chunk.push({ name: 'anthropic', data, opts: { ...options, jobId: promptJobId('batch_raw', `p${j}`) } });
     }
     await rawQueue.addBulk(chunk);
@@ -73,26 +93,36 @@ export default async function throughput(args: string[]): Promise<void> {
     queues.push(baseQueue);
     for (let i = 0; i < jobs; i += 1000) {
       await baseQueue.addBulk(
-        bodies.slice(i, i + 1000).map((body, k) => ({ name: 'anthropic', data: { customId: `p${i + k}`, body }, opts: { jobId: `b${i + k}`, removeOnComplete: true } })),
+        bodies.slice(i, i + 1000).map((body, k) => ({
+          name: 'anthropic',
+          data: { customId: `p${i + k}`, body },
+          opts: { jobId: `b${i + k}`, removeOnComplete: true },
+        })),
       );
     }
-    baselineMs = Math.min(baselineMs, await drain(redisInfo.url, baseKeys.bullPrefix, concurrency, jobs, async (job: Job) => {
-      const response = await request(`${simulator.url}/v1/messages`, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: { 'content-type': 'application/json', 'x-api-key': 'sk-bench', 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify(job.data.body),
-      });
-      const text = await response.body.text();
-      await setter.set(`${baseKeys.bullPrefix}:answer:${job.data.customId}`, text);
-    }));
+    baselineMs = Math.min(
+      baselineMs,
+      await drain(redisInfo.url, baseKeys.bullPrefix, concurrency, jobs, async (job: Job) => {
+        const response = await request(`${simulator.url}/v1/messages`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json', 'x-api-key': 'sk-bench', 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify(job.data.body),
+        });
+        const text = await response.body.text();
+        await setter.set(`${baseKeys.bullPrefix}:answer:${job.data.customId}`, text);
+      }),
+    );
 
     // (c) relayq: ingest from the file, then its worker.
-    const config = parseConfig({
-      redis: { prefix: `${run}-relayq${round}` },
-      worker: { concurrency },
-      accounts: [{ id: 'bench', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-bench' }],
-    }, {});
+    const config = parseConfig(
+      {
+        redis: { prefix: `${run}-relayq${round}` },
+        worker: { concurrency },
+        accounts: [{ id: 'bench', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-bench' }],
+      },
+      {},
+    );
     const keys = createKeys(config.redis.prefix);
     const queue = new Queue(promptQueueName, { connection: createRedis(redisInfo.url), prefix: keys.bullPrefix });
     prefixes.push(keys.bullPrefix);
@@ -114,8 +144,16 @@ export default async function throughput(args: string[]): Promise<void> {
     ['(a) raw addBulk ingest', rate(jobs, rawIngestMs).toFixed(0), '1.00 (baseline for ingest)'],
     ['(a) raw BullMQ no-op processing', rate(jobs, noopMs).toFixed(0), ''],
     ['(b) raw BullMQ + undici POST + SET', rate(jobs, baselineMs).toFixed(0), '1.00 (baseline for processing)'],
-    ['(c) relayq ingest (submitFile)', rate(jobs, ingestMs).toFixed(0), `${(rawIngestMs / ingestMs).toFixed(2)} of raw addBulk (target >= 0.70)`],
-    ['(c) relayq processing (worker)', rate(jobs, relayqMs).toFixed(0), `${(baselineMs / relayqMs).toFixed(2)} of baseline (target >= 0.80)`],
+    [
+      '(c) relayq ingest (submitFile)',
+      rate(jobs, ingestMs).toFixed(0),
+      `${(rawIngestMs / ingestMs).toFixed(2)} of raw addBulk (target >= 0.70)`,
+    ],
+    [
+      '(c) relayq processing (worker)',
+      rate(jobs, relayqMs).toFixed(0),
+      `${(baselineMs / relayqMs).toFixed(2)} of baseline (target >= 0.80)`,
+    ],
   ];
   console.log(table(rows));
 
@@ -136,9 +174,13 @@ async function drain(url: string, prefix: string, concurrency: number, jobs: num
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const started = performance.now();
-  const worker = new Worker(promptQueueName, async (job) => {
-    await work(job);
-  }, { connection: createRedis(url), prefix, concurrency });
+  const worker = new Worker(
+    promptQueueName,
+    async (job) => {
+      await work(job);
+    },
+    { connection: createRedis(url), prefix, concurrency },
+  );
   worker.on('completed', () => {
     done += 1;
     if (done === jobs) finish();

@@ -12,7 +12,18 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
       level,
       base: { pid: process.pid },
       redact: {
-        paths: ['apiKey', 'authToken', '*.apiKey', '*.authToken', 'accounts[*].apiKey', 'accounts[*].authToken', 'headers["x-api-key"]', 'headers.authorization', 'proxy', '*.proxy'],
+        paths: [
+          'apiKey',
+          'authToken',
+          '*.apiKey',
+          '*.authToken',
+          'accounts[*].apiKey',
+          'accounts[*].authToken',
+          'headers["x-api-key"]',
+          'headers.authorization',
+          'proxy',
+          '*.proxy',
+        ],
         censor: '[redacted]',
       },
     },
@@ -21,7 +32,16 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
 }
 
 /** Errors that mean Redis (or the network to it) is away for now: an outage, logged at warn. */
-const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 function isConnectionError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code;

@@ -40,7 +40,8 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const { config, source } = await loadConfig({ path: options.configPath });
   const logger = createLogger(options.logLevel);
   const resolved = await resolveRedis({ url: config.redis.url });
-  if (resolved.origin === 'embedded') notice(`relayq: no Redis configured or running; started redis-server at ${resolved.url} (data in .relayq/redis)`);
+  if (resolved.origin === 'embedded')
+    notice(`relayq: no Redis configured or running; started redis-server at ${resolved.url} (data in .relayq/redis)`);
 
   let simulator: RunningSimulator | null = null;
   if (options.needAccounts && config.accounts.length === 0) {

@@ -55,7 +55,10 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
     if ((job.attemptsMade > 0 || job.stalledCounter > 0) && (await hasResult(redis, keys, batchId, customId))) return;
     const decision = gate.cached(batchId) ?? (await gate.check(batchId));
     if (decision === 'cancelled' || decision === 'expired') {
-      await store(batchId, skippedResult(customId, decision, payload.line, { provider: payload.provider, model: payload.model, attempts: job.attemptsMade }));
+      await store(
+        batchId,
+        skippedResult(customId, decision, payload.line, { provider: payload.provider, model: payload.model, attempts: job.attemptsMade }),
+      );
       return;
     }
     if (decision === 'paused') {
@@ -90,7 +93,10 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           const error = caught instanceof ProviderError ? caught : null;
           const reaction = await scheduler.settle(grant, { ok: false, error });
           if (reaction === 'reschedule' && reschedules < maxReschedules) {
-            logger.debug({ jobId: job.id, batchId, accountId: account, err: caught }, 'account refused the call; scheduling the prompt again');
+            logger.debug(
+              { jobId: job.id, batchId, accountId: account, err: caught },
+              'account refused the call; scheduling the prompt again',
+            );
             // Costs the prompt no attempt, but the batch shows it among its failed calls (its 429s).
             await recordAttemptError(redis, keys, batchId, error?.kind ?? 'internal');
             continue;
@@ -111,9 +117,10 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           account,
           model: payload.model,
           // The provider's request id is kept for exports.
-          response: requestId === undefined
-            ? { status_code: result.statusCode, body: presentResult(payload, result) }
-            : { status_code: result.statusCode, body: presentResult(payload, result), request_id: requestId },
+          response:
+            requestId === undefined
+              ? { status_code: result.statusCode, body: presentResult(payload, result) }
+              : { status_code: result.statusCode, body: presentResult(payload, result), request_id: requestId },
           usage: {
             input_tokens: usage.inputTokens,
             output_tokens: usage.outputTokens,
@@ -155,9 +162,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
         provider: payload.provider,
         account,
         model: payload.model,
-        error: error
-          ? error.toJSON()
-          : { kind: 'internal', message: (caught as Error)?.message ?? String(caught), status_code: null },
+        error: error ? error.toJSON() : { kind: 'internal', message: (caught as Error)?.message ?? String(caught), status_code: null },
         usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
         attempts: attempt,
         latency_ms: Math.round(performance.now() - started),

@@ -6,7 +6,7 @@
  * words to say why a provider has no account available.
  */
 import type { Redis } from 'ioredis';
-import type { Account, ProviderName } from '../config/schema.ts';
+import type { Account } from '../config/schema.ts';
 import type { AccountAvailability, AvailabilityReader, ProviderAvailability } from '../executors/types.ts';
 import type { Keys } from '../redis/keys.ts';
 import { modelMatches } from './routing.ts';
@@ -41,7 +41,7 @@ function judge(state: AccountState, account: Account | undefined, now: number): 
   const unregistered = state.provider === null;
   if (unregistered && account !== undefined && !account.enabled) return { id: state.id, available: false, reason: 'disabled (config)' };
   if (state.health.status === 'disabled') {
-    const by = state.health.disabledBy === 'provider' ? 'auth' : state.health.disabledBy ?? 'unknown';
+    const by = state.health.disabledBy === 'provider' ? 'auth' : (state.health.disabledBy ?? 'unknown');
     return { id: state.id, available: false, reason: `disabled (${by})` };
   }
   if (state.health.status === 'cooling_down') {

@@ -105,7 +105,9 @@ export class BindingCache {
     let tenant = this.tenants.get(batchId);
     if (tenant === undefined) {
       if (this.tenants.size > 10_000) this.tenants.clear();
-      tenant = this.redis.hmget(this.keys.batch(batchId), 'tenant', 'metadata').then(([field, metadata]) => field ?? tenantTag(metadata ?? null));
+      tenant = this.redis
+        .hmget(this.keys.batch(batchId), 'tenant', 'metadata')
+        .then(([field, metadata]) => field ?? tenantTag(metadata ?? null));
       tenant.catch(() => this.tenants.delete(batchId));
       this.tenants.set(batchId, tenant);
     }

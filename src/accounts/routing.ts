@@ -44,7 +44,10 @@ const compiled = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
   let pattern = compiled.get(glob);
   if (!pattern) {
-    const source = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    const source = glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*');
     pattern = new RegExp(`^${source}$`);
     compiled.set(glob, pattern);
   }

@@ -14,7 +14,10 @@ export type LimitDimension = (typeof limitDimensions)[number];
 /** Written from the config when a worker starts (state.ts `registerAccounts`). */
 export const configFields = [
   /** Configured requests/min, input tokens/min, output tokens/min, concurrency. */
-  'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c',
+  'cfg_r',
+  'cfg_i',
+  'cfg_o',
+  'cfg_c',
   /** Configured input + output tokens/min: the scripts read it per dimension; no config option sets it (only learned, OpenAI's `tokens`). */
   'cfg_t',
   /** "0" when the config disables the account. */
@@ -26,11 +29,20 @@ export const configFields = [
 /** Learned from the provider's answers (settleAccount-3.lua). */
 export const learnedFields = [
   /** Per-minute limits the provider's headers announced. */
-  'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t',
+  'lrn_r',
+  'lrn_i',
+  'lrn_o',
+  'lrn_t',
   /** The provider's bucket size, from its remaining + reset headers. */
-  'cap_r', 'cap_i', 'cap_o', 'cap_t',
+  'cap_r',
+  'cap_i',
+  'cap_o',
+  'cap_t',
   /** Requests/min found by AIMD when the provider announces nothing; its step and last change times. */
-  'aimd_r', 'aimd_step', 'aimd_inc', 'aimd_dec',
+  'aimd_r',
+  'aimd_step',
+  'aimd_inc',
+  'aimd_dec',
 ] as const;
 
 /** relayq's own buckets: level and when it was computed (ms), per dimension. */
@@ -41,9 +53,12 @@ export const healthFields = [
   /** Requests in flight (leases held). */
   'infl',
   /** "auth" (the provider refused the credentials), "off" (an operator disabled it), "on" (an operator enabled it over the config). */
-  'dis', 'dis_why', 'dis_at',
+  'dis',
+  'dis_why',
+  'dis_at',
   /** Cooling down until this time (ms), and why. */
-  'cool', 'cool_why',
+  'cool',
+  'cool_why',
   /** Overloads (529/503) in a row; cleared by the next success. */
   'ovl',
 ] as const;
@@ -55,7 +70,17 @@ export const accountStateFields = [...configFields, ...learnedFields, ...bucketF
 export type AccountStateField = (typeof accountStateFields)[number];
 
 /** The fields whose presence means a limit applies to the account (calls go through admission). */
-export const limitFields = ['cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t', 'aimd_r'] as const satisfies readonly AccountStateField[];
+export const limitFields = [
+  'cfg_r',
+  'cfg_i',
+  'cfg_o',
+  'cfg_c',
+  'lrn_r',
+  'lrn_i',
+  'lrn_o',
+  'lrn_t',
+  'aimd_r',
+] as const satisfies readonly AccountStateField[];
 
 /** The hash field of one account's field. */
 export function stateField(accountId: string, field: AccountStateField): string {

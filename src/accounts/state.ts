@@ -142,7 +142,15 @@ export async function setAccountEnabled(redis: Redis, keys: Keys, id: string, en
     await pipeline.exec();
     return;
   }
-  await redis.hset(hash, stateField(id, 'dis'), 'off', stateField(id, 'dis_why'), reason ?? 'disabled by an operator', stateField(id, 'dis_at'), Date.now());
+  await redis.hset(
+    hash,
+    stateField(id, 'dis'),
+    'off',
+    stateField(id, 'dis_why'),
+    reason ?? 'disabled by an operator',
+    stateField(id, 'dis_at'),
+    Date.now(),
+  );
 }
 
 function describeAccount(id: string, raw: RawState, now: number): AccountState {
@@ -153,10 +161,18 @@ function describeAccount(id: string, raw: RawState, now: number): AccountState {
     return Number.isFinite(parsed) ? parsed : null;
   };
   const configured: LimitSet = {
-    rpm: num('cfg_r'), inputTpm: num('cfg_i'), outputTpm: num('cfg_o'), tpm: null, concurrency: num('cfg_c'),
+    rpm: num('cfg_r'),
+    inputTpm: num('cfg_i'),
+    outputTpm: num('cfg_o'),
+    tpm: null,
+    concurrency: num('cfg_c'),
   };
   const learned = {
-    rpm: num('lrn_r'), inputTpm: num('lrn_i'), outputTpm: num('lrn_o'), tpm: num('lrn_t'), concurrency: null,
+    rpm: num('lrn_r'),
+    inputTpm: num('lrn_i'),
+    outputTpm: num('lrn_o'),
+    tpm: num('lrn_t'),
+    concurrency: null,
     adaptiveRpm: num('aimd_r'),
   };
   const lower = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));

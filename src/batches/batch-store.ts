@@ -214,7 +214,11 @@ export async function finalizeBatch(redis: Redis, keys: Keys, id: string): Promi
 const finalizeGraceMs = 5_000;
 
 export async function getBatch(redis: Redis, keys: Keys, id: string): Promise<BatchInfo | null> {
-  const [record, results, leased] = await Promise.all([redis.hgetall(keys.batch(id)), redis.hlen(keys.batchResults(id)), redis.exists(keys.batchIngest(id))]);
+  const [record, results, leased] = await Promise.all([
+    redis.hgetall(keys.batch(id)),
+    redis.hlen(keys.batchResults(id)),
+    redis.exists(keys.batchIngest(id)),
+  ]);
   if (!record.id) return null;
   if (record.status === 'finalizing' && Date.now() - Number(record.finalizing_at ?? 0) > finalizeGraceMs) {
     await finalizeBatch(redis, keys, id);

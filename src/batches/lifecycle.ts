@@ -36,7 +36,13 @@ async function transition(redis: Redis, keys: Keys, id: string, to: BatchStatus,
   return { moved: moved === 1, current: (current || null) as BatchStatus | null };
 }
 
-async function outcome(deps: BatchDeps, id: string, changed: boolean, from: BatchStatus | null, progress: SweepProgress): Promise<LifecycleOutcome> {
+async function outcome(
+  deps: BatchDeps,
+  id: string,
+  changed: boolean,
+  from: BatchStatus | null,
+  progress: SweepProgress,
+): Promise<LifecycleOutcome> {
   return { changed, from, batch: await getBatch(deps.redis, deps.keys, id), ...progress };
 }
 
@@ -108,7 +114,10 @@ export async function maintainBatches(deps: BatchDeps, options: { limit?: number
 }
 
 /** Runs maintainBatches every `intervalMs` until stopped. */
-export function startBatchMaintenance(deps: BatchDeps, options: { intervalMs?: number; onError?: (error: unknown) => void } = {}): { stop(): Promise<void> } {
+export function startBatchMaintenance(
+  deps: BatchDeps,
+  options: { intervalMs?: number; onError?: (error: unknown) => void } = {},
+): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() => maintainBatches(deps)).catch((error: unknown) => options.onError?.(error));

@@ -91,7 +91,13 @@ function keysOf(keys: Keys, batchId: string): BatchKeys {
   let found = byBatch.get(batchId);
   if (!found) {
     if (byBatch.size > 1000) byBatch.clear();
-    found = [keys.batch(batchId), keys.batchResults(batchId), keys.batchLines(batchId), keys.batchDone(batchId), keys.batchErrored(batchId)];
+    found = [
+      keys.batch(batchId),
+      keys.batchResults(batchId),
+      keys.batchLines(batchId),
+      keys.batchDone(batchId),
+      keys.batchErrored(batchId),
+    ];
     byBatch.set(batchId, found);
   }
   return found;
@@ -118,7 +124,13 @@ function today(now: number): string {
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
   const usage = record.usage;
   const body = record.response?.body;
-  if (usage.reasoning_tokens === undefined && record.provider !== null && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+  if (
+    usage.reasoning_tokens === undefined &&
+    record.provider !== null &&
+    body !== null &&
+    typeof body === 'object' &&
+    !Array.isArray(body)
+  ) {
     // Reasoning tokens stay in the provider's own usage shape; its module reads them.
     const reasoning = providerModule(record.provider).usage.reasoningTokens(body as Record<string, unknown>);
     if (reasoning > 0) usage.reasoning_tokens = reasoning;
@@ -205,12 +217,15 @@ class ResultWriter {
       usageDaySeconds,
     ];
     for (const write of writes) args.push(...write.fields);
-    const failAll = (error: unknown) => writes.forEach((write) => write.reject(error));
+    const failAll = (error: unknown) => {
+      for (const write of writes) write.reject(error);
+    };
     try {
-      this.redis.storeResults(...args).then(
-        (outcomes) => writes.forEach((write, index) => write.resolve(Number(outcomes[index]))),
-        failAll,
-      );
+      this.redis.storeResults(...args).then((outcomes) => {
+        writes.forEach((write, index) => {
+          write.resolve(Number(outcomes[index]));
+        });
+      }, failAll);
     } catch (error) {
       failAll(error);
     }

@@ -48,7 +48,12 @@ type Outcome = 'removed' | 'in-flight' | 'later' | 'done';
 
 const chunk = 500;
 
-export async function sweepBatch(deps: BatchDeps, batchId: string, action: SweepAction, options: SweepOptions = {}): Promise<SweepProgress> {
+export async function sweepBatch(
+  deps: BatchDeps,
+  batchId: string,
+  action: SweepAction,
+  options: SweepOptions = {},
+): Promise<SweepProgress> {
   const { redis, keys } = deps;
   const scripted = withScripts(redis);
   const progress: SweepProgress = { removed: 0, inFlight: 0 };
@@ -104,7 +109,14 @@ async function sweepChunk(
   });
 }
 
-async function sweepOne(deps: BatchDeps, batchId: string, action: SweepAction, customId: string, line: number, ingestDone: boolean): Promise<Outcome> {
+async function sweepOne(
+  deps: BatchDeps,
+  batchId: string,
+  action: SweepAction,
+  customId: string,
+  line: number,
+  ingestDone: boolean,
+): Promise<Outcome> {
   const { redis, keys, queue } = deps;
   const jobId = promptJobId(batchId, customId);
   if ((await redis.hexists(keys.batchResults(batchId), customId)) === 1) return 'done';

@@ -1,5 +1,5 @@
 /** Checks on the files a command names, made before it touches Redis. */
-import { open, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
 import { CannotReadError, CannotWriteError, EmptyInputError } from './file-errors.ts';
 
 /** Bytes read at a time while looking for the first non-blank byte. */
@@ -19,7 +19,7 @@ const bom = [0xef, 0xbb, 0xbf];
  * only up to the first non-blank byte, which for a normal prompt file is the first one.
  */
 export async function checkInputFile(file: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
@@ -53,7 +53,10 @@ export async function checkInputFile(file: string): Promise<void> {
  * whose output goes there, so a typo in `-o` fails in a second instead of after the batch.
  */
 export async function checkOutputFile(file: string): Promise<void> {
-  const existed = await stat(file).then(() => true, () => false);
+  const existed = await stat(file).then(
+    () => true,
+    () => false,
+  );
   try {
     const handle = await open(file, 'a');
     await handle.close();

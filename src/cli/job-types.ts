@@ -8,6 +8,7 @@ export function provideJobTypes(jobs: JobTypes): void {
 }
 
 export function jobTypes(): JobTypes {
-  if (provided === undefined) throw new Error('the command line was started without its job types: start it through cli.ts (bin/relayq.js)');
+  if (provided === undefined)
+    throw new Error('the command line was started without its job types: start it through cli.ts (bin/relayq.js)');
   return provided;
 }

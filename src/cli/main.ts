@@ -21,7 +21,10 @@ export async function runCli(argv: string[], jobs: JobTypes): Promise<void> {
 
   // A reader that goes away (`relayq results ... | head`) is not an error: stop quietly. Any other
   // failure to write (`> /dev/full`) ends as one line.
-  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+  for (const [name, stream] of [
+    ['stdout', process.stdout],
+    ['stderr', process.stderr],
+  ] as const) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(exitCodes.ok);
       if (name === 'stdout') process.stderr.write(`relayq: cannot write stdout: ${fsReason(error, 'write')}\n`);
@@ -34,7 +37,10 @@ export async function runCli(argv: string[], jobs: JobTypes): Promise<void> {
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride()
-    .addHelpText('after', '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).');
+    .addHelpText(
+      'after',
+      '\nExit statuses: 0 done; 1 failure (Redis down, an output that cannot be written, a bug); 2 bad command line or config\n(also a Redis refusing the password); 3 input lines rejected, or no prompt in the file; 4 prompts errored;\n5 no such batch, or input file missing or unreadable; 6 batch cancelled; 7 batch expired. Colour only on a terminal (NO_COLOR turns it off).',
+    );
 
   const group = groupOf(requestedCommand(argv.slice(2)));
   if (group) {
@@ -77,8 +83,12 @@ function requestedCommand(args: string[]): string | undefined {
 async function reportError(error: unknown): Promise<number> {
   if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
   // A command threw, so its modules are loaded already: these imports cost nothing more.
-  const [{ ConfigError }, { RedisAuthError, RedisUnavailableError }, { UsageError }, { CannotReadError, CannotWriteError, EmptyInputError }] =
-    await Promise.all([import('../config/load.ts'), import('../redis/embedded.ts'), import('./context.ts'), import('./file-errors.ts')]);
+  const [
+    { ConfigError },
+    { RedisAuthError, RedisUnavailableError },
+    { UsageError },
+    { CannotReadError, CannotWriteError, EmptyInputError },
+  ] = await Promise.all([import('../config/load.ts'), import('../redis/embedded.ts'), import('./context.ts'), import('./file-errors.ts')]);
   const say = (message: string) => process.stderr.write(`relayq: ${message.replace(/\n+$/, '')}\n`);
   if (process.env.RELAYQ_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   if (error instanceof ConfigError || error instanceof UsageError || error instanceof RedisAuthError) {

@@ -30,8 +30,7 @@ export class ProgressLine {
   done(): void {
     if (this.tty) {
       if (this.lastText) process.stderr.write(`\r\x1b[2K${this.lastText}\n`);
-    }
-    else if (this.lastText && this.lastText !== this.printedText) process.stderr.write(`${this.lastText}\n`);
+    } else if (this.lastText && this.lastText !== this.printedText) process.stderr.write(`${this.lastText}\n`);
   }
 }
 

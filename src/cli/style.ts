@@ -23,7 +23,9 @@ export function statusColour(status: string): Colour {
 /** A plain-text table; numbers right-aligned. `colour` paints cells after padding (so widths stay right). */
 export function renderTable(header: string[], rows: string[][], paintCell?: (row: number, column: number, text: string) => string): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const numeric = header.map((_, column) => rows.length > 0 && rows.every((row) => /^[-\d.,$%]+$/.test(row[column] ?? '') || row[column] === '-'));
+  const numeric = header.map(
+    (_, column) => rows.length > 0 && rows.every((row) => /^[-\d.,$%]+$/.test(row[column] ?? '') || row[column] === '-'),
+  );
   const line = (cells: string[], rowIndex: number) =>
     cells
       .map((cell, column) => {

@@ -47,7 +47,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 /** Validates a config object: `${VAR}` interpolation, the REDIS_URL override, then the schema. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, where = 'config'): Config {
   // Interpolation and the schema recurse: a document nested thousands of levels deep is refused first.
-  if (nestedDeeperThan(raw, maxConfigDepth)) throw new ConfigError(`invalid config in ${where}: nested deeper than ${maxConfigDepth} levels`);
+  if (nestedDeeperThan(raw, maxConfigDepth))
+    throw new ConfigError(`invalid config in ${where}: nested deeper than ${maxConfigDepth} levels`);
   const interpolated = interpolate(raw, env, []);
   if (env.REDIS_URL) {
     const object = (interpolated ?? {}) as Record<string, unknown>;
@@ -83,16 +84,12 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      throw new ConfigError(
-        `config field ${formatPath(path)} uses \${${name}}, but the environment variable ${name} is not set`,
-      );
+      throw new ConfigError(`config field ${formatPath(path)} uses \${${name}}, but the environment variable ${name} is not set`);
     });
   }
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index]));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key])]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, env, [...path, key])]));
   }
   return value;
 }

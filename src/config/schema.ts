@@ -17,7 +17,10 @@ type AccountSchemas = (typeof providers)[number]['accountSchema'];
 const providerAccountSchema = z.discriminatedUnion(
   'provider',
   providers.map((provider) => provider.accountSchema) as [AccountSchemas, ...AccountSchemas[]],
-  { error: (issue) => (issue.code === 'invalid_union' ? unknownProviderMessage((issue.input as { provider?: unknown } | undefined)?.provider) : undefined) },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? unknownProviderMessage((issue.input as { provider?: unknown } | undefined)?.provider) : undefined,
+  },
 );
 
 /** The shared fields of an account whose provider is unknown, checked too so one run names every mistake. */
@@ -69,7 +72,10 @@ export const configSchema = z
     redis: z
       .object({
         /** Redis to use; when left out relayq uses 127.0.0.1:6379 or starts its own redis-server. */
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+          .optional(),
         /** Key prefix; wrapped in {braces} so every key lands in one Redis Cluster slot. */
         prefix: z
           .string()
@@ -80,9 +86,7 @@ export const configSchema = z
       .prefault({}),
     accounts: z.array(accountSchema).default([]),
     /** Which provider serves a model a line does not assign: first matching rule wins, else the model family. */
-    routing: z
-      .array(z.object({ model: z.string().min(1), provider: providerNameSchema }).strict())
-      .default([]),
+    routing: z.array(z.object({ model: z.string().min(1), provider: providerNameSchema }).strict()).default([]),
     worker: z
       .object({
         /** Jobs one worker process runs at once. */

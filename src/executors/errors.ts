@@ -17,13 +17,7 @@ export const errorKinds = [
 ] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
-const retryableKinds: ReadonlySet<ErrorKind> = new Set([
-  'rate_limited',
-  'overloaded',
-  'server',
-  'network',
-  'timeout',
-]);
+const retryableKinds: ReadonlySet<ErrorKind> = new Set(['rate_limited', 'overloaded', 'server', 'network', 'timeout']);
 
 export interface ProviderErrorInit {
   kind: ErrorKind;

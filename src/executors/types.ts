@@ -10,6 +10,7 @@ import type { ProviderError } from './errors.ts';
  * the provider list (which imports this file); src/providers/index.ts checks at compile time that
  * the entries and the list agree.
  */
+// biome-ignore lint/suspicious/noEmptyInterface: each provider's account.ts adds its entry by declaration merging, which needs an interface.
 export interface AccountsByProvider {}
 
 /** A provider id (the ids of src/providers/index.ts's list). */
@@ -41,15 +42,7 @@ export interface ExecuteOptions {
 }
 
 /** Finish reason, normalized next to the provider's own value. */
-export type UnifiedFinishReason =
-  | 'stop'
-  | 'length'
-  | 'stop_sequence'
-  | 'tool_calls'
-  | 'content_filter'
-  | 'pause'
-  | 'refusal'
-  | 'other';
+export type UnifiedFinishReason = 'stop' | 'length' | 'stop_sequence' | 'tool_calls' | 'content_filter' | 'pause' | 'refusal' | 'other';
 
 export interface FinishReason {
   unified: UnifiedFinishReason;
@@ -107,11 +100,7 @@ export type StreamPart =
 export interface Executor {
   readonly provider: ProviderName;
   execute(request: ExecuteRequest, options: ExecuteOptions, account: Account): Promise<ExecuteResult>;
-  executeStream(
-    request: ExecuteRequest,
-    options: ExecuteOptions,
-    account: Account,
-  ): AsyncIterable<StreamPart>;
+  executeStream(request: ExecuteRequest, options: ExecuteOptions, account: Account): AsyncIterable<StreamPart>;
   /**
    * True when at least one account of this provider (serving `model`, when given) can take a
    * call now: enabled, not disabled by the provider or an operator, not cooling down. Read from

@@ -27,8 +27,7 @@ export function createHttpProxyDispatcher(proxy: URL, options: HttpProxyDispatch
     uri: proxy.href,
     proxyTls: { timeout: connectMs },
     requestTls: { timeout: connectMs },
-    clientFactory: (origin: URL, clientOptions: object) =>
-      new ProxyConnectClient(origin, clientOptions as Pool.Options, connectMs),
+    clientFactory: (origin: URL, clientOptions: object) => new ProxyConnectClient(origin, clientOptions as Pool.Options, connectMs),
   });
 }
 

@@ -55,9 +55,11 @@ export function proxyUrlProblem(value: string): string | null {
   const port = bracketed ? bracketed[2] : colon >= 0 ? hostPort.slice(colon + 1) : undefined;
   if (host === '' || host === '[]') return 'has no host';
   if (port !== undefined) {
-    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `has the port ${quote(port)}; a port is a number from 1 to 65535`;
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+      return `has the port ${quote(port)}; a port is a number from 1 to 65535`;
   }
-  if (rest.length > authority.length && !/^\/?$/.test(rest.slice(authority.length))) return 'must not have a path, query or fragment after host:port';
+  if (rest.length > authority.length && !/^\/?$/.test(rest.slice(authority.length)))
+    return 'must not have a path, query or fragment after host:port';
 
   let parsed: URL;
   try {

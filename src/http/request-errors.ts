@@ -74,14 +74,12 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
     case 'UND_ERR_HEADERS_TIMEOUT':
       return make(
         'timeout',
-        `no response from ${where}` +
-          (timeouts ? ` within ${timeouts.firstByteMs} ms (timeouts.firstByteMs)` : ' (timed out)'),
+        `no response from ${where}${timeouts ? ` within ${timeouts.firstByteMs} ms (timeouts.firstByteMs)` : ' (timed out)'}`,
       );
     case 'UND_ERR_BODY_TIMEOUT':
       return make(
         'timeout',
-        `the response from ${where} went silent` +
-          (timeouts ? ` for more than ${timeouts.idleMs} ms (timeouts.idleMs)` : ' (timed out)'),
+        `the response from ${where} went silent${timeouts ? ` for more than ${timeouts.idleMs} ms (timeouts.idleMs)` : ' (timed out)'}`,
       );
     case 'UND_ERR_SOCKS5_AUTH_FAILED':
       return make('auth', `the SOCKS5 proxy rejected its username and password, for ${where}`);
@@ -94,7 +92,7 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
     case 'UND_ERR_SOCKS5_REPLY_2':
       return make('permission', `the SOCKS5 proxy's rules do not allow a connection to ${where}`);
   }
-  if (code !== undefined && code.startsWith('UND_ERR_SOCKS5')) {
+  if (code?.startsWith('UND_ERR_SOCKS5')) {
     return make('network', `the SOCKS5 proxy failed to reach ${where}: ${detail}`);
   }
   // undici's own SOCKS5 handshake waits (5 s each for the login and CONNECT answers).
@@ -106,10 +104,7 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
   if (proxyStatus !== null && (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_INVALID_ARG')) {
     const status = Number(proxyStatus[1] ?? proxyStatus[2]);
     if (status === 407) {
-      return make(
-        'auth',
-        `the proxy rejected its credentials (407) for ${where}; check the user and password in the proxy URL`,
-      );
+      return make('auth', `the proxy rejected its credentials (407) for ${where}; check the user and password in the proxy URL`);
     }
     if (status === 403) return make('permission', `the proxy refused the tunnel (403) to ${where}`);
     return make('network', `the proxy could not open a tunnel to ${where} (it answered ${status})`);
@@ -117,10 +112,7 @@ export function toProviderError(error: unknown, context: RequestErrorContext): P
   if (code !== undefined && networkCodes.has(code)) {
     if (proxy !== undefined && code === 'ECONNREFUSED') {
       // With a proxy, the only TCP connection relayq opens itself is the one to the proxy.
-      return make(
-        'network',
-        `connection to ${where} failed: nothing accepts connections at the proxy's address (${detail})`,
-      );
+      return make('network', `connection to ${where} failed: nothing accepts connections at the proxy's address (${detail})`);
     }
     return make('network', `connection to ${where} failed: ${detail}`);
   }

@@ -22,9 +22,11 @@ import { Socks5ProxyAgent, buildConnector, type Dispatcher } from 'undici';
 
 type CreateSocks5Connection = (this: Socks5ProxyAgent, host: string, port: number) => Promise<Socket>;
 
-const undiciCreateConnection = (Socks5ProxyAgent.prototype as unknown as {
-  createSocks5Connection?: CreateSocks5Connection;
-}).createSocks5Connection;
+const undiciCreateConnection = (
+  Socks5ProxyAgent.prototype as unknown as {
+    createSocks5Connection?: CreateSocks5Connection;
+  }
+).createSocks5Connection;
 
 export interface Socks5DispatcherOptions {
   connectMs: number;
@@ -37,11 +39,9 @@ export class LocalResolveError extends Error {
   readonly code: string | undefined;
 
   constructor(host: string, cause: unknown) {
-    super(
-      `cannot resolve ${host} on this machine (socks5:// resolves host names locally; ` +
-        'socks5h:// lets the proxy resolve them)',
-      { cause },
-    );
+    super(`cannot resolve ${host} on this machine (socks5:// resolves host names locally; socks5h:// lets the proxy resolve them)`, {
+      cause,
+    });
     this.name = 'LocalResolveError';
     const code = (cause as { code?: unknown } | null)?.code;
     this.code = typeof code === 'string' ? code : undefined;

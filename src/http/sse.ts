@@ -26,13 +26,10 @@ export class SseTruncatedError extends Error {
   }
 }
 
-export async function* readSseEvents(
-  body: AsyncIterable<Uint8Array | string>,
-): AsyncGenerator<SseEvent, void, undefined> {
+export async function* readSseEvents(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent, void, undefined> {
   const pending: SseEvent[] = [];
   const parser = createParser({
-    onEvent: (message: EventSourceMessage) =>
-      pending.push({ event: message.event, data: message.data, id: message.id }),
+    onEvent: (message: EventSourceMessage) => pending.push({ event: message.event, data: message.data, id: message.id }),
   });
   const decoder = new TextDecoder('utf-8');
   const boundary = new EventBoundaryTracker();

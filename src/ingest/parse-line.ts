@@ -60,7 +60,10 @@ export function parseLine(text: string, options: ParseLineOptions = {}): LineRes
  * A line's JSON object, or why it is not one. The nesting depth is checked first (by a scan of
  * the text), so a line nested thousands of levels deep never reaches the recursive steps.
  */
-export function parseJsonLine(text: string, maxDepth = defaultIngestLimits.maxDepth): { object: Record<string, unknown> } | { error: string } {
+export function parseJsonLine(
+  text: string,
+  maxDepth = defaultIngestLimits.maxDepth,
+): { object: Record<string, unknown> } | { error: string } {
   if (exceedsDepth(text, maxDepth)) return { error: `JSON nested deeper than ${maxDepth} levels (ingest.maxDepth in the config)` };
   let json: unknown;
   try {
@@ -80,7 +83,11 @@ export function parseLineObject(object: Record<string, unknown>, options: ParseL
   const maxCustomIdLength = options.limits?.maxCustomIdLength ?? defaultIngestLimits.maxCustomIdLength;
   if (customId !== null && customId.length > maxCustomIdLength) {
     const field = format.id === 'gemini-batch' ? 'key' : 'custom_id';
-    return { ok: false, customId, error: `${field} is ${customId.length} characters; at most ${maxCustomIdLength} are allowed (ingest.maxCustomIdLength in the config)` };
+    return {
+      ok: false,
+      customId,
+      error: `${field} is ${customId.length} characters; at most ${maxCustomIdLength} are allowed (ingest.maxCustomIdLength in the config)`,
+    };
   }
   const read = format.read(object, options.defaults ?? {});
   if (typeof read === 'string') return { ok: false, customId, error: read };
@@ -149,7 +156,8 @@ function checkRequest(request: LineRequest, options: ParseLineOptions): ParsedLi
 /** Every API path a line may name in `endpoint`, with the providers that take it. */
 const endpointProviders = new Map<string, ProviderName[]>();
 for (const provider of providers) {
-  for (const path of Object.keys(provider.requests.endpoints ?? {})) endpointProviders.set(path, [...(endpointProviders.get(path) ?? []), provider.id]);
+  for (const path of Object.keys(provider.requests.endpoints ?? {}))
+    endpointProviders.set(path, [...(endpointProviders.get(path) ?? []), provider.id]);
 }
 
 /** The providers that take an API path as a line's `endpoint`. */

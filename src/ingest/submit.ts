@@ -92,13 +92,7 @@ type BulkJob = { name: string; data: PromptJob; opts: ReturnType<typeof promptJo
  * batch's ingest lease; a submit that dies midway lets it run out, so the batch can still be
  * cancelled or expired (or resubmitted with `--resume`).
  */
-export async function submitFile(
-  redis: Redis,
-  queue: Queue,
-  keys: Keys,
-  file: string,
-  options: SubmitOptions,
-): Promise<SubmitReport> {
+export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: string, options: SubmitOptions): Promise<SubmitReport> {
   const batchId = options.batchId ?? newBatchId();
   const chunkSize = options.chunkSize ?? 1000;
   const jobOptions = promptJobOptions(options.attempts);

@@ -68,10 +68,7 @@ export class NoExecutorError extends Error {
   readonly provider: string;
 
   constructor(provider: string, available: readonly string[]) {
-    super(
-      `no executor for provider "${provider}"; executors exist for: ` +
-        (available.length > 0 ? available.join(', ') : '(none)'),
-    );
+    super(`no executor for provider "${provider}"; executors exist for: ${available.length > 0 ? available.join(', ') : '(none)'}`);
     this.name = 'NoExecutorError';
     this.provider = provider;
   }

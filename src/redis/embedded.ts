@@ -81,13 +81,20 @@ export async function startEmbeddedRedis(dataDir: string, binary = 'redis-server
   const child = spawn(
     binary,
     [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', directory,
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--protected-mode', 'yes',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      directory,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--protected-mode',
+      'yes',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -117,4 +124,3 @@ export async function startEmbeddedRedis(dataDir: string, binary = 'redis-server
     },
   };
 }
-

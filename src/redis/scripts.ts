@@ -48,7 +48,8 @@ export function loadLua(file: URL): string {
 }
 
 function resolveIncludes(file: URL, included: Set<string>, stack: readonly string[]): string {
-  if (stack.includes(file.href)) throw new Error(`Lua include cycle: ${[...stack, file.href].map((href) => href.split('/scripts/').pop()).join(' -> ')}`);
+  if (stack.includes(file.href))
+    throw new Error(`Lua include cycle: ${[...stack, file.href].map((href) => href.split('/scripts/').pop()).join(' -> ')}`);
   const text = readFileSync(file, 'utf8');
   return text.replace(includePattern, (_line, name: string) => {
     const target = new URL(name.endsWith('.lua') ? name : `${name}.lua`, file);

@@ -148,7 +148,8 @@ export class AccountCache {
 
 function toCached(raw: Partial<Record<CachedField, string>>): CachedAccount {
   const limited = limitFields.some((field) => raw[field] !== undefined);
-  const disabledBy = raw.dis === 'auth' ? 'provider' : raw.dis === 'off' ? 'operator' : raw.dis !== 'on' && raw.cfg_on === '0' ? 'config' : null;
+  const disabledBy =
+    raw.dis === 'auth' ? 'provider' : raw.dis === 'off' ? 'operator' : raw.dis !== 'on' && raw.cfg_on === '0' ? 'config' : null;
   return {
     limited,
     disabledBy,

@@ -71,7 +71,9 @@ function build(
     const bound = (account: Account): boolean =>
       binding.accounts.includes(account.id) || (account.group !== undefined && binding.groups.includes(account.group));
     const dedicated = serving.filter(bound).map((account) => ({ account, rank: dedicatedRank + account.priority }));
-    const rest = binding.exclusive ? [] : serving.filter((account) => !bound(account)).map((account) => ({ account, rank: account.priority }));
+    const rest = binding.exclusive
+      ? []
+      : serving.filter((account) => !bound(account)).map((account) => ({ account, rank: account.priority }));
     candidates = [...dedicated, ...rest].sort(byPriority);
     if (candidates.length === 0 && binding.exclusive) {
       const names = [...binding.accounts, ...binding.groups.map((group) => `group ${group}`)].join(', ');

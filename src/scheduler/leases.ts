@@ -21,7 +21,7 @@ export class LeaseKeeper {
 
   /** A lease id unique across workers, and its time to live, for one admission through Redis. */
   newLease(): { id: string; ttlMs: number } {
-    return { id: `${this.workerId}:${(this.counter += 1).toString(36)}`, ttlMs: this.ttlMs };
+    return { id: `${this.workerId}:${((this.counter += 1)).toString(36)}`, ttlMs: this.ttlMs };
   }
 
   hold(accountId: string, leaseId: string): void {
@@ -38,11 +38,14 @@ export class LeaseKeeper {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => {
-      this.renew().catch(() => {
-        // Redis is away; the next round tries again, and an expired lease only frees a slot early.
-      });
-    }, Math.max(100, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        this.renew().catch(() => {
+          // Redis is away; the next round tries again, and an expired lease only frees a slot early.
+        });
+      },
+      Math.max(100, Math.floor(this.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 

@@ -115,7 +115,8 @@ export class PoolRunner {
       knownWaitMs = admission.waitMs ?? concurrencyPollMs;
       this.readyAt = Date.now() + knownWaitMs;
     }
-    if (this.waiters.length >= this.worker.lines.limitFor(this.waiters.length)) return this.park(prompt, 'the line for its accounts is full');
+    if (this.waiters.length >= this.worker.lines.limitFor(this.waiters.length))
+      return this.park(prompt, 'the line for its accounts is full');
     const result = await new Promise<Grant | 'park' | Error>((settle) => {
       const waiter: Waiter = { prompt, seq: (this.seq += 1), settle };
       // In line by priority, then arrival.
@@ -296,15 +297,18 @@ export class PoolRunner {
     // Back on its own after the fallback delay only if no worker promotes it: long enough for the
     // prompts parked ahead of it to run at this pool's recent pace.
     const perSecond = this.admissions.perSecond() * this.worker.cache.liveWorkers();
-    const fallbackMs = perSecond > 0.1
-      ? Math.min(6 * 3_600_000, Math.max(60_000, (2_000 * (this.parkedKnown + 1)) / perSecond))
-      : 600_000;
+    const fallbackMs = perSecond > 0.1 ? Math.min(6 * 3_600_000, Math.max(60_000, (2_000 * (this.parkedKnown + 1)) / perSecond)) : 600_000;
     await prompt.delay(Date.now() + fallbackMs);
-    this.parkedKnown = await parkJob(this.worker.redis, this.worker.keys, { key: this.key, description: this.description }, {
-      id: prompt.jobId,
-      batchId: prompt.batchId,
-      priority: prompt.priority,
-    });
+    this.parkedKnown = await parkJob(
+      this.worker.redis,
+      this.worker.keys,
+      { key: this.key, description: this.description },
+      {
+        id: prompt.jobId,
+        batchId: prompt.batchId,
+        priority: prompt.priority,
+      },
+    );
     throw new JobParkedError(reason);
   }
 }

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Account } from '../config/schema.ts';
-import { ProviderError } from '../executors/errors.ts';
+import type { ProviderError } from '../executors/errors.ts';
 import type { ExecuteResult } from '../executors/types.ts';
 import { providerModule } from '../providers/index.ts';
 import { announcesLimits } from '../providers/shared/rate-limits.ts';
@@ -205,7 +205,14 @@ export class Scheduler {
     // Refused before any work (429, 529, 401): nothing was used. Anything else may have used it all.
     const refused = outcome === 'rate_limited' || outcome === 'overloaded' || outcome === 'auth';
     if (outcome === 'overloaded') this.cache.markOverloaded(account.id);
-    const cooldownMs = error === null ? 0 : outcome === 'rate_limited' ? cooldownFor(error, limits) : outcome === 'overloaded' ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0) : 0;
+    const cooldownMs =
+      error === null
+        ? 0
+        : outcome === 'rate_limited'
+          ? cooldownFor(error, limits)
+          : outcome === 'overloaded'
+            ? (error.retryAfterMs ?? limits.retryAfterMs ?? 0)
+            : 0;
     await this.settleInRedis(grant, {
       ...base,
       outcome,
@@ -218,7 +225,10 @@ export class Scheduler {
     });
     if (outcome === 'rate_limited') this.cache.markCooling(account.id, Date.now() + Math.max(250, cooldownMs), error?.message ?? '');
     if (outcome === 'auth') {
-      this.options.logger.warn({ accountId: account.id, reason: error?.message }, 'account disabled: the provider refused it; fix it, then relayq accounts enable');
+      this.options.logger.warn(
+        { accountId: account.id, reason: error?.message },
+        'account disabled: the provider refused it; fix it, then relayq accounts enable',
+      );
     }
     return reactionTo(outcome);
   }

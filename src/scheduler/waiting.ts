@@ -29,7 +29,12 @@ export async function waitingPools(redis: Redis, keys: Keys, now = Date.now()): 
   const pipeline = redis.pipeline();
   for (const [key] of entries) pipeline.zcard(keys.schedParked(key));
   const counts = (await pipeline.exec()) ?? [];
-  const states = await statesOf(redis, keys, entries.flatMap(([, description]) => description.accounts.map(([id]) => id)), now);
+  const states = await statesOf(
+    redis,
+    keys,
+    entries.flatMap(([, description]) => description.accounts.map(([id]) => id)),
+    now,
+  );
   return entries
     .map(([poolKey, description], index) => {
       const accounts = description.accounts.map(([id]) => id);
@@ -43,7 +48,12 @@ export async function waitingPools(redis: Redis, keys: Keys, now = Date.now()): 
 export async function batchWaitingReasons(redis: Redis, keys: Keys, batchId: string, now = Date.now()): Promise<WaitingPool[]> {
   const found = await batchWaiting(redis, keys, batchId);
   if (found.length === 0) return [];
-  const states = await statesOf(redis, keys, found.flatMap((pool) => pool.accounts), now);
+  const states = await statesOf(
+    redis,
+    keys,
+    found.flatMap((pool) => pool.accounts),
+    now,
+  );
   return found.map((pool) => {
     const provider = pool.provider ?? 'anthropic';
     return { poolKey: pool.poolKey, provider, accounts: pool.accounts, prompts: pool.prompts, ...explain(provider, pool.accounts, states) };
@@ -69,7 +79,10 @@ function explain(provider: string, accounts: string[], states: Map<string, Accou
   const cooling = usable.filter((state) => state.health.status === 'cooling_down');
   if (cooling.length === usable.length) {
     const until = cooling.map((state) => state.health.until ?? '').sort()[0] ?? '';
-    return { reason: `${usable.map((state) => state.id).join(', ')} cooling down after rate limits or overload (until ${until.slice(11, 19)} UTC)`, blocked: false };
+    return {
+      reason: `${usable.map((state) => state.id).join(', ')} cooling down after rate limits or overload (until ${until.slice(11, 19)} UTC)`,
+      blocked: false,
+    };
   }
   return { reason: `waiting for rate-limit capacity on ${usable.map((state) => state.id).join(', ')}`, blocked: false };
 }

@@ -81,11 +81,7 @@ export interface ComposedAnswer {
  * that occurs, or truncated to the longest prefix of whole words within `maxTokens`, whichever
  * generation would reach first.
  */
-export function composeAnswer(
-  fullAnswer: string,
-  maxTokens: number,
-  stopSequences: readonly string[] | undefined,
-): ComposedAnswer {
+export function composeAnswer(fullAnswer: string, maxTokens: number, stopSequences: readonly string[] | undefined): ComposedAnswer {
   if (stopSequences !== undefined && stopSequences.length > 0) {
     let at = -1;
     let found: string | null = null;

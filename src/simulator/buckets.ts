@@ -110,16 +110,11 @@ export class KeyLimiter {
 
   constructor(limits: SimulatorLimits, burstSeconds: number, now: number) {
     this.requests = limits.rpm === undefined ? undefined : new TokenBucket(limits.rpm, burstSeconds, now);
-    this.inputTokens =
-      limits.inputTpm === undefined ? undefined : new TokenBucket(limits.inputTpm, burstSeconds, now);
-    this.outputTokens =
-      limits.outputTpm === undefined ? undefined : new TokenBucket(limits.outputTpm, burstSeconds, now);
+    this.inputTokens = limits.inputTpm === undefined ? undefined : new TokenBucket(limits.inputTpm, burstSeconds, now);
+    this.outputTokens = limits.outputTpm === undefined ? undefined : new TokenBucket(limits.outputTpm, burstSeconds, now);
     this.concurrency = limits.concurrency;
     this.limited =
-      this.requests !== undefined ||
-      this.inputTokens !== undefined ||
-      this.outputTokens !== undefined ||
-      this.concurrency !== undefined;
+      this.requests !== undefined || this.inputTokens !== undefined || this.outputTokens !== undefined || this.concurrency !== undefined;
   }
 
   /**

@@ -64,13 +64,7 @@ export const simulatorFaultsSchema = z
   .strict()
   .refine(
     (faults) =>
-      faults.overloadedRate +
-        faults.serverErrorRate +
-        faults.rateLimitRate +
-        faults.dropRate +
-        faults.cutStreamRate +
-        faults.slowRate <=
-      1,
+      faults.overloadedRate + faults.serverErrorRate + faults.rateLimitRate + faults.dropRate + faults.cutStreamRate + faults.slowRate <= 1,
     { message: 'the fault rates add up to more than 1' },
   );
 export type SimulatorFaults = z.infer<typeof simulatorFaultsSchema>;

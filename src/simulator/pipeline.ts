@@ -87,11 +87,7 @@ export interface WireFormat<Target, Request extends SimulatedRequest> {
    * the provider's order. Sets `exchange.key` once the key is accepted (from then on the stats
    * count the request under it) and returns the key's limiter; undefined once an error went out.
    */
-  admitCaller(
-    exchange: Exchange,
-    runtime: SimulatorRuntime,
-    target: Target,
-  ): KeyLimiter | undefined | Promise<KeyLimiter | undefined>;
+  admitCaller(exchange: Exchange, runtime: SimulatorRuntime, target: Target): KeyLimiter | undefined | Promise<KeyLimiter | undefined>;
   /** The parsed JSON body checked, or why it is refused. */
   readBody(body: unknown, target: Target): Request | InvalidBody;
   /** Whether the simulator serves the request's model; `runtime.modelAllowed(request.model)` when left out. */

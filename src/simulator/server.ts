@@ -49,10 +49,7 @@ export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const providers: readonly SimulatedProvider[] = [anthropicProvider, geminiProvider, bedrockProvider, openaiProvider, azureOpenAIProvider];
 const defaultProvider: SimulatedProvider = anthropicProvider;
 
-export async function startSimulator(
-  config: SimulatorConfigInput = {},
-  listen: SimulatorListenOptions = {},
-): Promise<RunningSimulator> {
+export async function startSimulator(config: SimulatorConfigInput = {}, listen: SimulatorListenOptions = {}): Promise<RunningSimulator> {
   const runtime = createRuntime(parseSimulatorConfig(config));
   const server = createServer((req, res) => onRequest(runtime, req, res));
   // Longer than clients' keep-alive so the server is never the side that closes an idle socket
@@ -159,11 +156,18 @@ function control(runtime: SimulatorRuntime, path: string, req: IncomingMessage, 
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
-  if (path === '/_sim/stats' && req.method === 'GET') return reply(200, runtime.stats.snapshot());
+  if (path === '/_sim/stats' && req.method === 'GET') {
+    reply(200, runtime.stats.snapshot());
+    return;
+  }
   if (path === '/_sim/reset' && req.method === 'POST') {
     runtime.reset();
-    return reply(200, { ok: true });
+    reply(200, { ok: true });
+    return;
   }
-  if (path === '/_sim/health' && req.method === 'GET') return reply(200, { ok: true });
+  if (path === '/_sim/health' && req.method === 'GET') {
+    reply(200, { ok: true });
+    return;
+  }
   reply(404, { error: `unknown simulator endpoint ${req.method ?? ''} ${path}` });
 }

@@ -90,9 +90,7 @@ export class StatsRecorder {
 
   snapshot(): SimulatorStats {
     // fromEntries defines own properties, so a key named "__proto__" stays a key.
-    const byKey: Record<string, KeyStats> = Object.fromEntries(
-      [...this.byKey].map(([key, stats]) => [key, { ...stats }]),
-    );
+    const byKey: Record<string, KeyStats> = Object.fromEntries([...this.byKey].map(([key, stats]) => [key, { ...stats }]));
     return {
       requests: this.requests,
       inFlight: this.inFlight,

@@ -74,7 +74,10 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
     else value = parsed.value;
     if (value === undefined) {
       rejected += 1;
-      if (rejects.length < 100) rejects.push(boundedReject({ line: lines, custom_id: parsed.ok ? parsed.value.customId : parsed.customId, error: error ?? 'invalid' }));
+      if (rejects.length < 100)
+        rejects.push(
+          boundedReject({ line: lines, custom_id: parsed.ok ? parsed.value.customId : parsed.customId, error: error ?? 'invalid' }),
+        );
       continue;
     }
     // Custom ids are kept to catch duplicates as submit would; a dry run of a huge file pays for that in memory.
@@ -90,7 +93,11 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
       groups.set(key, group);
     }
     group.prompts += 1;
-    const tokens = estimateRequest(value.body, value.endpoint, options.defaultMaxOutput === undefined ? {} : { defaultOutput: options.defaultMaxOutput });
+    const tokens = estimateRequest(
+      value.body,
+      value.endpoint,
+      options.defaultMaxOutput === undefined ? {} : { defaultOutput: options.defaultMaxOutput },
+    );
     group.input_tokens += tokens.inputTokens;
     group.max_output_tokens += tokens.outputTokens;
   }

@@ -59,7 +59,12 @@ const compiled = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
   let found = compiled.get(pattern);
   if (!found) {
-    found = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    found = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     compiled.set(pattern, found);
   }
   return found;

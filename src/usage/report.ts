@@ -50,6 +50,8 @@ export function buildUsageReport(rows: readonly UsageRow[], by: UsageGrouping, p
     if (unknown.size === 0) return { ...rest, cost: known };
     return { ...rest, cost: null, partial_cost: known, unpriced_models: [...unknown].sort() };
   };
-  const sorted = [...groups.values()].sort((a, b) => (by === 'day' ? a.key.localeCompare(b.key) : b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens)));
+  const sorted = [...groups.values()].sort((a, b) =>
+    by === 'day' ? a.key.localeCompare(b.key) : b.input_tokens + b.output_tokens - (a.input_tokens + a.output_tokens),
+  );
   return { by, currency: prices.currency, groups: sorted.map(finish), total: finish(total) };
 }

@@ -7,7 +7,14 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { utcDay } from '../batches/results.ts';
 
-export const usageMetrics = ['requests', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens'] as const;
+export const usageMetrics = [
+  'requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+] as const;
 export type UsageMetric = (typeof usageMetrics)[number];
 
 export type UsageCounts = Record<UsageMetric, number>;
@@ -39,7 +46,13 @@ export function rowsOfHash(hash: Record<string, string>, day?: string): UsageRow
     const group = field.slice(a + 1);
     let row = rows.get(group);
     if (!row) {
-      row = { provider: field.slice(a + 1, b), account: field.slice(b + 1, c), batch: field.slice(c + 1, d), model: field.slice(d + 1), ...emptyCounts() };
+      row = {
+        provider: field.slice(a + 1, b),
+        account: field.slice(b + 1, c),
+        batch: field.slice(c + 1, d),
+        model: field.slice(d + 1),
+        ...emptyCounts(),
+      };
       if (day !== undefined) row.day = day;
       rows.set(group, row);
     }

@@ -74,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('account availability', () => {
-  it('counts every provider\'s accounts that can take calls, by model, from the shared state', async () => {
+  it("counts every provider's accounts that can take calls, by model, from the shared state", async () => {
     for (const module of providers) {
       const executor = module.createExecutor(context);
       const expected = accounts.filter((account) => account.provider === module.id).length;
@@ -92,14 +92,22 @@ describe('account availability', () => {
 
   it('drops an account the simulator refuses (401) and one cooling down, and says why', async () => {
     const anthropic = providerModule('anthropic').createExecutor(context);
-    const request = { provider: 'anthropic' as const, model: 'claude-sonnet-4-5', body: { max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } };
+    const request = {
+      provider: 'anthropic' as const,
+      model: 'claude-sonnet-4-5',
+      body: { max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+    };
     const refused = await anthropic.execute(request, {}, accounts[0] as Account).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ProviderError);
     expect(refused).toMatchObject({ kind: 'auth', statusCode: 401 });
     await settleAccount(redis, keys, settlement('acct-1', { outcome: 'auth', message: (refused as ProviderError).message }));
     expect(await anthropic.getAvailableAccountsCount()).toBe(1);
 
-    await settleAccount(redis, keys, settlement('acct-2', { outcome: 'rate_limited', cooldownMs: 60_000, message: '429 rate_limit_error' }));
+    await settleAccount(
+      redis,
+      keys,
+      settlement('acct-2', { outcome: 'rate_limited', cooldownMs: 60_000, message: '429 rate_limit_error' }),
+    );
     expect(await anthropic.getAvailableAccountsCount()).toBe(0);
     expect(await anthropic.isAvailable()).toBe(false);
     expect(await providerModule('openai').createExecutor(context).isAvailable()).toBe(true);
@@ -117,11 +125,17 @@ describe('account availability', () => {
     const listed = JSON.parse((await runCli(['accounts', 'list', '--json', '-c', config], { env: env() })).stdout) as {
       availability: { provider: string; available_accounts: number; unavailable: string | null }[];
     };
-    expect(listed.availability).toContainEqual(expect.objectContaining({ provider: 'anthropic', available_accounts: 0, unavailable: expect.stringMatching(blocked) }));
+    expect(listed.availability).toContainEqual(
+      expect.objectContaining({ provider: 'anthropic', available_accounts: 0, unavailable: expect.stringMatching(blocked) }),
+    );
     expect(listed.availability).toContainEqual(expect.objectContaining({ provider: 'openai', available_accounts: 1, unavailable: null }));
 
     const file = join(dir, 'prompts.jsonl');
-    const line = (id: string) => JSON.stringify({ custom_id: id, params: { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
+    const line = (id: string) =>
+      JSON.stringify({
+        custom_id: id,
+        params: { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+      });
     writeFileSync(file, `${line('p1')}\n${line('p2')}\n`);
     const dry = await runCli(['submit', file, '--dry-run', '-c', config], { env: env() });
     expect(dry.code).toBe(0);
@@ -142,7 +156,9 @@ describe('account availability', () => {
     const statusJson = JSON.parse((await runCli(['status', batchId, '--json', '-c', config], { env: env() })).stdout) as {
       availability: { provider: string; available_accounts: number; unavailable: string | null }[];
     };
-    expect(statusJson.availability).toContainEqual(expect.objectContaining({ provider: 'anthropic', available_accounts: 0, unavailable: expect.stringMatching(blocked) }));
+    expect(statusJson.availability).toContainEqual(
+      expect.objectContaining({ provider: 'anthropic', available_accounts: 0, unavailable: expect.stringMatching(blocked) }),
+    );
 
     // An operator enabling the refused account again makes the provider available.
     await setAccountEnabled(redis, keys, 'acct-1', true);

@@ -20,7 +20,13 @@ describe('import direction', () => {
     const graph = new Map([
       ['src/a', new Map([['src/b', []]])],
       ['src/b', new Map([['src/c', []]])],
-      ['src/c', new Map([['src/a', []], ['src/d', []]])],
+      [
+        'src/c',
+        new Map([
+          ['src/a', []],
+          ['src/d', []],
+        ]),
+      ],
     ]);
     expect(cyclicGroups(graph)).toEqual([['src/a', 'src/b', 'src/c']]);
     expect(cycleThrough(graph, ['src/a', 'src/b', 'src/c'], 'src/a')).toEqual(['src/a', 'src/b', 'src/c', 'src/a']);

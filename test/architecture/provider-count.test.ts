@@ -62,9 +62,10 @@ describe('files that know a provider, outside its folder', () => {
   for (const id of counted) {
     it(`names ${id} in one file only, the provider list`, () => {
       const named = filesNaming(id).map(({ file, why }) => `${file} (${why.join(', ')})`);
-      expect(named, `${id} is named outside src/providers/${id}/ in ${named.length} files; only src/providers/index.ts may:\n  ${named.join('\n  ')}\n`).toEqual([
-        'src/providers/index.ts (import ' + `'./${id}/index.ts')`,
-      ]);
+      expect(
+        named,
+        `${id} is named outside src/providers/${id}/ in ${named.length} files; only src/providers/index.ts may:\n  ${named.join('\n  ')}\n`,
+      ).toEqual([`src/providers/index.ts (import './${id}/index.ts')`]);
     });
   }
 });

@@ -42,7 +42,9 @@ export function relativeImports(files: readonly string[]): SourceImport[] {
   for (const file of files) {
     for (const specifier of specifiersOf(file)) {
       if (!specifier.startsWith('./') && !specifier.startsWith('../')) continue;
-      const target = relative(repoRoot, resolve(repoRoot, dirname(file), specifier)).split(sep).join('/');
+      const target = relative(repoRoot, resolve(repoRoot, dirname(file), specifier))
+        .split(sep)
+        .join('/');
       imports.push({ from: file, to: target, specifier });
     }
   }

@@ -13,10 +13,16 @@ import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
 function succeeded(id: string, line: number): ResultRecord {
   return {
-    custom_id: id, status: 'succeeded', provider: 'anthropic', account: 'a', model: 'claude-test',
+    custom_id: id,
+    status: 'succeeded',
+    provider: 'anthropic',
+    account: 'a',
+    model: 'claude-test',
     response: { status_code: 200, body: {} },
     usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
-    attempts: 1, latency_ms: 1, line,
+    attempts: 1,
+    latency_ms: 1,
+    line,
   };
 }
 
@@ -40,7 +46,10 @@ describe('batch lifecycle without a worker', () => {
   });
 
   async function submitted(n: number, options: { windowMs?: number } = {}) {
-    const file = writePromptFile(tempDir('relayq-life'), Array.from({ length: n }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)));
+    const file = writePromptFile(
+      tempDir('relayq-life'),
+      Array.from({ length: n }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)),
+    );
     return { file, report: await submitFile(redis, queue, keys, file, { attempts: 3, ...options }) };
   }
 
@@ -78,9 +87,19 @@ describe('batch lifecycle without a worker', () => {
     await writeResult(redis, keys, report.batchId, succeeded('p0', 1));
     await queue.remove(promptJobId(report.batchId, 'p0'));
     const outcome = await cancelBatch({ redis, keys, queue }, report.batchId);
-    expect(outcome).toMatchObject({ changed: true, removed: 24, inFlight: 0, batch: { status: 'cancelled', counts: { total: 25, succeeded: 1, cancelled: 24, pending: 0 } } });
+    expect(outcome).toMatchObject({
+      changed: true,
+      removed: 24,
+      inFlight: 0,
+      batch: { status: 'cancelled', counts: { total: 25, succeeded: 1, cancelled: 24, pending: 0 } },
+    });
     expect(await queue.getWaitingCount()).toBe(0);
-    expect(await getResult(redis, keys, report.batchId, 'p5')).toMatchObject({ status: 'cancelled', line: 6, provider: 'anthropic', model: 'claude-test' });
+    expect(await getResult(redis, keys, report.batchId, 'p5')).toMatchObject({
+      status: 'cancelled',
+      line: 6,
+      provider: 'anthropic',
+      model: 'claude-test',
+    });
     expect(await getResult(redis, keys, report.batchId, 'p0')).toMatchObject({ status: 'succeeded' });
     expect((await cancelBatch({ redis, keys, queue }, report.batchId)).changed).toBe(false);
     // A submit into a cancelled batch records nothing.
@@ -105,7 +124,12 @@ describe('batch lifecycle without a worker', () => {
     for (let i = 0; i < 6; i += 1) await queue.remove(promptJobId(report.batchId, `p${i}`));
     for (let i = 0; i < 4; i += 1) await writeResult(redis, keys, report.batchId, succeeded(`p${i}`, i + 1));
     for (const i of [4, 5]) {
-      await writeResult(redis, keys, report.batchId, { ...succeeded(`p${i}`, i + 1), status: 'errored', response: undefined, error: { kind: 'server', message: '500', status_code: 500 } });
+      await writeResult(redis, keys, report.batchId, {
+        ...succeeded(`p${i}`, i + 1),
+        status: 'errored',
+        response: undefined,
+        error: { kind: 'server', message: '500', status_code: 500 },
+      });
     }
     expect((await getBatch(redis, keys, report.batchId))?.status).toBe('completed');
     await recordAttemptError(redis, keys, report.batchId, 'rate_limited');

@@ -54,7 +54,9 @@ describe('result storage', () => {
     const id = `batch_${prefix.replace(/[^a-z0-9]/g, '')}`;
     await openBatch(redis, keys, id, { source: 'x.jsonl', retentionSeconds: options.retentionSeconds });
     const args: (string | number)[] = [Date.now()];
-    ids.forEach((customId, index) => args.push(customId, index + 1));
+    ids.forEach((customId, index) => {
+      args.push(customId, index + 1);
+    });
     await withScripts(redis).acceptLines(keys.batchLines(id), keys.batchResults(id), keys.batch(id), ...args);
     return id;
   }
@@ -75,9 +77,29 @@ describe('result storage', () => {
     await finishIngest(redis, keys, batchId, 0);
     expect((await getBatch(redis, keys, batchId))?.status).toBe('in_progress');
     expect(await writeResult(redis, keys, batchId, record('a', 1))).toBe('written');
-    expect(await writeResult(redis, keys, batchId, record('a', 1, { usage: { input_tokens: 99, output_tokens: 99, cache_read_tokens: 0, cache_write_tokens: 0 } }))).toBe('duplicate');
-    await writeResult(redis, keys, batchId, record('b', 2, { status: 'errored', response: undefined, error: { kind: 'rate_limited', message: '429', status_code: 429 }, attempts: 5, usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 } }));
-    expect(await writeResult(redis, keys, batchId, skippedResult('c', 'cancelled', 3, { provider: 'openai', model: 'gpt-4o-mini' }))).toBe('completed-batch');
+    expect(
+      await writeResult(
+        redis,
+        keys,
+        batchId,
+        record('a', 1, { usage: { input_tokens: 99, output_tokens: 99, cache_read_tokens: 0, cache_write_tokens: 0 } }),
+      ),
+    ).toBe('duplicate');
+    await writeResult(
+      redis,
+      keys,
+      batchId,
+      record('b', 2, {
+        status: 'errored',
+        response: undefined,
+        error: { kind: 'rate_limited', message: '429', status_code: 429 },
+        attempts: 5,
+        usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
+      }),
+    );
+    expect(await writeResult(redis, keys, batchId, skippedResult('c', 'cancelled', 3, { provider: 'openai', model: 'gpt-4o-mini' }))).toBe(
+      'completed-batch',
+    );
 
     const batch = await getBatch(redis, keys, batchId);
     expect(batch).toMatchObject({
@@ -98,7 +120,19 @@ describe('result storage', () => {
     const rows = await readDailyUsage(redis, keys, Date.now());
     // The cancelled prompt never ran: no request, no tokens.
     expect(rows).toEqual([
-      { day: utcDay(Date.now()), provider: 'openai', account: 'acct-a', batch: batchId, model: 'gpt-4o-mini', requests: 2, input_tokens: 10, output_tokens: 20, cache_read_tokens: 4, cache_write_tokens: 0, reasoning_tokens: 3 },
+      {
+        day: utcDay(Date.now()),
+        provider: 'openai',
+        account: 'acct-a',
+        batch: batchId,
+        model: 'gpt-4o-mini',
+        requests: 2,
+        input_tokens: 10,
+        output_tokens: 20,
+        cache_read_tokens: 4,
+        cache_write_tokens: 0,
+        reasoning_tokens: 3,
+      },
     ]);
   });
 
@@ -115,11 +149,27 @@ describe('result storage', () => {
     // duplicate inside the same group, an errored retry, and a result of another batch.
     const outcomes = await Promise.all([
       ...ids.map((id, index) =>
-        writeResult(redis, keys, batchId, index === 7
-          ? record(id, index + 1, { status: 'errored', response: undefined, error: { kind: 'server', message: '500', status_code: 500 }, attempts: 3, usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 } })
-          : record(id, index + 1)),
+        writeResult(
+          redis,
+          keys,
+          batchId,
+          index === 7
+            ? record(id, index + 1, {
+                status: 'errored',
+                response: undefined,
+                error: { kind: 'server', message: '500', status_code: 500 },
+                attempts: 3,
+                usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
+              })
+            : record(id, index + 1),
+        ),
       ),
-      writeResult(redis, keys, batchId, record('m0', 1, { usage: { input_tokens: 99, output_tokens: 99, cache_read_tokens: 0, cache_write_tokens: 0 } })),
+      writeResult(
+        redis,
+        keys,
+        batchId,
+        record('m0', 1, { usage: { input_tokens: 99, output_tokens: 99, cache_read_tokens: 0, cache_write_tokens: 0 } }),
+      ),
       writeResult(redis, keys, otherId, record('o1', 1)),
     ]);
 
@@ -169,7 +219,13 @@ describe('result storage', () => {
     await finishIngest(redis, keys, batchId, 0);
     await writeResult(redis, keys, batchId, record('f0', 1));
     const lines: string[] = [];
-    const following = exportResults(redis, keys, batchId, { output: (line) => void lines.push(line), errors: (line) => void lines.push(line) }, { format: 'anthropic', follow: true, pollMs: 10 });
+    const following = exportResults(
+      redis,
+      keys,
+      batchId,
+      { output: (line) => void lines.push(line), errors: (line) => void lines.push(line) },
+      { format: 'anthropic', follow: true, pollMs: 10 },
+    );
     for (const id of ids.slice(1)) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       await writeResult(redis, keys, batchId, record(id, ids.indexOf(id) + 1));

@@ -20,7 +20,10 @@ describe('the batch commands', () => {
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 1 });
     redis = testRedis();
-    config = writeConfig(dir, { redis: { prefix }, accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-cli', models: ['claude-*'] }] });
+    config = writeConfig(dir, {
+      redis: { prefix },
+      accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-cli', models: ['claude-*'] }],
+    });
     const lines = Array.from({ length: 20 }, (_, i) => anthropicBatchLine(`id-${i}`, promptText(i)));
     lines[4] = anthropicBatchLine('id-4', 'fails every time [[sim:fault=invalid]]');
     file = writePromptFile(dir, lines);
@@ -36,7 +39,12 @@ describe('the batch commands', () => {
     const result = await runCli(['submit', file, '--dry-run', '--json', '-c', config], { env: env() });
     expect(result.code).toBe(0);
     const estimate = JSON.parse(result.stdout);
-    expect(estimate).toMatchObject({ prompts: 20, rejected: 0, input_format: 'anthropic-batch', groups: [{ model: 'claude-test', accounts: ['sim'] }] });
+    expect(estimate).toMatchObject({
+      prompts: 20,
+      rejected: 0,
+      input_format: 'anthropic-batch',
+      groups: [{ model: 'claude-test', accounts: ['sim'] }],
+    });
     expect(await redis.exists(`{${prefix}}:batches`)).toBe(0);
   });
 
@@ -59,7 +67,14 @@ describe('the batch commands', () => {
     expect(list.stdout).toMatch(new RegExp(`${batchId}\\s+completed\\s+100%`));
     expect(list.stdout).not.toContain('\x1b['); // no colour when not on a terminal
     const status = JSON.parse((await runCli(['status', batchId, '--json', '-c', config], { env: env() })).stdout);
-    expect(status).toMatchObject({ id: batchId, status: 'completed', counts: { total: 20, succeeded: 19, errored: 1 }, errors: { invalid_request: 1 }, accounts: { sim: 20 }, metadata: { team: 'qa' } });
+    expect(status).toMatchObject({
+      id: batchId,
+      status: 'completed',
+      counts: { total: 20, succeeded: 19, errored: 1 },
+      errors: { invalid_request: 1 },
+      accounts: { sim: 20 },
+      metadata: { team: 'qa' },
+    });
     const usage = JSON.parse((await runCli(['usage', '--by', 'account', '--json', '-c', config], { env: env() })).stdout);
     expect(usage.groups).toMatchObject([{ key: 'sim', requests: 20, input_tokens: status.usage.input_tokens }]);
     // A finished batch: --watch returns at once with the batch's outcome.

@@ -9,7 +9,11 @@ describe('the command list behind `relayq --help`', () => {
     for (const group of commandGroups) {
       const program = new Command('relayq');
       (await group.load())(program);
-      const registered = program.commands.map((command) => ({ name: command.name(), term: help.subcommandTerm(command), description: command.description() }));
+      const registered = program.commands.map((command) => ({
+        name: command.name(),
+        term: help.subcommandTerm(command),
+        description: command.description(),
+      }));
       expect(registered).toEqual(group.commands);
     }
   });

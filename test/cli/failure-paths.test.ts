@@ -49,8 +49,14 @@ describe('CLI failure paths', () => {
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 1 });
     redis = testRedis();
-    config = writeConfig(dir, { redis: { prefix }, accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-fail' }] });
-    file = writePromptFile(dir, Array.from({ length: 300 }, (_, i) => anthropicBatchLine(`id-${i}`, promptText(i))));
+    config = writeConfig(dir, {
+      redis: { prefix },
+      accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-fail' }],
+    });
+    file = writePromptFile(
+      dir,
+      Array.from({ length: 300 }, (_, i) => anthropicBatchLine(`id-${i}`, promptText(i))),
+    );
     const run = await cli(['run', file, '-o', join(dir, 'first.jsonl'), '-c', config], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     batchId = /batch (batch_[a-z0-9]+)/.exec(run.stderr)?.[1] ?? '';

@@ -20,7 +20,6 @@ const valueArb: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => (
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.string({ unit: 'binary', maxLength: 20 }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
     fc.constantFrom('${HOME}', '${NOPE}', '${NOPE:-x}', '${', 'redis://x', 'http://%ZZ', 'https://h:notaport', '', '-1', '1e400'),
     fc.double(),
     fc.integer(),

@@ -16,9 +16,7 @@ describe('config', () => {
   it('interpolates ${VAR} and ${VAR:-default} so secrets stay out of files', () => {
     const config = parseConfig(
       {
-        accounts: [
-          { id: 'a', provider: 'anthropic', apiKey: '${ANTHROPIC_KEY}', baseUrl: '${BASE:-https://api.anthropic.com}' },
-        ],
+        accounts: [{ id: 'a', provider: 'anthropic', apiKey: '${ANTHROPIC_KEY}', baseUrl: '${BASE:-https://api.anthropic.com}' }],
       },
       { ANTHROPIC_KEY: 'sk-ant-secret' },
     );
@@ -34,7 +32,11 @@ describe('config', () => {
 
   it('has ingest limits with documented defaults, and bounds on them', () => {
     expect(parseConfig({}, {}).ingest).toEqual({ maxLineBytes: 10 * 1024 * 1024, maxDepth: 128, maxCustomIdLength: 64 });
-    expect(parseConfig({ ingest: { maxDepth: 300, maxCustomIdLength: 200 } }, {}).ingest).toMatchObject({ maxDepth: 300, maxCustomIdLength: 200, maxLineBytes: 10485760 });
+    expect(parseConfig({ ingest: { maxDepth: 300, maxCustomIdLength: 200 } }, {}).ingest).toMatchObject({
+      maxDepth: 300,
+      maxCustomIdLength: 200,
+      maxLineBytes: 10485760,
+    });
     expect(() => parseConfig({ ingest: { maxDepth: 5000 } }, {})).toThrow(/ingest\.maxDepth: must be at most 1000/);
     expect(() => parseConfig({ ingest: { maxLineBytes: 0 } }, {})).toThrow(/ingest\.maxLineBytes/);
     expect(() => parseConfig({ ingest: { maxLength: 1 } }, {})).toThrow(/maxLength/);
@@ -79,15 +81,23 @@ describe('config', () => {
   });
 
   it('reports duplicate account ids and apiKey+authToken together', () => {
+    expect(() => parseConfig({ accounts: [{ id: 'x', provider: 'anthropic', apiKey: 'k', authToken: 't' }] }, {})).toThrow(
+      /accounts\[0\]\.authToken: set either apiKey or authToken/,
+    );
     expect(() =>
-      parseConfig({ accounts: [{ id: 'x', provider: 'anthropic', apiKey: 'k', authToken: 't' }] }, {}),
-    ).toThrow(/accounts\[0\]\.authToken: set either apiKey or authToken/);
-    expect(() =>
-      parseConfig({ accounts: [{ id: 'x', provider: 'anthropic' }, { id: 'x', provider: 'anthropic' }] }, {}),
+      parseConfig(
+        {
+          accounts: [
+            { id: 'x', provider: 'anthropic' },
+            { id: 'x', provider: 'anthropic' },
+          ],
+        },
+        {},
+      ),
     ).toThrow(/accounts\[1\]\.id: duplicate account id "x"/);
   });
 
-  it('refuses a field of another provider, naming the field, the account\'s provider and the field\'s', () => {
+  it("refuses a field of another provider, naming the field, the account's provider and the field's", () => {
     let message = '';
     try {
       parseConfig({ accounts: [{ id: 'claude', provider: 'anthropic', apiKey: 'k', deployments: { 'gpt-4o': 'prod' } }] }, {});
@@ -124,7 +134,7 @@ describe('config', () => {
     );
   });
 
-  it('takes an Amazon Bedrock API key as a bedrock account\'s apiKey', () => {
+  it("takes an Amazon Bedrock API key as a bedrock account's apiKey", () => {
     const config = parseConfig(
       { accounts: [{ id: 'aws-key', provider: 'bedrock', region: 'us-east-1', apiKey: '${AWS_BEARER_TOKEN_BEDROCK}' }] },
       { AWS_BEARER_TOKEN_BEDROCK: 'ABSKexample' },

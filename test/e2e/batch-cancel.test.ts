@@ -42,7 +42,10 @@ describe('cancelling a 5,000-prompt batch in the middle', () => {
 
   it('counts add up exactly, nothing runs after cancelled, and finished results are kept', async () => {
     const total = 5000;
-    const file = writePromptFile(tempDir('relayq-cancel'), Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))));
+    const file = writePromptFile(
+      tempDir('relayq-cancel'),
+      Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))),
+    );
     const config = parseConfig(
       {
         redis: { prefix },

@@ -34,7 +34,9 @@ type WithMessage<R> = R extends { type: 'succeeded' } ? { type: 'succeeded'; mes
 type TypedAnthropicLine = Omit<AnthropicResultLine, 'result'> & { result: WithMessage<AnthropicBatchResult> };
 export const anthropicLineIsSdkLine = (line: TypedAnthropicLine): MessageBatchIndividualResponse => line;
 export const sdkResultTypesAreOurs = (type: MessageBatchIndividualResponse['result']['type']): AnthropicBatchResult['type'] => type;
-type TypedOpenAILine = Omit<OpenAIBatchOutputLine, 'response'> & { response: { status_code: number; request_id: string; body: ChatCompletion } | null };
+type TypedOpenAILine = Omit<OpenAIBatchOutputLine, 'response'> & {
+  response: { status_code: number; request_id: string; body: ChatCompletion } | null;
+};
 export const openAiErrorIsBatchError = (line: TypedOpenAILine): BatchError | null => line.error;
 export const openAiBodyIsChatCompletion = (line: TypedOpenAILine): ChatCompletion | undefined => line.response?.body;
 
@@ -42,37 +44,76 @@ export const openAiBodyIsChatCompletion = (line: TypedOpenAILine): ChatCompletio
 const openAiOutputLine = z.strictObject({
   id: z.string().regex(/^batch_req_/),
   custom_id: z.string(),
-  response: z.strictObject({ status_code: z.number().int(), request_id: z.string(), body: z.looseObject({ object: z.literal('chat.completion') }) }).nullable(),
+  response: z
+    .strictObject({ status_code: z.number().int(), request_id: z.string(), body: z.looseObject({ object: z.literal('chat.completion') }) })
+    .nullable(),
   error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
 });
 const anthropicLine = z.strictObject({
   custom_id: z.string(),
   result: z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('succeeded'), message: z.looseObject({ type: z.literal('message'), role: z.literal('assistant'), content: z.array(z.looseObject({ type: z.string() })) }) }),
-    z.strictObject({ type: z.literal('errored'), error: z.strictObject({ type: z.literal('error'), error: z.strictObject({ type: z.string(), message: z.string() }), request_id: z.string().nullable() }) }),
+    z.strictObject({
+      type: z.literal('succeeded'),
+      message: z.looseObject({
+        type: z.literal('message'),
+        role: z.literal('assistant'),
+        content: z.array(z.looseObject({ type: z.string() })),
+      }),
+    }),
+    z.strictObject({
+      type: z.literal('errored'),
+      error: z.strictObject({
+        type: z.literal('error'),
+        error: z.strictObject({ type: z.string(), message: z.string() }),
+        request_id: z.string().nullable(),
+      }),
+    }),
     z.strictObject({ type: z.literal('canceled') }),
     z.strictObject({ type: z.literal('expired') }),
   ]),
 });
-const geminiLine = z.strictObject({ key: z.string(), response: z.looseObject({ candidates: z.array(z.looseObject({ content: z.looseObject({ parts: z.array(z.looseObject({ text: z.string() })) }) })).min(1) }) });
+const geminiLine = z.strictObject({
+  key: z.string(),
+  response: z.looseObject({
+    candidates: z.array(z.looseObject({ content: z.looseObject({ parts: z.array(z.looseObject({ text: z.string() })) }) })).min(1),
+  }),
+});
 
 const count = 12;
 const prompts = Array.from({ length: count }, (_, i) => promptText(i));
 const files: Record<string, string[]> = {
-  native: prompts.map((text, i) => JSON.stringify({ custom_id: `n${i}`, body: { model: 'claude-test', max_tokens: 200, messages: [{ role: 'user', content: text }] } })),
-  'openai-batch': prompts.map((text, i) =>
-    JSON.stringify({ custom_id: `o${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', max_completion_tokens: 200, messages: [{ role: 'user', content: text }] } }),
+  native: prompts.map((text, i) =>
+    JSON.stringify({ custom_id: `n${i}`, body: { model: 'claude-test', max_tokens: 200, messages: [{ role: 'user', content: text }] } }),
   ),
-  'anthropic-batch': prompts.map((text, i) => JSON.stringify({ custom_id: `a${i}`, params: { model: 'claude-test', max_tokens: 200, messages: [{ role: 'user', content: text }] } })),
+  'openai-batch': prompts.map((text, i) =>
+    JSON.stringify({
+      custom_id: `o${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', max_completion_tokens: 200, messages: [{ role: 'user', content: text }] },
+    }),
+  ),
+  'anthropic-batch': prompts.map((text, i) =>
+    JSON.stringify({ custom_id: `a${i}`, params: { model: 'claude-test', max_tokens: 200, messages: [{ role: 'user', content: text }] } }),
+  ),
   // Gemini names the model per batch: it comes from --model.
-  'gemini-batch': prompts.map((text, i) => JSON.stringify({ key: `g${i}`, request: { contents: [{ role: 'user', parts: [{ text }] }], generationConfig: { maxOutputTokens: 200 } } })),
+  'gemini-batch': prompts.map((text, i) =>
+    JSON.stringify({
+      key: `g${i}`,
+      request: { contents: [{ role: 'user', parts: [{ text }] }], generationConfig: { maxOutputTokens: 200 } },
+    }),
+  ),
 };
 
 function answerOf(format: string, body: unknown): string | undefined {
   const b = body as Record<string, any>;
   if (format === 'openai-batch') return b.choices?.[0]?.message?.content;
-  if (format === 'gemini-batch') return (b.candidates?.[0]?.content?.parts as { text: string }[] | undefined)?.map((part) => part.text).join('');
-  return (b.content as { type: string; text: string }[] | undefined)?.filter((block) => block.type === 'text').map((block) => block.text).join('');
+  if (format === 'gemini-batch')
+    return (b.candidates?.[0]?.content?.parts as { text: string }[] | undefined)?.map((part) => part.text).join('');
+  return (b.content as { type: string; text: string }[] | undefined)
+    ?.filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('');
 }
 
 describe('every batch file format, every result format', () => {
@@ -112,7 +153,10 @@ describe('every batch file format, every result format', () => {
 
   it.each(Object.keys(files))('a %s file completes, each answer belonging to its prompt', async (format) => {
     const file = writePromptFile(tempDir('relayq-formats'), files[format] as string[]);
-    const report = await submitFile(redis, queue, keys, file, { attempts: 3, defaults: format === 'gemini-batch' ? { model: 'gemini-2.5-flash' } : undefined });
+    const report = await submitFile(redis, queue, keys, file, {
+      attempts: 3,
+      defaults: format === 'gemini-batch' ? { model: 'gemini-2.5-flash' } : undefined,
+    });
     expect(report).toMatchObject({ accepted: count, rejected: 0, inputFormat: format });
     batches[format] = report.batchId;
     for (;;) {
@@ -121,7 +165,11 @@ describe('every batch file format, every result format', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch).toMatchObject({ status: 'completed', input_format: format, counts: { total: count, succeeded: count, errored: 0, pending: 0 } });
+    expect(batch).toMatchObject({
+      status: 'completed',
+      input_format: format,
+      counts: { total: count, succeeded: count, errored: 0, pending: 0 },
+    });
     expect(batch?.started_at).not.toBeNull();
     expect(batch?.finalizing_at).not.toBeNull();
     for await (const record of scanResults(redis, keys, report.batchId)) {
@@ -134,7 +182,10 @@ describe('every batch file format, every result format', () => {
   async function exported(format: string, as: ExportFormat): Promise<{ output: unknown[]; errors: unknown[] }> {
     const output: unknown[] = [];
     const errors: unknown[] = [];
-    const sink = { output: (line: string) => void output.push(JSON.parse(line)), errors: (line: string) => void errors.push(JSON.parse(line)) };
+    const sink = {
+      output: (line: string) => void output.push(JSON.parse(line)),
+      errors: (line: string) => void errors.push(JSON.parse(line)),
+    };
     await exportResults(redis, keys, batches[format] as string, sink, { format: as, order: 'input' });
     return { output, errors };
   }

@@ -25,9 +25,23 @@ const keysByAccount = { claude: 'sk-ant-usage', gpt: 'sk-openai-usage', gemini: 
 
 function line(i: number): string {
   const text = promptText(i);
-  if (i % 3 === 0) return JSON.stringify({ custom_id: `u${i}`, body: { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: text }] } });
-  if (i % 3 === 1) return JSON.stringify({ custom_id: `u${i}`, provider: 'openai', body: { model: 'gpt-4o-mini', max_completion_tokens: 100, messages: [{ role: 'user', content: text }] } });
-  return JSON.stringify({ custom_id: `u${i}`, provider: 'gemini', model: 'gemini-2.5-flash', body: { contents: [{ role: 'user', parts: [{ text }] }], generationConfig: { maxOutputTokens: 100 } } });
+  if (i % 3 === 0)
+    return JSON.stringify({
+      custom_id: `u${i}`,
+      body: { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: text }] },
+    });
+  if (i % 3 === 1)
+    return JSON.stringify({
+      custom_id: `u${i}`,
+      provider: 'openai',
+      body: { model: 'gpt-4o-mini', max_completion_tokens: 100, messages: [{ role: 'user', content: text }] },
+    });
+  return JSON.stringify({
+    custom_id: `u${i}`,
+    provider: 'gemini',
+    model: 'gemini-2.5-flash',
+    body: { contents: [{ role: 'user', parts: [{ text }] }], generationConfig: { maxOutputTokens: 100 } },
+  });
 }
 
 describe('usage after a mixed-provider batch with retries and 429s', () => {
@@ -39,7 +53,10 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
 
   beforeAll(async () => {
     // Every fifth request a 429 (retry-after 1 s), every tenth an overload: most prompts need a retry or two.
-    simulator = await startSimulator({ latencyMs: 1, faults: { seed: 7, rateLimitRate: 0.2, overloadedRate: 0.1, rateLimitRetryAfterSeconds: 1 } });
+    simulator = await startSimulator({
+      latencyMs: 1,
+      faults: { seed: 7, rateLimitRate: 0.2, overloadedRate: 0.1, rateLimitRetryAfterSeconds: 1 },
+    });
     redis = testRedis();
     queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
   });
@@ -53,7 +70,10 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
 
   it('counts every billed token once, per account and in total', async () => {
     const total = 90;
-    const file = writePromptFile(tempDir('relayq-usage'), Array.from({ length: total }, (_, i) => line(i)));
+    const file = writePromptFile(
+      tempDir('relayq-usage'),
+      Array.from({ length: total }, (_, i) => line(i)),
+    );
     const config = parseConfig(
       {
         redis: { prefix },
@@ -89,11 +109,19 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
     expect(batch!.retries).toBeLessThanOrEqual(stats.requests - total);
 
     const daily = buildUsageReport(await readDailyUsage(redis, keys, Date.now() - 24 * 3600 * 1000), 'account', await loadPrices());
-    expect(daily.total).toMatchObject({ requests: total, input_tokens: stats.totals.inputTokens, output_tokens: stats.totals.outputTokens });
+    expect(daily.total).toMatchObject({
+      requests: total,
+      input_tokens: stats.totals.inputTokens,
+      output_tokens: stats.totals.outputTokens,
+    });
     for (const [account, key] of Object.entries(keysByAccount)) {
       const group = daily.groups.find((entry) => entry.key === account);
       const upstream = stats.byKey[key];
-      expect(group).toMatchObject({ requests: upstream?.succeeded, input_tokens: upstream?.inputTokens, output_tokens: upstream?.outputTokens });
+      expect(group).toMatchObject({
+        requests: upstream?.succeeded,
+        input_tokens: upstream?.inputTokens,
+        output_tokens: upstream?.outputTokens,
+      });
       expect(group?.cost).toBeGreaterThan(0);
     }
     const perBatch = buildUsageReport(await readBatchUsage(redis, keys, [batch!]), 'model', await loadPrices());

@@ -41,7 +41,10 @@ describe('relayq run with embeddings', () => {
     const file = writePromptFile(dir, lines);
     const out = join(dir, 'results.jsonl');
     const result = await runCli(['run', file, '-o', out, '-c', config, ...extraArgs], { env: { REDIS_URL: testRedisUrl() } });
-    const records = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ResultRecord);
+    const records = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ResultRecord);
     return { stderr: result.stderr, code: result.code, records };
   }
 

@@ -86,14 +86,20 @@ describe('one OpenAI-format prompt file over five providers', () => {
         { id: 'azure', provider: 'azure-openai', baseUrl: simulator.url, apiKey: 'azure-mixed-key' },
       ],
     });
-    const file = writePromptFile(dir, Array.from({ length: lineCount }, (_, n) => promptLine(n)));
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: lineCount }, (_, n) => promptLine(n)),
+    );
     const out = join(dir, 'results.jsonl');
 
     const result = await runCli(['run', file, '-o', out, '-c', config], { env: { REDIS_URL: testRedisUrl() } });
     expect(result.stderr).toContain(`${lineCount} succeeded, 0 errored`);
     expect(result.code).toBe(0);
 
-    const records = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ResultRecord);
+    const records = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ResultRecord);
     expect(records).toHaveLength(lineCount);
     expect(new Set(records.map((record) => record.custom_id)).size).toBe(lineCount);
     const servedBy = new Map<ProviderName, number>();

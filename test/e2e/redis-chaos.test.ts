@@ -9,7 +9,7 @@
  * and another worker ran the prompt again); what must hold is one result per prompt and usage
  * counted once per result.
  */
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -54,7 +54,10 @@ function billed(n: number): { input: number; output: number } {
 
 function textOf(record: ResultRecord): string {
   const content = (record.response?.body as { content?: { type: string; text: string }[] } | undefined)?.content ?? [];
-  return content.filter((block) => block.type === 'text').map((block) => block.text).join('');
+  return content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('');
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = phaseTimeoutMs): Promise<void> {
@@ -161,7 +164,8 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
     const results = () => redis.hlen(keys.batchResults(batchId));
 
     workers.push(spawnWorker(config, own.url), spawnWorker(config, own.url));
-    const describeWorkers = () => workers.map((worker, i) => `--- worker ${i} (exit ${worker.child.exitCode ?? worker.child.signalCode}):\n${worker.log()}`).join('\n');
+    const describeWorkers = () =>
+      workers.map((worker, i) => `--- worker ${i} (exit ${worker.child.exitCode ?? worker.child.signalCode}):\n${worker.log()}`).join('\n');
 
     try {
       let lastRestart = 0;
@@ -229,7 +233,9 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
     expect(doneTwice).toBe(0);
     // The faults were drawn, and retried until they succeeded.
     expect(Object.keys(upstream.faults).length).toBeGreaterThan(0);
-    expect(records.filter((record) => record.status !== 'succeeded').map((record) => [record.custom_id, record.status, record.error])).toEqual([]);
+    expect(
+      records.filter((record) => record.status !== 'succeeded').map((record) => [record.custom_id, record.status, record.error]),
+    ).toEqual([]);
     expect(batch.counts).toMatchObject({ total, succeeded: total, errored: 0, pending: 0 });
     expect(await redis.scard(keys.batchErrored(batchId))).toBe(0);
     expect(await queue.getFailedCount()).toBe(0);
@@ -247,7 +253,11 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
     expect(batch.usage).toMatchObject({ input_tokens: expectedInput, output_tokens: expectedOutput });
     const rows = await readBatchUsage(redis, keys, [batch]);
     const table = rows.reduce(
-      (sum, row) => ({ requests: sum.requests + row.requests, input: sum.input + row.input_tokens, output: sum.output + row.output_tokens }),
+      (sum, row) => ({
+        requests: sum.requests + row.requests,
+        input: sum.input + row.input_tokens,
+        output: sum.output + row.output_tokens,
+      }),
       { requests: 0, input: 0, output: 0 },
     );
     expect(table).toEqual({ requests: total, input: expectedInput, output: expectedOutput });

@@ -11,7 +11,10 @@ import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redi
 
 function textOf(record: ResultRecord): string {
   const body = record.response?.body as { content: { type: string; text: string }[] };
-  return body.content.filter((block) => block.type === 'text').map((block) => block.text).join('');
+  return body.content
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join('');
 }
 
 describe('relayq run', () => {
@@ -47,7 +50,10 @@ describe('relayq run', () => {
     const result = await runCli(['run', file, '-o', out, '-c', config], { env: { REDIS_URL: testRedisUrl() } });
     expect(result.stderr).toContain('1,000 succeeded, 0 errored');
     expect(result.code).toBe(0);
-    const records = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ResultRecord);
+    const records = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ResultRecord);
     expect(records).toHaveLength(1000);
     expect(new Set(records.map((record) => record.custom_id)).size).toBe(1000);
     for (const record of records) {
@@ -71,7 +77,10 @@ describe('relayq run', () => {
     expect(result.code).toBe(3);
     for (const line of broken) expect(result.stderr).toMatch(new RegExp(`^line ${line}\\b`, 'm'));
     expect(result.stderr).toContain('line 42 (custom_id "id-0"): duplicate custom_id "id-0" (first used on line 1)');
-    const records = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as ResultRecord);
+    const records = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ResultRecord);
     expect(records).toHaveLength(95);
     expect(records.every((record) => record.status === 'succeeded')).toBe(true);
     expect(records.map((record) => record.line).sort((a, b) => a - b)).toEqual(
@@ -89,10 +98,13 @@ describe('relayq run', () => {
     const result = await runCli(['run', file, '-o', out, '-c', config], { env: { REDIS_URL: testRedisUrl() } });
     expect(result.code).toBe(4);
     const records = new Map(
-      readFileSync(out, 'utf8').trim().split('\n').map((line) => {
-        const record = JSON.parse(line) as ResultRecord;
-        return [record.custom_id, record] as const;
-      }),
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const record = JSON.parse(line) as ResultRecord;
+          return [record.custom_id, record] as const;
+        }),
     );
     expect(records.get('bad')).toMatchObject({ status: 'errored', attempts: 1, error: { kind: 'invalid_request', status_code: 400 } });
     expect(records.get('ok')).toMatchObject({ status: 'succeeded' });
@@ -116,7 +128,13 @@ describe('relayq run', () => {
     const done = JSON.parse((await runCli(['status', batchId, '--json', '-c', config], { env })).stdout);
     expect(done).toMatchObject({ id: batchId, status: 'completed', counts: { total: 2, succeeded: 2, errored: 0, pending: 0 } });
     const results = await runCli(['results', batchId, '-c', config], { env });
-    expect(results.stdout.trim().split('\n').map((line) => JSON.parse(line).custom_id).sort()).toEqual(['one', 'two']);
+    expect(
+      results.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).custom_id)
+        .sort(),
+    ).toEqual(['one', 'two']);
     const missing = await runCli(['status', 'batch_doesnotexist', '-c', config], { env });
     expect(missing.code).toBe(5);
   });

@@ -39,7 +39,10 @@ describe('a worker killed with SIGKILL mid-batch', () => {
   it('loses nothing: after a new worker takes over, every prompt has exactly one result', async () => {
     const dir = tempDir('relayq-crash');
     const total = 2000;
-    const file = writePromptFile(dir, Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))));
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))),
+    );
     const config = writeConfig(dir, {
       redis: { prefix },
       worker: { concurrency: 24, lockDurationMs: 2000, stalledIntervalMs: 1000 },
@@ -94,7 +97,10 @@ describe('a worker stopped with SIGTERM mid-batch', () => {
     const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
     try {
       const dir = tempDir('relayq-sigterm');
-      const file = writePromptFile(dir, Array.from({ length: 200 }, (_, i) => anthropicBatchLine(`s${i}`, promptText(i))));
+      const file = writePromptFile(
+        dir,
+        Array.from({ length: 200 }, (_, i) => anthropicBatchLine(`s${i}`, promptText(i))),
+      );
       const config = writeConfig(dir, {
         redis: { prefix },
         worker: { concurrency: 8 },

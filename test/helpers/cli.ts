@@ -29,7 +29,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', fail);
@@ -44,5 +50,9 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
   if (!options.env || !('RELAYQ_CONFIG' in options.env)) delete env.RELAYQ_CONFIG;
   if (options.env && !('REDIS_URL' in options.env)) delete env.REDIS_URL;
-  return spawn(process.execPath, [runTs, relayqSource, ...args], { cwd: options.cwd ?? process.cwd(), env, stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'] });
+  return spawn(process.execPath, [runTs, relayqSource, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env,
+    stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
+  });
 }

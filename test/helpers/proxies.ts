@@ -78,9 +78,7 @@ export interface ProxyOptions {
 
 function proxyUrl(scheme: string, port: number, credentials: ProxyCredentials | undefined): string {
   const userinfo =
-    credentials === undefined
-      ? ''
-      : `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`;
+    credentials === undefined ? '' : `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`;
   return `${scheme}://${userinfo}127.0.0.1:${port}`;
 }
 
@@ -134,11 +132,8 @@ export async function startHttpProxy(options: ProxyOptions = {}): Promise<Runnin
   const stats: HttpProxyStats = { connections: 0, tunnels: 0, forwarded: 0, rejectedAuth: 0, targets: [] };
   const tracker = socketTracker();
   const expected =
-    options.auth === undefined
-      ? undefined
-      : `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
-  const authorized = (req: IncomingMessage): boolean =>
-    expected === undefined || req.headers['proxy-authorization'] === expected;
+    options.auth === undefined ? undefined : `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+  const authorized = (req: IncomingMessage): boolean => expected === undefined || req.headers['proxy-authorization'] === expected;
   const authRequired = 'Proxy-Authenticate: Basic realm="relayq-test"';
 
   const server = createHttpServer((req, res) => {

@@ -41,12 +41,7 @@ export function promptRequest(prompt: string): ExecuteRequest {
 export type CallMode = 'execute' | 'executeStream';
 
 /** One call, as execute or as executeStream collected into the same result. */
-export function call(
-  mode: CallMode,
-  request: ExecuteRequest,
-  account: Account,
-  options: ExecuteOptions = {},
-): Promise<ExecuteResult> {
+export function call(mode: CallMode, request: ExecuteRequest, account: Account, options: ExecuteOptions = {}): Promise<ExecuteResult> {
   return mode === 'execute'
     ? executor.execute(request, options, account)
     : collectStream(executor.executeStream(request, options, account), 'anthropic');

@@ -8,12 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { StreamPart } from '../../src/executors/types.ts';
 import { closeDispatchers } from '../../src/http/dispatchers.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
-import {
-  startHttpProxy,
-  startSocks5Proxy,
-  type RunningHttpProxy,
-  type RunningSocks5Proxy,
-} from '../helpers/proxies.ts';
+import { startHttpProxy, startSocks5Proxy, type RunningHttpProxy, type RunningSocks5Proxy } from '../helpers/proxies.ts';
 import { executor, failureOf, promptRequest, testAccount } from './anthropic-client.ts';
 
 const testTimeoutMs = 8000;
@@ -107,9 +102,7 @@ describe('cancellation through ExecuteOptions.signal', () => {
   it('a signal aborted before the call sends nothing', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await failureOf(
-      executor.execute(promptRequest('never sent'), { signal: controller.signal }, accountFor('direct')),
-    );
+    const error = await failureOf(executor.execute(promptRequest('never sent'), { signal: controller.signal }, accountFor('direct')));
     expect(error.kind).toBe('cancelled');
     expect(simulator.stats().requests).toBe(0);
   });

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, ProxyAgent, Socks5ProxyAgent } from 'undici';
-import {
-  cachedDispatcherCount,
-  closeDispatchers,
-  dispatcherFor,
-  redactProxyUrl,
-} from '../../src/http/dispatchers.ts';
+import { cachedDispatcherCount, closeDispatchers, dispatcherFor, redactProxyUrl } from '../../src/http/dispatchers.ts';
 
 const timeouts = { connectMs: 1000, firstByteMs: 1000, idleMs: 1000 };
 
@@ -35,9 +30,7 @@ describe('dispatcherFor', () => {
 
   it('uses undici Socks5ProxyAgent for socks5:// and socks5h://', () => {
     expect(dispatcherFor({ id: 'a', timeouts, proxy: 'socks5://127.0.0.1:1080' })).toBeInstanceOf(Socks5ProxyAgent);
-    expect(dispatcherFor({ id: 'b', timeouts, proxy: 'socks5h://u:p@127.0.0.1:1080' })).toBeInstanceOf(
-      Socks5ProxyAgent,
-    );
+    expect(dispatcherFor({ id: 'b', timeouts, proxy: 'socks5h://u:p@127.0.0.1:1080' })).toBeInstanceOf(Socks5ProxyAgent);
   });
 
   it('rejects an unsupported proxy scheme with a message naming the account', () => {

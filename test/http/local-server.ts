@@ -12,10 +12,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type LocalHandler = (
-  request: IncomingMessage & { bodyText: string },
-  response: ServerResponse,
-) => void | Promise<void>;
+export type LocalHandler = (request: IncomingMessage & { bodyText: string }, response: ServerResponse) => void | Promise<void>;
 
 export interface LocalServer {
   url: string;

@@ -15,15 +15,7 @@ import {
   type RunningHttpProxy,
   type RunningSocks5Proxy,
 } from '../helpers/proxies.ts';
-import {
-  call,
-  connectionReturned,
-  deadPort,
-  failureOf,
-  promptRequest,
-  testAccount,
-  type CallMode,
-} from './anthropic-client.ts';
+import { call, connectionReturned, deadPort, failureOf, promptRequest, testAccount, type CallMode } from './anthropic-client.ts';
 
 // Characters that must be percent-encoded in a URL, to prove they are decoded before use.
 const credentials: ProxyCredentials = { username: 'relayq-user', password: 'pa:ss/w@rd' };
@@ -214,9 +206,7 @@ describe('host names: socks5h:// resolves at the proxy, socks5:// on this machin
     const baseUrl = `http://localhost:${simulatorOnLocalhost.port}`;
     const account = testAccount({ baseUrl, proxy: socksProxy.url('socks5h') });
     expect((await call('execute', promptRequest('remote dns'), account)).text).toBe(simulatedAnswer('remote dns'));
-    expect(socksProxy.stats.targets).toEqual([
-      { host: 'localhost', port: simulatorOnLocalhost.port, addressType: 'domain' },
-    ]);
+    expect(socksProxy.stats.targets).toEqual([{ host: 'localhost', port: simulatorOnLocalhost.port, addressType: 'domain' }]);
   });
 
   it('socks5:// resolves the host name and hands the proxy an address', async () => {
@@ -225,8 +215,7 @@ describe('host names: socks5h:// resolves at the proxy, socks5:// on this machin
     const account = testAccount({ baseUrl, proxy: socksProxy.url('socks5') });
     expect((await call('execute', promptRequest('local dns'), account)).text).toBe(simulatedAnswer('local dns'));
     const { address, family } = await lookup('localhost');
-    const expected =
-      family === 6 ? { host: expandIpv6(address), addressType: 'ipv6' } : { host: address, addressType: 'ipv4' };
+    const expected = family === 6 ? { host: expandIpv6(address), addressType: 'ipv6' } : { host: address, addressType: 'ipv4' };
     expect(socksProxy.stats.targets).toEqual([{ ...expected, port: simulatorOnLocalhost.port }]);
   });
 
@@ -255,9 +244,7 @@ describe('host names: socks5h:// resolves at the proxy, socks5:// on this machin
       socksProxy = await startSocks5Proxy();
       const account = testAccount({ baseUrl: ipv6Simulator.url, proxy: socksProxy.url(scheme) });
       expect((await call('execute', promptRequest('over ipv6'), account)).text).toBe(simulatedAnswer('over ipv6'));
-      expect(socksProxy.stats.targets).toEqual([
-        { host: '0:0:0:0:0:0:0:1', port: ipv6Simulator.port, addressType: 'ipv6' },
-      ]);
+      expect(socksProxy.stats.targets).toEqual([{ host: '0:0:0:0:0:0:0:1', port: ipv6Simulator.port, addressType: 'ipv6' }]);
     } finally {
       await closeDispatchers();
       await ipv6Simulator.close();

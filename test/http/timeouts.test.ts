@@ -124,9 +124,7 @@ describe('timeouts.connectMs', () => {
     const error = await failureOf(call(mode, promptRequest('unreachable'), account));
 
     expect(error.kind).toBe('timeout');
-    expect(error.message).toContain(
-      `could not connect to 127.0.0.1:${listener.port} within ${short} ms (timeouts.connectMs)`,
-    );
+    expect(error.message).toContain(`could not connect to 127.0.0.1:${listener.port} within ${short} ms (timeouts.connectMs)`);
   });
 
   it.each(['http', 'socks5', 'socks5h'])('bounds the connect to a %s proxy', async (scheme) => {
@@ -141,9 +139,7 @@ describe('timeouts.connectMs', () => {
     const error = await failureOf(call('execute', promptRequest('unreachable proxy'), account));
 
     expect(error.kind).toBe('timeout');
-    expect(error.message).toContain(
-      `via proxy ${scheme}://127.0.0.1:${listener.port} within ${short} ms (timeouts.connectMs)`,
-    );
+    expect(error.message).toContain(`via proxy ${scheme}://127.0.0.1:${listener.port} within ${short} ms (timeouts.connectMs)`);
     expect(error.message).not.toContain('secret-pw');
   });
 

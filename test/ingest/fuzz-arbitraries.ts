@@ -139,14 +139,12 @@ const numberOutOfRangeArb = fc
   )
   .map((number) => `{"custom_id":"n","params":{"model":"claude-test","max_tokens":${number},"messages":[{"role":"user","content":"x"}]}}`);
 
-const hugeStringArb = fc
-  .integer({ min: 10_000, max: 200_000 })
-  .map((size) =>
-    JSON.stringify({
-      custom_id: 'huge',
-      params: { model: 'claude-test', max_tokens: 5, messages: [{ role: 'user', content: 'y'.repeat(size) }] },
-    }),
-  );
+const hugeStringArb = fc.integer({ min: 10_000, max: 200_000 }).map((size) =>
+  JSON.stringify({
+    custom_id: 'huge',
+    params: { model: 'claude-test', max_tokens: 5, messages: [{ role: 'user', content: 'y'.repeat(size) }] },
+  }),
+);
 
 /** A byte sequence spliced into an otherwise valid line: invalid UTF-8, a BOM, a NUL, control bytes. */
 const spliceArb = fc.constantFrom(

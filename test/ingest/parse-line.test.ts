@@ -29,7 +29,14 @@ describe('parseLine', () => {
     const result = parseLine(JSON.stringify({ custom_id: 'a', params: { model: 'claude-x', max_tokens: 10, messages } }));
     expect(result).toEqual({
       ok: true,
-      value: { customId: 'a', provider: 'anthropic', model: 'claude-x', stream: false, format: 'native', body: { model: 'claude-x', max_tokens: 10, messages } },
+      value: {
+        customId: 'a',
+        provider: 'anthropic',
+        model: 'claude-x',
+        stream: false,
+        format: 'native',
+        body: { model: 'claude-x', max_tokens: 10, messages },
+      },
     });
   });
 
@@ -37,7 +44,12 @@ describe('parseLine', () => {
     const result = parseLine(
       JSON.stringify({ custom_id: 'b', provider: 'anthropic', model: 'my-model', stream: true, body: { max_tokens: 5, messages } }),
     );
-    expect(result.ok && result.value).toMatchObject({ provider: 'anthropic', model: 'my-model', stream: true, body: { model: 'my-model' } });
+    expect(result.ok && result.value).toMatchObject({
+      provider: 'anthropic',
+      model: 'my-model',
+      stream: true,
+      body: { model: 'my-model' },
+    });
     const inBody = parseLine(JSON.stringify({ custom_id: 'c', body: { model: 'claude-y', max_tokens: 5, messages, stream: true } }));
     expect(inBody.ok && inBody.value).toMatchObject({ provider: 'anthropic', stream: true });
     expect(inBody.ok && 'stream' in inBody.value.body).toBe(false);
@@ -48,12 +60,21 @@ describe('parseLine', () => {
     ['[1,2]', /must be a JSON object/],
     ['{"params": {}}', /missing custom_id/],
     ['{"custom_id": "", "params": {}}', /custom_id: must not be empty/],
-    ['{"custom_id": "x", "prompt": "hi"}', /unknown line format: expected \{"custom_id", "method", "url", "body"\} or \{"custom_id", "params"\} or \{"custom_id", "body"\}/],
+    [
+      '{"custom_id": "x", "prompt": "hi"}',
+      /unknown line format: expected \{"custom_id", "method", "url", "body"\} or \{"custom_id", "params"\} or \{"custom_id", "body"\}/,
+    ],
     ['{"custom_id": "x", "body": {"max_tokens": 5, "messages": []}}', /no model/],
-    ['{"custom_id": "x", "body": {"model": "llama-3", "max_tokens": 5, "messages": []}}', /cannot tell which provider serves model "llama-3": set "provider" on the line, or add a routing rule/],
+    [
+      '{"custom_id": "x", "body": {"model": "llama-3", "max_tokens": 5, "messages": []}}',
+      /cannot tell which provider serves model "llama-3": set "provider" on the line, or add a routing rule/,
+    ],
     ['{"custom_id": "x", "params": {"model": "claude-x", "messages": [{"role": "user", "content": "hi"}]}}', /body\.max_tokens/],
     ['{"custom_id": "x", "params": {"model": "claude-x", "max_tokens": 5, "messages": []}}', /body\.messages/],
-    ['{"custom_id": "x", "params": {"model": "claude-x", "max_tokens": 5, "messages": [{"role": "bot", "content": "x"}]}}', /body\.messages\[0\]\.role/],
+    [
+      '{"custom_id": "x", "params": {"model": "claude-x", "max_tokens": 5, "messages": [{"role": "bot", "content": "x"}]}}',
+      /body\.messages\[0\]\.role/,
+    ],
   ])('rejects %s with a clear message', (line, message) => {
     expect(error(parseLine(line))).toMatch(message);
   });
@@ -88,36 +109,83 @@ describe('parseLine: OpenAI formats', () => {
   });
 
   it('takes "format": "openai-chat" on a native line, with the line’s provider', () => {
-    const line = JSON.stringify({ custom_id: 'n1', provider: 'bedrock', model: 'anthropic.claude-haiku-4-5-v1:0', format: 'openai-chat', body: { messages } });
-    expect(value(parseLine(line))).toMatchObject({ provider: 'bedrock', model: 'anthropic.claude-haiku-4-5-v1:0', format: 'openai-chat', body: { messages } });
+    const line = JSON.stringify({
+      custom_id: 'n1',
+      provider: 'bedrock',
+      model: 'anthropic.claude-haiku-4-5-v1:0',
+      format: 'openai-chat',
+      body: { messages },
+    });
+    expect(value(parseLine(line))).toMatchObject({
+      provider: 'bedrock',
+      model: 'anthropic.claude-haiku-4-5-v1:0',
+      format: 'openai-chat',
+      body: { messages },
+    });
   });
 
   it('passes /v1/responses and /v1/embeddings lines to OpenAI natively, endpoint set', () => {
     const responses = JSON.stringify({ custom_id: 'r1', method: 'POST', url: '/v1/responses', body: { model: 'gpt-4.1', input: 'Hello' } });
     expect(value(parseLine(responses))).toMatchObject({ provider: 'openai', format: 'native', endpoint: '/v1/responses' });
-    const embeddings = JSON.stringify({ custom_id: 'e1', method: 'POST', url: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['a', 'b'] } });
+    const embeddings = JSON.stringify({
+      custom_id: 'e1',
+      method: 'POST',
+      url: '/v1/embeddings',
+      body: { model: 'text-embedding-3-small', input: ['a', 'b'] },
+    });
     expect(value(parseLine(embeddings))).toMatchObject({ provider: 'openai', format: 'native', endpoint: '/v1/embeddings' });
   });
 
   it.each([
     [chatBatchLine('x', 'gpt-4o').replace('"POST"', '"GET"'), /not a valid OpenAI batch line:\n {2}- method: must be "POST"/],
-    [chatBatchLine('x', 'gpt-4o').replace('/v1/chat/completions', '/v1/completions'), /url: must be one of \/v1\/chat\/completions, \/v1\/responses, \/v1\/embeddings/],
-    [JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/embeddings', body: { model: 'text-embedding-3-small' } }), /invalid openai request body:\n {2}- body\.input/],
-    [JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o', messages: [] } }), /invalid OpenAI Chat Completions body:\n {2}- body\.messages: at least one message is required/],
-    [JSON.stringify({ custom_id: 'x', format: 'openai-chat', body: { model: 'claude-x', messages: [{ role: 'user', content: 'x' }], temperature: 3 } }), /body\.temperature/],
-    [JSON.stringify({ custom_id: 'x', format: 'openai-chat', body: { model: 'claude-x', messages: [{ role: 'tool', content: 'x' }] } }), /body\.messages\[0\]\.tool_call_id/],
-    [JSON.stringify({ custom_id: 'x', provider: 'anthropic', endpoint: '/v1/responses', body: { model: 'claude-x', max_tokens: 5, messages } }), /"endpoint" applies to openai and azure-openai requests only, not to anthropic/],
+    [
+      chatBatchLine('x', 'gpt-4o').replace('/v1/chat/completions', '/v1/completions'),
+      /url: must be one of \/v1\/chat\/completions, \/v1\/responses, \/v1\/embeddings/,
+    ],
+    [
+      JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/embeddings', body: { model: 'text-embedding-3-small' } }),
+      /invalid openai request body:\n {2}- body\.input/,
+    ],
+    [
+      JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o', messages: [] } }),
+      /invalid OpenAI Chat Completions body:\n {2}- body\.messages: at least one message is required/,
+    ],
+    [
+      JSON.stringify({
+        custom_id: 'x',
+        format: 'openai-chat',
+        body: { model: 'claude-x', messages: [{ role: 'user', content: 'x' }], temperature: 3 },
+      }),
+      /body\.temperature/,
+    ],
+    [
+      JSON.stringify({ custom_id: 'x', format: 'openai-chat', body: { model: 'claude-x', messages: [{ role: 'tool', content: 'x' }] } }),
+      /body\.messages\[0\]\.tool_call_id/,
+    ],
+    [
+      JSON.stringify({
+        custom_id: 'x',
+        provider: 'anthropic',
+        endpoint: '/v1/responses',
+        body: { model: 'claude-x', max_tokens: 5, messages },
+      }),
+      /"endpoint" applies to openai and azure-openai requests only, not to anthropic/,
+    ],
   ])('rejects a bad OpenAI line: %s', (line, message) => {
     expect(error(parseLine(line))).toMatch(message);
   });
 
   it('rejects at ingest a chat body with no translation for its provider, saying why', () => {
     const functions = chatBatchLine('x', 'claude-sonnet-4-5', { messages: [...messages, { role: 'function', name: 'f', content: '1' }] });
-    expect(error(parseLine(functions))).toMatch(/^cannot translate the body to anthropic: messages\[1\]: function_call and "function" messages/);
+    expect(error(parseLine(functions))).toMatch(
+      /^cannot translate the body to anthropic: messages\[1\]: function_call and "function" messages/,
+    );
     const onlyUrlImage = chatBatchLine('x', 'anthropic.claude-haiku-4-5-v1:0', {
       messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
     });
-    expect(error(parseLine(onlyUrlImage))).toBe('cannot translate the body to bedrock: messages[0]: nothing left to send to bedrock once the parts it cannot take were left out');
+    expect(error(parseLine(onlyUrlImage))).toBe(
+      'cannot translate the body to bedrock: messages[0]: nothing left to send to bedrock once the parts it cannot take were left out',
+    );
     // OpenAI itself takes what it takes.
     expect(value(parseLine(functions.replace('claude-sonnet-4-5', 'gpt-4o')))).toMatchObject({ provider: 'openai' });
   });
@@ -161,9 +229,17 @@ describe('routing', () => {
   it('routes lines by their model, unless the line names its provider', () => {
     const options = { routing };
     expect(value(parseLine(chatBatchLine('a', 'claude-haiku-4-5'), options))).toMatchObject({ provider: 'bedrock', format: 'openai-chat' });
-    expect(value(parseLine(chatBatchLine('b', 'gpt-4.1'), options))).toMatchObject({ provider: 'azure-openai', endpoint: '/v1/chat/completions' });
+    expect(value(parseLine(chatBatchLine('b', 'gpt-4.1'), options))).toMatchObject({
+      provider: 'azure-openai',
+      endpoint: '/v1/chat/completions',
+    });
     expect(value(parseLine(chatBatchLine('c', 'house-model'), options))).toMatchObject({ provider: 'gemini' });
-    const named = JSON.stringify({ custom_id: 'd', provider: 'anthropic', format: 'openai-chat', body: { model: 'claude-haiku-4-5', messages } });
+    const named = JSON.stringify({
+      custom_id: 'd',
+      provider: 'anthropic',
+      format: 'openai-chat',
+      body: { model: 'claude-haiku-4-5', messages },
+    });
     expect(value(parseLine(named, options))).toMatchObject({ provider: 'anthropic' });
   });
 
@@ -173,7 +249,8 @@ describe('routing', () => {
     expect(value(parseLine(anthropicLine('claude-haiku-4-5'), { routing }))).toMatchObject({ provider: 'bedrock' });
     expect(value(parseLine(anthropicLine('house-model'), { routing }))).toMatchObject({ provider: 'anthropic' });
     // Responses and Embeddings lines run on OpenAI or Azure OpenAI only.
-    const responses = (model: string) => JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model, input: 'x' } });
+    const responses = (model: string) =>
+      JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/responses', body: { model, input: 'x' } });
     expect(value(parseLine(responses('gpt-4.1'), { routing }))).toMatchObject({ provider: 'azure-openai', endpoint: '/v1/responses' });
     expect(value(parseLine(responses('house-model'), { routing }))).toMatchObject({ provider: 'openai', endpoint: '/v1/responses' });
   });
@@ -205,16 +282,23 @@ describe('parseLine: endpoints and line formats from the provider modules', () =
     // Gemini: an EmbedContentRequest goes to :embedContent whether or not the line says so.
     const embed = { model: 'gemini-embedding-001', content: { parts: [{ text: 'x' }] } };
     expect(value(parseLine(line({}, embed)))).toMatchObject({ provider: 'gemini', endpoint: ':embedContent' });
-    expect(error(parseLine(line({ endpoint: ':embedContent' }, { model: 'gemini-2.5-flash', contents: [{ parts: [{ text: 'x' }] }] })))).toMatch(
-      /^invalid gemini request body:\n {2}- body\.content/,
-    );
+    expect(
+      error(parseLine(line({ endpoint: ':embedContent' }, { model: 'gemini-2.5-flash', contents: [{ parts: [{ text: 'x' }] }] }))),
+    ).toMatch(/^invalid gemini request body:\n {2}- body\.content/);
   });
 
   it('reads Gemini batch lines with the same detector, the model from the line or --model', () => {
     const geminiLine = (request: Record<string, unknown>) => JSON.stringify({ key: 'g', request });
     const contents = [{ parts: [{ text: 'hi' }] }];
-    expect(value(parseLine(geminiLine({ model: 'models/gemini-2.5-flash', contents })))).toMatchObject({ customId: 'g', provider: 'gemini', model: 'gemini-2.5-flash', body: { contents } });
-    expect(value(parseLine(geminiLine({ contents }), { defaults: { model: 'gemini-2.5-pro' } }))).toMatchObject({ model: 'gemini-2.5-pro' });
+    expect(value(parseLine(geminiLine({ model: 'models/gemini-2.5-flash', contents })))).toMatchObject({
+      customId: 'g',
+      provider: 'gemini',
+      model: 'gemini-2.5-flash',
+      body: { contents },
+    });
+    expect(value(parseLine(geminiLine({ contents }), { defaults: { model: 'gemini-2.5-pro' } }))).toMatchObject({
+      model: 'gemini-2.5-pro',
+    });
     expect(error(parseLine(geminiLine({ contents }), { defaults: { model: 'gemini-2.5-pro', provider: 'anthropic' } }))).toBe(
       'Gemini batch lines run on gemini accounts, not on anthropic',
     );

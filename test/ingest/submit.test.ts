@@ -43,11 +43,11 @@ describe('submitFile', () => {
 
   it('enqueues valid lines and reports bad ones with their line numbers', async () => {
     const lines = Array.from({ length: 100 }, (_, i) => anthropicLine(`p${i + 1}`));
-    lines[9] = '{"custom_id": "p10", "params": {';                                   // line 10: bad JSON
-    lines[19] = JSON.stringify({ custom_id: 'p20', params: { model: 'claude-x' } });  // line 20: bad body
-    lines[29] = anthropicLine('p5');                                                  // line 30: duplicate of line 5
-    lines[39] = JSON.stringify({ params: {} });                                       // line 40: no custom_id
-    lines[49] = '"just a string"';                                                    // line 50: not an object
+    lines[9] = '{"custom_id": "p10", "params": {'; // line 10: bad JSON
+    lines[19] = JSON.stringify({ custom_id: 'p20', params: { model: 'claude-x' } }); // line 20: bad body
+    lines[29] = anthropicLine('p5'); // line 30: duplicate of line 5
+    lines[39] = JSON.stringify({ params: {} }); // line 40: no custom_id
+    lines[49] = '"just a string"'; // line 50: not an object
     const file = writeFile(lines);
     const seen: number[] = [];
     const report = await submitFile(redis, queue, keys, file, { attempts: 3, chunkSize: 7, onReject: (r) => seen.push(r.line) });
@@ -72,10 +72,16 @@ describe('submitFile', () => {
     expect(first.accepted).toBe(20);
     // One prompt finished (its job removed, as removeOnComplete does); one job was lost.
     await writeResult(redis, keys, first.batchId, {
-      custom_id: 'q0', status: 'succeeded', provider: 'anthropic', account: 'a', model: 'claude-test',
+      custom_id: 'q0',
+      status: 'succeeded',
+      provider: 'anthropic',
+      account: 'a',
+      model: 'claude-test',
       response: { status_code: 200, body: {} },
       usage: { input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 },
-      attempts: 1, latency_ms: 1, line: 1,
+      attempts: 1,
+      latency_ms: 1,
+      line: 1,
     });
     await queue.remove(promptJobId(first.batchId, 'q0'));
     await queue.remove(promptJobId(first.batchId, 'q1'));
@@ -105,10 +111,17 @@ describe('submitFile', () => {
     const report = await submitFile(redis, queue, keys, gemini, { attempts: 1, defaults });
     expect(report).toMatchObject({ inputFormat: 'gemini-batch', accepted: 3, rejected: 0 });
     const g1 = await queue.getJob(promptJobId(report.batchId, 'g1'));
-    expect(g1?.data).toMatchObject({ provider: 'gemini', model: 'gemini-2.5-flash', body: { generationConfig: { maxOutputTokens: 64 }, systemInstruction: { parts: [{ text: 'Be brief.' }] } } });
+    expect(g1?.data).toMatchObject({
+      provider: 'gemini',
+      model: 'gemini-2.5-flash',
+      body: { generationConfig: { maxOutputTokens: 64 }, systemInstruction: { parts: [{ text: 'Be brief.' }] } },
+    });
     expect((await queue.getJob(promptJobId(report.batchId, 'g2')))?.data.body).toMatchObject({ generationConfig: { maxOutputTokens: 5 } });
     // An embedding request gets no generation defaults: Gemini refuses them on embedContent.
-    expect((await queue.getJob(promptJobId(report.batchId, 'g3')))?.data).toMatchObject({ endpoint: ':embedContent', body: { content: { parts: [{ text: 'embed me' }] } } });
+    expect((await queue.getJob(promptJobId(report.batchId, 'g3')))?.data).toMatchObject({
+      endpoint: ':embedContent',
+      body: { content: { parts: [{ text: 'embed me' }] } },
+    });
     expect((await queue.getJob(promptJobId(report.batchId, 'g3')))?.data.body.generationConfig).toBeUndefined();
     expect((await getBatch(redis, keys, report.batchId))?.input_format).toBe('gemini-batch');
 
@@ -117,20 +130,39 @@ describe('submitFile', () => {
     expect((await getRejects(redis, keys, noModel.batchId))[0]?.error).toMatch(/pass --model/);
 
     const anthropic = writeFile([JSON.stringify({ custom_id: 'a1', params: { messages: [{ role: 'user', content: 'hi' }] } })]);
-    const filled = await submitFile(redis, queue, keys, anthropic, { attempts: 1, defaults: { model: 'claude-haiku-4-5', maxTokens: 32, system: 'Be brief.' }, metadata: { team: 'search' } });
+    const filled = await submitFile(redis, queue, keys, anthropic, {
+      attempts: 1,
+      defaults: { model: 'claude-haiku-4-5', maxTokens: 32, system: 'Be brief.' },
+      metadata: { team: 'search' },
+    });
     expect(filled).toMatchObject({ inputFormat: 'anthropic-batch', accepted: 1 });
-    expect((await queue.getJob(promptJobId(filled.batchId, 'a1')))?.data).toMatchObject({ provider: 'anthropic', model: 'claude-haiku-4-5', body: { max_tokens: 32, system: 'Be brief.' } });
+    expect((await queue.getJob(promptJobId(filled.batchId, 'a1')))?.data).toMatchObject({
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      body: { max_tokens: 32, system: 'Be brief.' },
+    });
     expect((await getBatch(redis, keys, filled.batchId))?.metadata).toEqual({ team: 'search' });
 
     const openai = writeFile([
-      JSON.stringify({ custom_id: 'o1', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } }),
+      JSON.stringify({
+        custom_id: 'o1',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+      }),
     ]);
     const chat = await submitFile(redis, queue, keys, openai, { attempts: 1, defaults: { maxTokens: 16, system: 'Be brief.' } });
     expect(chat.inputFormat).toBe('openai-batch');
     expect((await queue.getJob(promptJobId(chat.batchId, 'o1')))?.data).toMatchObject({
       provider: 'openai',
       endpoint: '/v1/chat/completions',
-      body: { max_completion_tokens: 16, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] },
+      body: {
+        max_completion_tokens: 16,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'hi' },
+        ],
+      },
     });
   });
 

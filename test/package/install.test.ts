@@ -73,7 +73,11 @@ describe('the installed package', () => {
     const packed = await run(npm, ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     const [tarball] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     files = tarball!.files.map((file) => file.path);
-    await run(npm, ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball!.filename)], { cwd: dir });
+    await run(
+      npm,
+      ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball!.filename)],
+      { cwd: dir },
+    );
     mkdirSync(join(work, 'examples'), { recursive: true });
     cpSync(join(root, 'examples', 'prompts.jsonl'), join(work, 'examples', 'prompts.jsonl'));
   }, 300_000);
@@ -88,12 +92,26 @@ describe('the installed package', () => {
   });
 
   it('packs dist/, the config examples, README and LICENSE, and no sources, tests, benches or CI', () => {
-    for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/src/cli/main.js', 'dist/src/redis/scripts/admitAccount-2.lua', 'dist/config/prices.yaml', 'bin/relayq.js', 'config/relayq.example.yaml', 'README.md', 'LICENSE', 'package.json']) {
+    for (const path of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli.js',
+      'dist/src/cli/main.js',
+      'dist/src/redis/scripts/admitAccount-2.lua',
+      'dist/config/prices.yaml',
+      'bin/relayq.js',
+      'config/relayq.example.yaml',
+      'README.md',
+      'LICENSE',
+      'package.json',
+    ]) {
       expect(files).toContain(path);
     }
     const lua = readdirSync(join(root, 'src', 'redis', 'scripts')).filter((name) => name.endsWith('.lua'));
     for (const name of lua) expect(files).toContain(`dist/src/redis/scripts/${name}`);
-    expect(files.filter((path) => /^(src|test|bench|jobs|\.ci|scripts)\//.test(path) || path === 'bin/run-ts.js' || path.startsWith('tsconfig'))).toEqual([]);
+    expect(
+      files.filter((path) => /^(src|test|bench|jobs|\.ci|scripts)\//.test(path) || path === 'bin/run-ts.js' || path.startsWith('tsconfig')),
+    ).toEqual([]);
   });
 
   it('installs without tsx', () => {
@@ -115,8 +133,15 @@ describe('the installed package', () => {
     const outcome = await runIn(work, relayq, ['run', 'examples/prompts.jsonl', '-o', 'out.jsonl'], { RELAYQ_CONFIG: config });
     expect(outcome.stderr).toContain('built-in simulator');
     expect(outcome.code).toBe(0);
-    const results = readFileSync(join(work, 'out.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { status: string });
-    expect(results).toHaveLength(readFileSync(join(work, 'examples', 'prompts.jsonl'), 'utf8').trim().split('\n').length);
+    const results = readFileSync(join(work, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: string });
+    expect(results).toHaveLength(
+      readFileSync(join(work, 'examples', 'prompts.jsonl'), 'utf8')
+        .trim()
+        .split('\n').length,
+    );
     expect(results.every((result) => result.status === 'succeeded')).toBe(true);
   });
 
@@ -162,7 +187,16 @@ console.log(JSON.stringify({ accepted: report.accepted, status: batch?.status, s
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2023', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+        },
         files: ['consumer.ts'],
       }),
     );

@@ -13,9 +13,23 @@ describe('provider modules', () => {
   it('are asked for the translation', () => {
     const chat = { model: 'm', messages: [{ role: 'user', content: 'Hi' }] };
     expect(translateOpenAiChat(chat, 'openai', 'm')).toEqual({ body: chat, warnings: [] });
-    expect(translateOpenAiChat(chat, 'anthropic', 'claude-x').body).toMatchObject({ model: 'claude-x', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(translateOpenAiChat(chat, 'anthropic', 'claude-x').body).toMatchObject({
+      model: 'claude-x',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
     expect(translateOpenAiChat(chat, 'gemini', 'gemini-x').body).toEqual({ contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] });
-    const image = { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] };
+    const image = {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is it?' },
+            { type: 'image_url', image_url: { url: 'https://example.com/a.png' } },
+          ],
+        },
+      ],
+    };
     expect(translateOpenAiChat(image, 'anthropic', 'claude-x').warnings).toEqual([]);
     expect(translateOpenAiChat(image, 'bedrock', 'anthropic.claude-x').warnings).toEqual([
       'messages[0].content[1]: bedrock takes images only as base64 data URLs; the image at https://example.com/a.png was left out',

@@ -24,7 +24,8 @@ function scriptDir(files: Record<string, string>): URL {
 describe('Lua includes', () => {
   it('replaces each include with its file, nested ones too, each file once, and the script runs', async () => {
     const dir = scriptDir({
-      'bump-1.lua': '--- @include "includes/twice"\n--- @include "includes/double"\nreturn twice(redis.call("INCRBY", KEYS[1], double(ARGV[1])))\n',
+      'bump-1.lua':
+        '--- @include "includes/twice"\n--- @include "includes/double"\nreturn twice(redis.call("INCRBY", KEYS[1], double(ARGV[1])))\n',
       'includes/double.lua': 'local function double(n) return 2 * tonumber(n) end\n',
       'includes/twice.lua': '--- @include "double"\nlocal function twice(n) return double(n) end\n',
     });

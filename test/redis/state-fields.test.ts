@@ -12,7 +12,8 @@ const scriptsDir = new URL('../../src/redis/scripts/', import.meta.url);
 function luaSources(): Map<string, string> {
   const sources = new Map<string, string>();
   for (const name of readdirSync(scriptsDir)) if (name.endsWith('.lua')) sources.set(name, readFileSync(new URL(name, scriptsDir), 'utf8'));
-  for (const name of readdirSync(new URL('includes/', scriptsDir))) sources.set(`includes/${name}`, readFileSync(new URL(`includes/${name}`, scriptsDir), 'utf8'));
+  for (const name of readdirSync(new URL('includes/', scriptsDir)))
+    sources.set(`includes/${name}`, readFileSync(new URL(`includes/${name}`, scriptsDir), 'utf8'));
   return sources;
 }
 
@@ -25,7 +26,9 @@ function expand(name: string, perDimension: boolean): string[] {
 export function fieldsUsed(lua: string): Set<string> {
   const code = lua.replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, '');
   const used = new Set<string>();
-  const add = (name: string, perDimension: boolean): void => expand(name, perDimension).forEach((field) => used.add(field));
+  const add = (name: string, perDimension: boolean): void => {
+    for (const field of expand(name, perDimension)) used.add(field);
+  };
   const patterns = [
     // get('ovl'), num('lrn_' .. d), set('cool', ...), f('infl'), value('cap_' .. d)
     /\b(?:get|num|set|f|value)\('([a-z0-9_]+)'(\s*\.\.\s*d\b)?/g,
@@ -49,7 +52,11 @@ describe('account-state fields', () => {
   const accountScripts = [...sources].filter(([, lua]) => fieldsUsed(lua).size > 0);
 
   it('finds the account scripts and what they use', () => {
-    expect(accountScripts.map(([name]) => name).sort()).toEqual(['admitAccount-2.lua', 'includes/accountLimits.lua', 'settleAccount-3.lua']);
+    expect(accountScripts.map(([name]) => name).sort()).toEqual([
+      'admitAccount-2.lua',
+      'includes/accountLimits.lua',
+      'settleAccount-3.lua',
+    ]);
     expect(fieldsUsed(sources.get('settleAccount-3.lua')!)).toContain('ovl');
     expect(fieldsUsed(sources.get('admitAccount-2.lua')!)).toContain('lvl_t');
   });

@@ -106,13 +106,17 @@ describe('admission', () => {
     const first = await admit(list, cost);
     expect(first.type).toBe('admitted');
     expect((await admit(list, cost)).type).toBe('wait');
-    await settleAccount(redis, keys, settleInput('a', {
-      leaseId: first.type === 'admitted' ? first.leaseId : null,
-      chargedInput: 30,
-      reservedOutput: 80,
-      actualInput: 50,
-      actualOutput: 10,
-    }));
+    await settleAccount(
+      redis,
+      keys,
+      settleInput('a', {
+        leaseId: first.type === 'admitted' ? first.leaseId : null,
+        chargedInput: 30,
+        reservedOutput: 80,
+        actualInput: 50,
+        actualOutput: 10,
+      }),
+    );
     // 70 output tokens came back; the input bucket paid the 20 tokens the estimate missed.
     const output = Number(await field('a', 'lvl_o'));
     const input = Number(await field('a', 'lvl_i'));
@@ -196,11 +200,14 @@ describe('settlement', () => {
     await registerAccounts(redis, keys, [a]);
     const now = Date.now();
     // The provider: 1,200/min (20/s), a 2-second bucket (40) with 10 left, full again in 1.5 s.
-    const limits = anthropicRateLimits.parse({
-      'anthropic-ratelimit-requests-limit': '1200',
-      'anthropic-ratelimit-requests-remaining': '10',
-      'anthropic-ratelimit-requests-reset': new Date(now + 1500).toISOString(),
-    }, now);
+    const limits = anthropicRateLimits.parse(
+      {
+        'anthropic-ratelimit-requests-limit': '1200',
+        'anthropic-ratelimit-requests-remaining': '10',
+        'anthropic-ratelimit-requests-reset': new Date(now + 1500).toISOString(),
+      },
+      now,
+    );
     const answer = await settleAccount(redis, keys, settleInput('a', { limits }));
     expect(answer.limited).toBe(true);
     expect(await field('a', 'lrn_r')).toBe('1200');
@@ -216,7 +223,11 @@ describe('settlement', () => {
   it('cools an account down after a 429 for as long as the provider asked, without disabling it', async () => {
     const a = account('a', { limits: { rpm: 6000 } });
     await registerAccounts(redis, keys, [a]);
-    const answer = await settleAccount(redis, keys, settleInput('a', { outcome: 'rate_limited', cooldownMs: 2_000, message: '429 rate_limit_error' }));
+    const answer = await settleAccount(
+      redis,
+      keys,
+      settleInput('a', { outcome: 'rate_limited', cooldownMs: 2_000, message: '429 rate_limit_error' }),
+    );
     expect(answer.coolUntil).toBeGreaterThan(Date.now() + 1_000);
     const refused = await admit(candidates([a]));
     expect(refused).toMatchObject({ type: 'wait', reason: 'cooling down' });
@@ -228,7 +239,8 @@ describe('settlement', () => {
   it('leaves a lone overload to the prompt, then backs off longer for each overload in a row', async () => {
     const a = account('a');
     await registerAccounts(redis, keys, [a]);
-    const overload = (): ReturnType<typeof settleAccount> => settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
+    const overload = (): ReturnType<typeof settleAccount> =>
+      settleAccount(redis, keys, settleInput('a', { outcome: 'overloaded', message: '529' }));
     expect((await overload()).coolUntil).toBe(0);
     expect((await overload()).coolUntil).toBe(0);
     const third = await overload();
@@ -243,10 +255,18 @@ describe('settlement', () => {
   it('disables an account the provider refuses, with the reason, until an operator enables it', async () => {
     const a = account('a');
     await registerAccounts(redis, keys, [a]);
-    const answer = await settleAccount(redis, keys, settleInput('a', { outcome: 'auth', message: '401 authentication_error: invalid x-api-key' }));
+    const answer = await settleAccount(
+      redis,
+      keys,
+      settleInput('a', { outcome: 'auth', message: '401 authentication_error: invalid x-api-key' }),
+    );
     expect(answer.disabled).toBe('auth');
     const [state] = await readAccountStates(redis, keys, ['a']);
-    expect(state?.health).toMatchObject({ status: 'disabled', disabledBy: 'provider', reason: '401 authentication_error: invalid x-api-key' });
+    expect(state?.health).toMatchObject({
+      status: 'disabled',
+      disabledBy: 'provider',
+      reason: '401 authentication_error: invalid x-api-key',
+    });
     expect((await admit(candidates([a]))).type).toBe('blocked');
     await setAccountEnabled(redis, keys, 'a', true);
     expect((await admit(candidates([a]))).type).toBe('admitted');

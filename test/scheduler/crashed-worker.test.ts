@@ -22,7 +22,10 @@ describe('a crashed worker', () => {
     harness = await startHarness({
       name: 'lease',
       simulator: { latencyMs: 1500 },
-      config: (url) => ({ worker, accounts: [{ id: 'slow', provider: 'anthropic', baseUrl: url, apiKey: 'sk-slow', limits: { concurrency: 2 } }] }),
+      config: (url) => ({
+        worker,
+        accounts: [{ id: 'slow', provider: 'anthropic', baseUrl: url, apiKey: 'sk-slow', limits: { concurrency: 2 } }],
+      }),
       workers: 0,
     });
     const configFile = writeConfig(tempDir('relayq-lease'), {

@@ -8,7 +8,7 @@ const limitedInput = (provider: string, usage: Parameters<ReturnType<typeof prov
   providerModule(provider).usage.limitedInput(usage);
 
 describe('call cost estimates', () => {
-  it('reserves each provider format\'s max output tokens, or a default when the request sets none', () => {
+  it("reserves each provider format's max output tokens, or a default when the request sets none", () => {
     expect(maxOutputTokensOf({ max_tokens: 300 })).toBe(300);
     expect(maxOutputTokensOf({ max_completion_tokens: 200 })).toBe(200);
     expect(maxOutputTokensOf({ max_output_tokens: 100 })).toBe(100);
@@ -40,7 +40,11 @@ describe('call cost estimates', () => {
 
   it('calibrates the tokens-per-character ratio of a model family from actual usage', () => {
     const estimator = new TokenEstimator();
-    const body = (i: number) => ({ model: 'claude-x', max_tokens: 64, messages: [{ role: 'user', content: `Question number ${i}: what is ${i} times ${i * 7}, and why?` }] });
+    const body = (i: number) => ({
+      model: 'claude-x',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: `Question number ${i}: what is ${i} times ${i * 7}, and why?` }],
+    });
     const family = modelFamily('anthropic', 'claude-sonnet-4-5');
     expect(family).toBe('anthropic:claude-sonnet');
     for (let i = 0; i < 30; i += 1) {

@@ -107,7 +107,10 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
 
 /** An Anthropic Message Batches line. */
 export function anthropicLine(customId: string, text: string, maxTokens = 64): string {
-  return JSON.stringify({ custom_id: customId, params: { model: 'claude-test', max_tokens: maxTokens, messages: [{ role: 'user', content: text }] } });
+  return JSON.stringify({
+    custom_id: customId,
+    params: { model: 'claude-test', max_tokens: maxTokens, messages: [{ role: 'user', content: text }] },
+  });
 }
 
 /** An OpenAI Batch API line for Chat Completions. */

@@ -48,7 +48,15 @@ describe('overloads in a row on an account without limits', () => {
     });
     await scheduler.start();
     try {
-      const prompt = { jobId: 'j1', batchId: 'b1', priority: 0, provider: 'anthropic' as const, model: 'claude-test', body: {}, delay: async () => {} };
+      const prompt = {
+        jobId: 'j1',
+        batchId: 'b1',
+        priority: 0,
+        provider: 'anthropic' as const,
+        model: 'claude-test',
+        body: {},
+        delay: async () => {},
+      };
       const overloads = (): Promise<string | null> => redis.hget(keys.accountsState(), 'free|ovl');
 
       expect(await scheduler.settle(await scheduler.acquire(prompt), { ok: false, error: overloaded })).toBe('retry-soon');

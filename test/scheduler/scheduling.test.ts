@@ -50,7 +50,7 @@ describe('scheduling over accounts with limits', () => {
     }
   });
 
-  it('learns limits left out of the config from the provider\'s headers', async () => {
+  it("learns limits left out of the config from the provider's headers", async () => {
     harness = await startHarness({
       name: 'learn',
       simulator: { latencyMs: 20, burstSeconds: 2, acceptAnyKey: false, keys: [{ key: 'sk-l', limits: { rpm: 1200, outputTpm: 60_000 } }] },
@@ -84,9 +84,15 @@ describe('dedicated accounts', () => {
     const boundBatch = newBatchId();
     await setBinding(harness.redis, harness.keys, { batch: boundBatch }, { accounts: [], groups: ['team-a'], exclusive: true });
     await harness.startWorker();
-    await harness.submit(Array.from({ length: 20 }, (_, i) => anthropicLine(`t${i}`, promptText(i))), boundBatch);
+    await harness.submit(
+      Array.from({ length: 20 }, (_, i) => anthropicLine(`t${i}`, promptText(i))),
+      boundBatch,
+    );
     const other = await harness.submit(Array.from({ length: 10 }, (_, i) => anthropicLine(`o${i}`, promptText(50 + i))));
-    await until(async () => (await harness!.batch(boundBatch)).counts.pending === 0 && (await harness!.batch(other)).counts.pending === 0, 'both batches to finish');
+    await until(
+      async () => (await harness!.batch(boundBatch)).counts.pending === 0 && (await harness!.batch(other)).counts.pending === 0,
+      'both batches to finish',
+    );
     const bound = await harness.results(boundBatch);
     expect(new Set(bound.map((record) => record.account))).toEqual(new Set(['team-1', 'team-2']));
     const unbound = await harness.results(other);
@@ -180,12 +186,15 @@ describe('overload', () => {
 });
 
 describe('limits nobody announces', () => {
-  it('finds a Gemini account\'s request rate by AIMD from its 429s, finishing every prompt on its first attempt', async () => {
+  it("finds a Gemini account's request rate by AIMD from its 429s, finishing every prompt on its first attempt", async () => {
     harness = await startHarness({
       name: 'aimd',
       // Gemini sends no rate-limit headers: only 429 RESOURCE_EXHAUSTED with a RetryInfo delay.
       simulator: { latencyMs: 50, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'g-key', limits: { rpm: 1200 } }] },
-      config: (url) => ({ worker: { concurrency: 24, attempts: 1 }, accounts: [{ id: 'gem', provider: 'gemini', baseUrl: `${url}/v1beta`, apiKey: 'g-key' }] }),
+      config: (url) => ({
+        worker: { concurrency: 24, attempts: 1 },
+        accounts: [{ id: 'gem', provider: 'gemini', baseUrl: `${url}/v1beta`, apiKey: 'g-key' }],
+      }),
     });
     const lines = Array.from({ length: 60 }, (_, i) =>
       JSON.stringify({

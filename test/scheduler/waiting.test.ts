@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 describe('waiting without blocking others', () => {
-  it('leaves a provider whose accounts are all disabled waiting, says why, and keeps other providers\' prompts flowing', async () => {
+  it("leaves a provider whose accounts are all disabled waiting, says why, and keeps other providers' prompts flowing", async () => {
     harness = await startHarness({
       name: 'blocked',
       simulator: { latencyMs: 5 },
@@ -40,7 +40,10 @@ describe('waiting without blocking others', () => {
     await until(async () => (await harness!.batch(batchId)).counts.succeeded >= 40, 'the Anthropic prompts to finish');
     const batch = await harness.batch(batchId);
     expect(batch.counts).toMatchObject({ succeeded: 40, errored: 0, pending: 10 });
-    await until(async () => (await batchWaitingReasons(harness!.redis, harness!.keys, batchId)).length > 0, 'the OpenAI prompts to be parked');
+    await until(
+      async () => (await batchWaitingReasons(harness!.redis, harness!.keys, batchId)).length > 0,
+      'the OpenAI prompts to be parked',
+    );
     const [waiting] = await batchWaitingReasons(harness.redis, harness.keys, batchId);
     expect(waiting).toMatchObject({ provider: 'openai', accounts: ['gpt'], prompts: 10, blocked: true });
     expect(waiting?.reason).toMatch(/every openai account .* is disabled: gpt \(key rotation in progress\)/);
@@ -55,7 +58,7 @@ describe('waiting without blocking others', () => {
     expect(await batchWaitingReasons(harness.redis, harness.keys, batchId)).toEqual([]);
   });
 
-  it('keeps another provider\'s prompts flowing while one provider\'s accounts are at their limit', async () => {
+  it("keeps another provider's prompts flowing while one provider's accounts are at their limit", async () => {
     harness = await startHarness({
       name: 'hol',
       simulator: { latencyMs: 5, burstSeconds: 1, acceptAnyKey: true, keys: [{ key: 'sk-slow', limits: { rpm: 120 } }] },
@@ -88,7 +91,10 @@ describe('waiting without blocking others', () => {
     harness = await startHarness({
       name: 'stop',
       simulator: { latencyMs: 5, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'sk-s', limits: { rpm: 600 } }] },
-      config: (url) => ({ worker: { concurrency: 16 }, accounts: [{ id: 'only', provider: 'anthropic', baseUrl: url, apiKey: 'sk-s', limits: { rpm: 600 } }] }),
+      config: (url) => ({
+        worker: { concurrency: 16 },
+        accounts: [{ id: 'only', provider: 'anthropic', baseUrl: url, apiKey: 'sk-s', limits: { rpm: 600 } }],
+      }),
     });
     const batchId = await harness.submit(Array.from({ length: 40 }, (_, i) => anthropicLine(`p${i}`, promptText(i))));
     await until(async () => (await harness!.batch(batchId)).counts.succeeded >= 12, 'the first prompts to finish');
@@ -107,7 +113,10 @@ describe('waiting without blocking others', () => {
     harness = await startHarness({
       name: 'fair',
       simulator: { latencyMs: 5, burstSeconds: 1, acceptAnyKey: false, keys: [{ key: 'sk-f', limits: { rpm: 3000 } }] },
-      config: (url) => ({ worker: { concurrency: 8 }, accounts: [{ id: 'only', provider: 'anthropic', baseUrl: url, apiKey: 'sk-f', limits: { rpm: 3000 } }] }),
+      config: (url) => ({
+        worker: { concurrency: 8 },
+        accounts: [{ id: 'only', provider: 'anthropic', baseUrl: url, apiKey: 'sk-f', limits: { rpm: 3000 } }],
+      }),
     });
     // 50/s: the big batch alone needs about 8 seconds.
     const big = await harness.submit(Array.from({ length: 400 }, (_, i) => anthropicLine(`b${i}`, promptText(i))));

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  composeAnswer,
-  countTokens,
-  inputTokensOf,
-  promptTextOf,
-  simulatedAnswer,
-  truncateToTokens,
-} from '../../src/simulator/answer.ts';
+import { composeAnswer, countTokens, inputTokensOf, promptTextOf, simulatedAnswer, truncateToTokens } from '../../src/simulator/answer.ts';
 import { parseDirectives } from '../../src/simulator/directives.ts';
 
 const sha12 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 12);

@@ -42,7 +42,12 @@ describe('Azure OpenAI paths', () => {
 
   it('serves Responses on /openai/responses and both APIs on /openai/v1', async () => {
     const prompt = 'v1 please';
-    const responses = await post(sim, '/openai/responses?api-version=2025-04-01-preview', responsesBody(prompt, { model: 'my-mini' }), apiKey);
+    const responses = await post(
+      sim,
+      '/openai/responses?api-version=2025-04-01-preview',
+      responsesBody(prompt, { model: 'my-mini' }),
+      apiKey,
+    );
     expect(responses.json).toMatchObject({ object: 'response', model: 'my-mini', status: 'completed' });
     const v1Chat = await post(sim, '/openai/v1/chat/completions', chatBody(prompt, { model: 'my-mini' }), apiKey);
     expect(v1Chat.json).toMatchObject({ model: 'my-mini', choices: [{ message: { content: simulatedAnswer(prompt) } }] });

@@ -61,9 +61,10 @@ async function invoke(
   options.tamper?.(headers);
   const response = await fetch(url, { method: 'POST', headers, body: options.sentBody ?? text });
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const json = response.headers.get('content-type') === 'application/json'
-    ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>)
-    : undefined;
+  const json =
+    response.headers.get('content-type') === 'application/json'
+      ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>)
+      : undefined;
   return { status: response.status, headers: response.headers, bytes, json };
 }
 
@@ -168,9 +169,7 @@ describe('answers', () => {
     const { events, exceptions } = framesOf(sent.bytes);
     expect(textOf(events).length).toBeGreaterThan(0);
     expect(events.some((event) => event.type === 'message_stop')).toBe(false);
-    expect(exceptions).toEqual([
-      { type: 'modelStreamErrorException', payload: expect.objectContaining({ originalStatusCode: 529 }) },
-    ]);
+    expect(exceptions).toEqual([{ type: 'modelStreamErrorException', payload: expect.objectContaining({ originalStatusCode: 529 }) }]);
     expect(sim.stats().byStatus.stream_error).toBe(1);
   });
 
@@ -196,7 +195,11 @@ describe('body rules', () => {
     ['another anthropic_version', bedrockBody('x', { anthropic_version: '2023-06-01' }), /Invalid API version/],
     ['anthropic_beta not a list', bedrockBody('x', { anthropic_beta: 'a,b' }), /anthropic_beta/],
     ['an unknown field', bedrockBody('x', { colour: 'blue' }), /colour: Extra inputs are not permitted/],
-    ['no max_tokens', { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: 'x' }] }, /max_tokens: Field required/],
+    [
+      'no max_tokens',
+      { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: 'x' }] },
+      /max_tokens: Field required/,
+    ],
     ['not JSON', '{"anthropic_version":', /Malformed input request/],
     ['a bad directive', bedrockBody('[[sim:fault=nope]]'), /unknown fault/],
   ])('refuses %s with 400 ValidationException', async (_name, body, message) => {
@@ -266,7 +269,12 @@ describe('SigV4', () => {
     expect((await invoke(bedrockBody('x'), { signingDate: at(-4) })).status).toBe(200);
     expect((await invoke(bedrockBody('x'), { signingDate: at(4) })).status).toBe(200);
     expectBedrockError(await invoke(bedrockBody('x'), { signingDate: at(-6) }), 403, 'InvalidSignatureException', /^Signature expired/);
-    expectBedrockError(await invoke(bedrockBody('x'), { signingDate: at(6) }), 403, 'InvalidSignatureException', /^Signature not yet current/);
+    expectBedrockError(
+      await invoke(bedrockBody('x'), { signingDate: at(6) }),
+      403,
+      'InvalidSignatureException',
+      /^Signature not yet current/,
+    );
   });
 
   it('checks the service in the credential scope', async () => {
@@ -292,9 +300,7 @@ describe('API keys', () => {
     const prompt = `Bearer me [[sim:words=12]] ${stream}`;
     const sent = await invoke(bedrockBody(prompt), { stream, credentials: apiKey });
     expect(sent.status).toBe(200);
-    const text = stream
-      ? textOf(framesOf(sent.bytes).events)
-      : ((sent.json?.content as { text: string }[])[0]?.text ?? '');
+    const text = stream ? textOf(framesOf(sent.bytes).events) : ((sent.json?.content as { text: string }[])[0]?.text ?? '');
     expect(text).toBe(simulatedAnswer(prompt));
     expect(sim.stats().byKey[apiKey.apiKey]).toMatchObject({ requests: 1, succeeded: 1 });
   });

@@ -73,8 +73,7 @@ describe('KeyRegistry', () => {
 describe('FaultInjector', () => {
   it('draws the same faults for the same seed', () => {
     const faults = simulatorFaultsSchema.parse({ seed: 7, overloadedRate: 0.2, dropRate: 0.2 });
-    const draw = (injector: FaultInjector): (string | undefined)[] =>
-      Array.from({ length: 200 }, () => injector.pick(undefined));
+    const draw = (injector: FaultInjector): (string | undefined)[] => Array.from({ length: 200 }, () => injector.pick(undefined));
     const first = draw(new FaultInjector(faults));
     expect(draw(new FaultInjector(faults))).toEqual(first);
     const overloaded = first.filter((kind) => kind === 'overloaded').length;

@@ -2,12 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  loadSimulatorConfigFile,
-  modelMatcher,
-  parseSimulatorConfig,
-  simulatorConfigSchema,
-} from '../../src/simulator/config.ts';
+import { loadSimulatorConfigFile, modelMatcher, parseSimulatorConfig, simulatorConfigSchema } from '../../src/simulator/config.ts';
 import { startSimulator } from '../../src/simulator/server.ts';
 
 let dir: string;
@@ -55,7 +50,10 @@ describe('simulator config', () => {
 
   it('loads YAML and JSON files', async () => {
     const yamlPath = join(dir, 'sim.yaml');
-    await writeFile(yamlPath, 'latencyMs: 20\nkeys:\n  - key: k1\n    limits: { rpm: 50, concurrency: 4 }\nfaults:\n  overloadedRate: 0.1\n');
+    await writeFile(
+      yamlPath,
+      'latencyMs: 20\nkeys:\n  - key: k1\n    limits: { rpm: 50, concurrency: 4 }\nfaults:\n  overloadedRate: 0.1\n',
+    );
     const fromYaml = await loadSimulatorConfigFile(yamlPath);
     expect(fromYaml).toMatchObject({ latencyMs: 20, keys: [{ key: 'k1', limits: { rpm: 50, concurrency: 4 } }] });
     expect(fromYaml.faults.overloadedRate).toBe(0.1);

@@ -7,8 +7,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 let sim: RunningSimulator;
 const model = 'gemini-2.5-flash';
 const aiPath = (method: string, m = model): string => `/v1beta/models/${m}:${method}`;
-const vertexPath = (method: string): string =>
-  `/v1/projects/my-project/locations/us-central1/publishers/google/models/${model}:${method}`;
+const vertexPath = (method: string): string => `/v1/projects/my-project/locations/us-central1/publishers/google/models/${model}:${method}`;
 
 interface Reply {
   status: number;
@@ -17,11 +16,7 @@ interface Reply {
   json: Record<string, unknown> | undefined;
 }
 
-async function post(
-  path: string,
-  body: unknown,
-  auth: { key?: string; bearer?: string; none?: true } = {},
-): Promise<Reply> {
+async function post(path: string, body: unknown, auth: { key?: string; bearer?: string; none?: true } = {}): Promise<Reply> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth.bearer !== undefined) headers.authorization = `Bearer ${auth.bearer}`;
   else if (auth.none === undefined) headers['x-goog-api-key'] = auth.key ?? 'AIza-test';
@@ -66,8 +61,7 @@ function textOf(chunks: Chunk[]): string {
 }
 
 function errorOf(reply: Reply): { code: number; status: string; message: string; details?: Record<string, unknown>[] } {
-  return (reply.json as { error: { code: number; status: string; message: string; details?: Record<string, unknown>[] } })
-    .error;
+  return (reply.json as { error: { code: number; status: string; message: string; details?: Record<string, unknown>[] } }).error;
 }
 
 beforeAll(async () => {

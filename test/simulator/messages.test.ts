@@ -172,13 +172,40 @@ describe('request errors', () => {
     ['no messages', { model: 'claude-x', max_tokens: 10, messages: [] }, /^messages: /],
     ['messages not a list', { model: 'claude-x', max_tokens: 10, messages: 'x' }, /^messages: /],
     ['a bad role', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'system', content: 'x' }] }, /^messages\.0\.role: /],
-    ['an assistant first', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'assistant', content: 'x' }, { role: 'user', content: 'y' }] }, /^messages: first message/],
+    [
+      'an assistant first',
+      {
+        model: 'claude-x',
+        max_tokens: 10,
+        messages: [
+          { role: 'assistant', content: 'x' },
+          { role: 'user', content: 'y' },
+        ],
+      },
+      /^messages: first message/,
+    ],
     ['empty content', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: '' }] }, /^messages\.0: /],
-    ['a content block without type', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: [{ text: 'x' }] }] }, /^messages\.0\.content\.0\.type: /],
-    ['an unknown field', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], anthropic_version: 'bedrock-2023-05-31' }, /^anthropic_version: Extra inputs/],
+    [
+      'a content block without type',
+      { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: [{ text: 'x' }] }] },
+      /^messages\.0\.content\.0\.type: /,
+    ],
+    [
+      'an unknown field',
+      { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], anthropic_version: 'bedrock-2023-05-31' },
+      /^anthropic_version: Extra inputs/,
+    ],
     ['a bad stream flag', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], stream: 'yes' }, /^stream: /],
-    ['temperature above 1', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], temperature: 2 }, /^temperature: /],
-    ['a typo in a directive', { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: '[[sim:fault=overload]]' }] }, /unknown fault/],
+    [
+      'temperature above 1',
+      { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: 'x' }], temperature: 2 },
+      /^temperature: /,
+    ],
+    [
+      'a typo in a directive',
+      { model: 'claude-x', max_tokens: 10, messages: [{ role: 'user', content: '[[sim:fault=overload]]' }] },
+      /unknown fault/,
+    ],
     ['a body that is not JSON', '{"model": ', /error parsing the body/],
   ])('answers 400 invalid_request_error for %s', async (_name, body, message) => {
     const response = await postMessages(sim, body);

@@ -23,7 +23,13 @@ describe('POST /v1/chat/completions', () => {
   it('answers a chat.completion with the simulated answer and token counts', async () => {
     const messages = [
       { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: [{ type: 'text', text: 'first part' }, { type: 'text', text: 'second part' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'first part' },
+          { type: 'text', text: 'second part' },
+        ],
+      },
     ];
     const response = await post(sim, '/v1/chat/completions', { model: 'gpt-4o-mini', messages });
     const answer = simulatedAnswer('first part\nsecond part');
@@ -81,7 +87,9 @@ describe('POST /v1/chat/completions', () => {
 
   it('sends no usage field without include_usage', async () => {
     const { text } = await postStream(sim, '/v1/chat/completions', chatBody('hi there', { stream: true }));
-    const chunks = frames(text).slice(0, -1).map((event) => JSON.parse(event.data) as Record<string, unknown>);
+    const chunks = frames(text)
+      .slice(0, -1)
+      .map((event) => JSON.parse(event.data) as Record<string, unknown>);
     expect(chunks.some((chunk) => 'usage' in chunk)).toBe(false);
   });
 
@@ -89,7 +97,9 @@ describe('POST /v1/chat/completions', () => {
     const prompt = 'alpha beta gamma';
     const answer = simulatedAnswer(prompt);
     const stopped = await post(sim, '/v1/chat/completions', chatBody(prompt, { stop: ['beta'] }));
-    expect(stopped.json).toMatchObject({ choices: [{ message: { content: answer.slice(0, answer.indexOf('beta')) }, finish_reason: 'stop' }] });
+    expect(stopped.json).toMatchObject({
+      choices: [{ message: { content: answer.slice(0, answer.indexOf('beta')) }, finish_reason: 'stop' }],
+    });
     const cut = await post(sim, '/v1/chat/completions', chatBody(`${prompt} [[sim:words=100]]`, { max_completion_tokens: 5 }));
     expect(cut.json).toMatchObject({ choices: [{ finish_reason: 'length' }], usage: { completion_tokens: 5 } });
   });
@@ -100,7 +110,14 @@ describe('POST /v1/responses', () => {
     const input = [
       { role: 'user', content: 'earlier question' },
       { role: 'assistant', content: 'earlier answer' },
-      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'a' }, { type: 'input_text', text: 'b' }] },
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'a' },
+          { type: 'input_text', text: 'b' },
+        ],
+      },
     ];
     const response = await post(sim, '/v1/responses', { model: 'gpt-4.1-mini', instructions: 'Be brief.', input });
     const answer = simulatedAnswer('a\nb');
@@ -177,11 +194,35 @@ describe('auth and validation', () => {
 
   it.each([
     ['/v1/chat/completions', { model: 'gpt-4o' }, 'messages', 'missing_required_parameter', "Missing required parameter: 'messages'."],
-    ['/v1/chat/completions', chatBody('x', { stream_options: { include_usage: true } }), 'stream_options', null, expect.stringContaining("only allowed when 'stream' is enabled")],
-    ['/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role', 'invalid_value', expect.stringContaining("Invalid value: 'wizard'")],
-    ['/v1/chat/completions', chatBody('x', { max_tokens: 1.5 }), 'max_tokens', 'invalid_type', expect.stringContaining('expected an integer')],
+    [
+      '/v1/chat/completions',
+      chatBody('x', { stream_options: { include_usage: true } }),
+      'stream_options',
+      null,
+      expect.stringContaining("only allowed when 'stream' is enabled"),
+    ],
+    [
+      '/v1/chat/completions',
+      { model: 'gpt-4o', messages: [{ role: 'wizard', content: 'x' }] },
+      'messages[0].role',
+      'invalid_value',
+      expect.stringContaining("Invalid value: 'wizard'"),
+    ],
+    [
+      '/v1/chat/completions',
+      chatBody('x', { max_tokens: 1.5 }),
+      'max_tokens',
+      'invalid_type',
+      expect.stringContaining('expected an integer'),
+    ],
     ['/v1/responses', { model: 'gpt-4.1' }, 'input', 'missing_required_parameter', "Missing required parameter: 'input'."],
-    ['/v1/responses', responsesBody('x', { max_output_tokens: 8 }), 'max_output_tokens', 'integer_below_min_value', expect.stringContaining('>= 16')],
+    [
+      '/v1/responses',
+      responsesBody('x', { max_output_tokens: 8 }),
+      'max_output_tokens',
+      'integer_below_min_value',
+      expect.stringContaining('>= 16'),
+    ],
     ['/v1/chat/completions', chatBody('x [[sim:nope=1]]'), null, null, expect.stringContaining('unknown directive')],
   ])('answers 400 for %s %j', async (path, body, param, code, message) => {
     const response = await post(sim, path, body);
@@ -240,7 +281,9 @@ describe('[[sim:fault=X]] in OpenAI shapes', () => {
     ] as const) {
       const response = await post(sim, path, body);
       expect(response.status).toBe(status);
-      expect(response.json).toEqual({ error: { message: expect.any(String), type, param: expect.toSatisfy((p) => p === null || typeof p === 'string'), code } });
+      expect(response.json).toEqual({
+        error: { message: expect.any(String), type, param: expect.toSatisfy((p) => p === null || typeof p === 'string'), code },
+      });
     }
     if (fault === 'rate_limit') {
       const response = await post(sim, '/v1/chat/completions', chatBody('[[sim:fault=rate_limit]]'));
@@ -249,7 +292,11 @@ describe('[[sim:fault=X]] in OpenAI shapes', () => {
   });
 
   it('stream-error ends a chat stream with an error frame and no [DONE]', async () => {
-    const { status, text } = await postStream(sim, '/v1/chat/completions', chatBody('tell me [[sim:fault=stream-error]] [[sim:words=20]]', { stream: true }));
+    const { status, text } = await postStream(
+      sim,
+      '/v1/chat/completions',
+      chatBody('tell me [[sim:fault=stream-error]] [[sim:words=20]]', { stream: true }),
+    );
     expect(status).toBe(200);
     const events = frames(text);
     expect(events.some((event) => event.data === '[DONE]')).toBe(false);
@@ -260,7 +307,11 @@ describe('[[sim:fault=X]] in OpenAI shapes', () => {
   });
 
   it('stream-error ends a Responses stream with an error event', async () => {
-    const { text } = await postStream(sim, '/v1/responses', responsesBody('tell me [[sim:fault=stream-error]] [[sim:words=20]]', { stream: true }));
+    const { text } = await postStream(
+      sim,
+      '/v1/responses',
+      responsesBody('tell me [[sim:fault=stream-error]] [[sim:words=20]]', { stream: true }),
+    );
     const last = frames(text).at(-1);
     expect(last?.event).toBe('error');
     expect(JSON.parse(last?.data ?? '')).toMatchObject({ type: 'error', code: 'server_error', param: null });
@@ -285,10 +336,14 @@ describe('[[sim:fault=X]] in OpenAI shapes', () => {
 describe('stats', () => {
   it('count billed tokens of successful answers, as the usage reports them', async () => {
     const chat = await post(sim, '/v1/chat/completions', chatBody('stats one'), { authorization: 'Bearer sk-stats' });
-    const { text } = await postStream(sim, '/v1/responses', responsesBody('stats two', { stream: true }), { authorization: 'Bearer sk-stats' });
+    const { text } = await postStream(sim, '/v1/responses', responsesBody('stats two', { stream: true }), {
+      authorization: 'Bearer sk-stats',
+    });
     await post(sim, '/v1/chat/completions', chatBody('[[sim:fault=server]]'), { authorization: 'Bearer sk-stats' });
     const chatUsage = chat.json?.usage as { prompt_tokens: number; completion_tokens: number };
-    const responsesUsage = (JSON.parse(frames(text).at(-1)?.data ?? '') as { response: { usage: { input_tokens: number; output_tokens: number } } }).response.usage;
+    const responsesUsage = (
+      JSON.parse(frames(text).at(-1)?.data ?? '') as { response: { usage: { input_tokens: number; output_tokens: number } } }
+    ).response.usage;
     expect(sim.stats().byKey['sk-stats']).toEqual({
       requests: 3,
       succeeded: 2,

@@ -15,15 +15,11 @@ afterEach(async () => {
   sim = undefined;
 });
 
-const errorType = (response: SimResponse): string | undefined =>
-  (response.json as { error?: { type: string } } | undefined)?.error?.type;
-const errorMessage = (response: SimResponse): string =>
-  (response.json as { error: { message: string } }).error.message;
+const errorType = (response: SimResponse): string | undefined => (response.json as { error?: { type: string } } | undefined)?.error?.type;
+const errorMessage = (response: SimResponse): string => (response.json as { error: { message: string } }).error.message;
 
 function parallel(target: RunningSimulator, count: number, key: string, extra: Record<string, unknown> = {}): Promise<SimResponse[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, index) => postMessages(target, messagesBody(`p${index}`, extra), { key })),
-  );
+  return Promise.all(Array.from({ length: count }, (_, index) => postMessages(target, messagesBody(`p${index}`, extra), { key })));
 }
 
 describe('requests per minute', () => {

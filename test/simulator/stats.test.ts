@@ -28,14 +28,11 @@ describe('stats', () => {
     expect(limited.map((response) => response.status)).toEqual([200, 429]);
     expect((await postMessages(sim, messagesBody('[[sim:fault=overloaded]]'), { key: 'b' })).status).toBe(529);
     await expect(postMessages(sim, messagesBody('[[sim:fault=drop]]'), { key: 'b' })).rejects.toThrow();
-    await expect(
-      postMessages(sim, messagesBody('[[sim:fault=cut-stream]] a b c d e f', { stream: true }), { key: 'b' }),
-    ).rejects.toThrow();
+    await expect(postMessages(sim, messagesBody('[[sim:fault=cut-stream]] a b c d e f', { stream: true }), { key: 'b' })).rejects.toThrow();
     await postMessages(sim, messagesBody('[[sim:fault=stream-error]] a b c d', { stream: true }), { key: 'b' });
     expect((await postMessages(sim, messagesBody('no key'), { key: null })).status).toBe(401);
 
-    const inputTokens =
-      usageOf(a.json).input_tokens + usageOf(streamStart.message).input_tokens + usageOf(limited[0]?.json).input_tokens;
+    const inputTokens = usageOf(a.json).input_tokens + usageOf(streamStart.message).input_tokens + usageOf(limited[0]?.json).input_tokens;
     const outputTokens =
       usageOf(a.json).output_tokens +
       (streamEnd as { usage: { output_tokens: number } }).usage.output_tokens +

@@ -30,7 +30,10 @@ const result: ExecuteResult = {
 describe('prepareRequest / presentResult', () => {
   it('passes a native body to its provider untouched, and stores the provider’s own answer', () => {
     const native = job({});
-    expect(prepareRequest(native)).toEqual({ request: { provider: 'anthropic', model: 'claude-sonnet-4-5', body: native.body }, warnings: [] });
+    expect(prepareRequest(native)).toEqual({
+      request: { provider: 'anthropic', model: 'claude-sonnet-4-5', body: native.body },
+      warnings: [],
+    });
     expect(presentResult(native, result)).toBe(result.body);
   });
 
@@ -75,6 +78,8 @@ describe('prepareRequest / presentResult', () => {
     }
     expect(caught).toBeInstanceOf(ProviderError);
     expect(caught).toMatchObject({ kind: 'invalid_request', retryable: false, provider: 'bedrock' });
-    expect((caught as Error).message).toMatch(/^cannot translate the OpenAI Chat Completions request to bedrock: messages\[0\]: nothing left to send/);
+    expect((caught as Error).message).toMatch(
+      /^cannot translate the OpenAI Chat Completions request to bedrock: messages\[0\]: nothing left to send/,
+    );
   });
 });

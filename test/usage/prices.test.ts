@@ -48,15 +48,38 @@ describe('prices and cost', () => {
   it('groups usage rows by account, model, batch or day, with cost and the models it could not price', async () => {
     const prices = await loadPrices('');
     const row = (over: Partial<UsageRow>): UsageRow => ({
-      day: '2025-06-01', batch: 'batch_a', provider: 'openai', account: 'acct-1', model: 'gpt-4o', requests: 1, input_tokens: 1_000_000, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, ...over,
+      day: '2025-06-01',
+      batch: 'batch_a',
+      provider: 'openai',
+      account: 'acct-1',
+      model: 'gpt-4o',
+      requests: 1,
+      input_tokens: 1_000_000,
+      output_tokens: 0,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      ...over,
     });
     const rows = [row({}), row({ account: 'acct-2', day: '2025-06-02' }), row({ model: 'mystery-1', batch: 'batch_b' })];
     const byAccount = buildUsageReport(rows, 'account', prices);
-    expect(byAccount.groups.map((group) => [group.key, group.requests])).toEqual([['acct-1', 2], ['acct-2', 1]]);
+    expect(byAccount.groups.map((group) => [group.key, group.requests])).toEqual([
+      ['acct-1', 2],
+      ['acct-2', 1],
+    ]);
     expect(byAccount.groups.find((group) => group.key === 'acct-2')?.cost).toBeCloseTo(2.5, 10);
-    expect(byAccount.groups.find((group) => group.key === 'acct-1')).toMatchObject({ cost: null, partial_cost: 2.5, unpriced_models: ['mystery-1'] });
+    expect(byAccount.groups.find((group) => group.key === 'acct-1')).toMatchObject({
+      cost: null,
+      partial_cost: 2.5,
+      unpriced_models: ['mystery-1'],
+    });
     expect(buildUsageReport(rows, 'day', prices).groups.map((group) => group.key)).toEqual(['2025-06-01', '2025-06-02']);
-    expect(buildUsageReport(rows, 'batch', prices).total).toMatchObject({ requests: 3, input_tokens: 3_000_000, cost: null, partial_cost: 5 });
+    expect(buildUsageReport(rows, 'batch', prices).total).toMatchObject({
+      requests: 3,
+      input_tokens: 3_000_000,
+      cost: null,
+      partial_cost: 5,
+    });
   });
 
   it('reads reasoning tokens from every provider body, through its module', () => {

@@ -32,7 +32,14 @@ describe('worker logs', () => {
 
   it('stay JSON lines while Redis is down', async () => {
     const redis: OwnRedis = await startOwnRedis();
-    const config = writeConfig(dir, { redis: { prefix: testPrefix('logs') }, accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-logs' }] }, 'outage.yaml');
+    const config = writeConfig(
+      dir,
+      {
+        redis: { prefix: testPrefix('logs') },
+        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-logs' }],
+      },
+      'outage.yaml',
+    );
     const child = spawnCli(['worker', '-c', config], { env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } });
     let stderr = '';
     const seen = (pattern: RegExp) =>
@@ -70,14 +77,24 @@ describe('worker logs', () => {
     const prefix = testPrefix('logs');
     const config = writeConfig(
       dir,
-      { redis: { prefix }, worker: { attempts: 3 }, accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-logs' }] },
+      {
+        redis: { prefix },
+        worker: { attempts: 3 },
+        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-logs' }],
+      },
       'retries.yaml',
     );
-    const lines = [anthropicBatchLine('ok-1', promptText(1)), anthropicBatchLine('fails', 'always a server error [[sim:fault=server]]'), anthropicBatchLine('ok-2', promptText(2))];
+    const lines = [
+      anthropicBatchLine('ok-1', promptText(1)),
+      anthropicBatchLine('fails', 'always a server error [[sim:fault=server]]'),
+      anthropicBatchLine('ok-2', promptText(2)),
+    ];
     const file = writePromptFile(dir, lines, 'retries.jsonl');
     const redis = testRedis();
     try {
-      const result = await runCli(['run', file, '-o', `${dir}/retries-out.jsonl`, '-c', config], { env: { REDIS_URL: testRedisUrl(), LOG_LEVEL: 'info' } });
+      const result = await runCli(['run', file, '-o', `${dir}/retries-out.jsonl`, '-c', config], {
+        env: { REDIS_URL: testRedisUrl(), LOG_LEVEL: 'info' },
+      });
       expect(result.code).toBe(4);
       const logged = result.stderr
         .split('\n')

@@ -44,6 +44,10 @@ export function toAnthropicResultLine(record: ResultRecord): AnthropicResultLine
   if (record.status === 'cancelled') return { custom_id, result: { type: 'canceled' } };
   if (record.status === 'expired') return { custom_id, result: { type: 'expired' } };
   const type = errorTypes[record.error?.kind ?? ''] ?? 'api_error';
-  const error = { type: 'error' as const, error: { type, message: record.error?.message ?? 'failed' }, request_id: record.response?.request_id ?? null };
+  const error = {
+    type: 'error' as const,
+    error: { type, message: record.error?.message ?? 'failed' },
+    request_id: record.response?.request_id ?? null,
+  };
   return { custom_id, result: { type: 'errored', error } };
 }

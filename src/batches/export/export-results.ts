@@ -48,7 +48,13 @@ export function formatResult(record: ResultRecord, format: ExportFormat, batchId
   return { text: JSON.stringify(record), isError: false };
 }
 
-export async function exportResults(redis: Redis, keys: Keys, batchId: string, sink: ResultSink, options: ExportOptions): Promise<ExportCounts> {
+export async function exportResults(
+  redis: Redis,
+  keys: Keys,
+  batchId: string,
+  sink: ResultSink,
+  options: ExportOptions,
+): Promise<ExportCounts> {
   const counts: ExportCounts = { output: 0, errors: 0 };
   const emit = async (record: ResultRecord) => {
     const { text, isError } = formatResult(record, options.format, batchId);
@@ -85,7 +91,13 @@ async function* completionOrder(redis: Redis, keys: Keys, batchId: string): Asyn
 }
 
 /** Tails the batch's done list until the batch has ended and every result was written. */
-async function follow(redis: Redis, keys: Keys, batchId: string, emit: (record: ResultRecord) => Promise<void>, options: ExportOptions): Promise<void> {
+async function follow(
+  redis: Redis,
+  keys: Keys,
+  batchId: string,
+  emit: (record: ResultRecord) => Promise<void>,
+  options: ExportOptions,
+): Promise<void> {
   let from = 0;
   for (;;) {
     if (options.signal?.aborted) return;

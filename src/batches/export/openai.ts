@@ -49,7 +49,10 @@ export function toOpenAIBatchLine(record: ResultRecord, batchId: string): { line
   const statusCode = record.error?.status_code ?? null;
   if (statusCode !== null) {
     const body = { error: { message, type: openAiErrorTypes[kind] ?? 'server_error', param: null, code: kind } };
-    return { line: { id, custom_id: record.custom_id, response: { status_code: statusCode, request_id: requestId, body }, error: null }, isError: true };
+    return {
+      line: { id, custom_id: record.custom_id, response: { status_code: statusCode, request_id: requestId, body }, error: null },
+      isError: true,
+    };
   }
   const code = kind === 'timeout' ? 'request_timeout' : kind;
   return { line: { id, custom_id: record.custom_id, response: null, error: { code, message } }, isError: true };

@@ -22,8 +22,11 @@ export function registerAccountsCommand(program: Command): void {
     .command('list')
     .description('every account: health, limits (configured / learned), capacity available now, calls, last error')
     .option('-c, --config <file>', configHelp)
-    .option('--json', 'machine-readable output, with each account\'s recent errors and the prompts waiting')
-    .addHelpText('after', '\nExample:\n  relayq accounts list\n  relayq accounts list --json | jq \'.accounts[] | select(.health.status != "ok")\'')
+    .option('--json', "machine-readable output, with each account's recent errors and the prompts waiting")
+    .addHelpText(
+      'after',
+      '\nExample:\n  relayq accounts list\n  relayq accounts list --json | jq \'.accounts[] | select(.health.status != "ok")\'',
+    )
     .action(async (options: { config?: string; json?: boolean }) => {
       process.exitCode = await withRuntime({ configPath: options.config }, (runtime) => listCommand(runtime, options.json === true));
     });
@@ -64,7 +67,11 @@ export function registerAccountsCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  relayq accounts bind batch_mh2k1x --accounts anthropic-team-a --exclusive')
     .action(async (batch: string | undefined, options: BindFlags) => {
       const target = bindTarget(batch, options.tenant);
-      const parsed = bindingSchema.safeParse({ accounts: options.accounts ?? [], groups: options.groups ?? [], exclusive: options.exclusive === true });
+      const parsed = bindingSchema.safeParse({
+        accounts: options.accounts ?? [],
+        groups: options.groups ?? [],
+        exclusive: options.exclusive === true,
+      });
       if (!parsed.success) throw new UsageError('name the accounts to bind with --accounts ID,ID and/or --groups NAME,NAME');
       process.exitCode = await withRuntime({ configPath: options.config }, async (runtime) => {
         await setBinding(runtime.redis, runtime.keys, target, parsed.data);
@@ -98,7 +105,10 @@ interface BindFlags {
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function bindTarget(batch: string | undefined, tenant: string | undefined): BindingTarget {
@@ -125,13 +135,26 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
     if (account === undefined) continue;
     state.provider ??= account.provider;
     state.group ??= account.group ?? null;
-    if (state.configured.rpm === null && state.configured.inputTpm === null && state.configured.outputTpm === null && state.configured.concurrency === null) {
-      state.configured = { ...state.configured, rpm: account.limits.rpm ?? null, inputTpm: account.limits.inputTpm ?? null, outputTpm: account.limits.outputTpm ?? null, concurrency: account.limits.concurrency ?? null };
+    if (
+      state.configured.rpm === null &&
+      state.configured.inputTpm === null &&
+      state.configured.outputTpm === null &&
+      state.configured.concurrency === null
+    ) {
+      state.configured = {
+        ...state.configured,
+        rpm: account.limits.rpm ?? null,
+        inputTpm: account.limits.inputTpm ?? null,
+        outputTpm: account.limits.outputTpm ?? null,
+        concurrency: account.limits.concurrency ?? null,
+      };
     }
   }
   const waiting = await waitingPools(runtime.redis, runtime.keys);
   // Every provider with an account here or prompts waiting for one: can any account take calls now?
-  const wanted = [...runtime.config.accounts, ...states, ...waiting].flatMap((item) => (item.provider ? [{ provider: item.provider }] : []));
+  const wanted = [...runtime.config.accounts, ...states, ...waiting].flatMap((item) =>
+    item.provider ? [{ provider: item.provider }] : [],
+  );
   const availability = await providerAvailability(runtime, wanted);
   if (json) {
     const errors = await Promise.all(states.map((state) => recentAccountErrors(runtime.redis, runtime.keys, state.id, 5)));
@@ -151,8 +174,13 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
     rows,
     (index, column, text) => (column === 2 ? paint(text, healthColour(states[index]), colour) : text),
   );
-  const lines = [table, '', 'limits: configured / learned from the provider ("~" found by AIMD); AVAILABLE: capacity left in the tightest bucket now'];
-  if (states.some((state) => !configured.includes(state.id))) lines.push('* not in this config (registered by a worker with another config)');
+  const lines = [
+    table,
+    '',
+    'limits: configured / learned from the provider ("~" found by AIMD); AVAILABLE: capacity left in the tightest bucket now',
+  ];
+  if (states.some((state) => !configured.includes(state.id)))
+    lines.push('* not in this config (registered by a worker with another config)');
   for (const state of states) {
     if (state.health.status !== 'ok' && state.health.reason) {
       const when = state.health.status === 'cooling_down' ? `until ${state.health.until}` : `since ${state.health.since ?? '?'}`;
@@ -167,7 +195,10 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
 
 function row(state: AccountState, inConfig: boolean): string[] {
   const limit = (configured: number | null, learned: number | null, adaptive?: number | null): string => {
-    const parts = [configured === null ? '' : formatNumber(configured), learned !== null ? formatNumber(learned) : adaptive ? `~${formatNumber(Math.round(adaptive))}` : ''];
+    const parts = [
+      configured === null ? '' : formatNumber(configured),
+      learned !== null ? formatNumber(learned) : adaptive ? `~${formatNumber(Math.round(adaptive))}` : '',
+    ];
     return parts[1] === '' ? parts[0] || '-' : `${parts[0] || '-'} / ${parts[1]}`;
   };
   const available = Object.values(state.usage.available).filter((value): value is number => value !== null);

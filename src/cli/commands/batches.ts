@@ -26,8 +26,10 @@ export async function batchesCommand(runtime: Runtime, options: BatchesCommandOp
   }
   const colour = colourOn();
   const rows = batches.map((batch) => row(batch));
-  const table = renderTable(['BATCH', 'STATUS', 'DONE', 'TOTAL', 'OK', 'ERRORED', 'REJECTED', 'CREATED', 'SOURCE'], rows, (index, column, text) =>
-    column === 1 ? paint(text, statusColour(batches[index]?.status ?? ''), colour) : text,
+  const table = renderTable(
+    ['BATCH', 'STATUS', 'DONE', 'TOTAL', 'OK', 'ERRORED', 'REJECTED', 'CREATED', 'SOURCE'],
+    rows,
+    (index, column, text) => (column === 1 ? paint(text, statusColour(batches[index]?.status ?? ''), colour) : text),
   );
   process.stdout.write(`${table}\n`);
 }

@@ -28,6 +28,8 @@ export function printEstimate(estimate: Estimate, json: boolean, availability: r
       `${renderTable(['PROVIDER', 'MODEL', 'PROMPTS', 'INPUT TOKENS (EST.)', 'MAX OUTPUT TOKENS', 'COST (AT MOST)', 'ACCOUNTS'], rows)}\n` +
       `total: about ${formatNumber(estimate.total.input_tokens)} input tokens, at most ${formatNumber(estimate.total.max_output_tokens)} output tokens, ` +
       `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices (input estimated at 4 characters a token; every answer at its output limit)\n` +
-      unavailableLines(availability, 'warning: ').map((line) => `${line}\n`).join(''),
+      unavailableLines(availability, 'warning: ')
+        .map((line) => `${line}\n`)
+        .join(''),
   );
 }

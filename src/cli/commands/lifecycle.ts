@@ -12,7 +12,12 @@ export type LifecycleAction = 'cancel' | 'pause' | 'resume';
 const verbs: Readonly<Record<LifecycleAction, string>> = { cancel: 'cancelled', pause: 'paused', resume: 'resumed' };
 
 /** `relayq cancel|pause|resume BATCH`. */
-export async function lifecycleCommand(runtime: Runtime, action: LifecycleAction, batchId: string, options: { json: boolean; waitMs: number }): Promise<number> {
+export async function lifecycleCommand(
+  runtime: Runtime,
+  action: LifecycleAction,
+  batchId: string,
+  options: { json: boolean; waitMs: number },
+): Promise<number> {
   const deps = { redis: runtime.redis, keys: runtime.keys, queue: runtime.queue };
   if (!(await getBatch(runtime.redis, runtime.keys, batchId))) {
     process.stderr.write(`relayq: no batch ${batchId}\n`);
@@ -20,7 +25,9 @@ export async function lifecycleCommand(runtime: Runtime, action: LifecycleAction
   }
   const progress = new ProgressLine(2_000);
   const onProgress = (state: { removed: number; inFlight: number }) =>
-    progress.update(`${action}: ${formatNumber(state.removed)} prompts taken out of the queue, ${formatNumber(state.inFlight)} in flight (they finish and keep their results)`);
+    progress.update(
+      `${action}: ${formatNumber(state.removed)} prompts taken out of the queue, ${formatNumber(state.inFlight)} in flight (they finish and keep their results)`,
+    );
   let outcome: LifecycleOutcome;
   if (action === 'cancel') outcome = await cancelBatch(deps, batchId, { waitMs: options.waitMs, onProgress });
   else if (action === 'pause') outcome = await pauseBatch(deps, batchId, { waitMs: options.waitMs, onProgress });
@@ -28,12 +35,19 @@ export async function lifecycleCommand(runtime: Runtime, action: LifecycleAction
   progress.done();
   const status = outcome.batch?.status ?? 'unknown';
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ changed: outcome.changed, from: outcome.from, removed: outcome.removed, in_flight: outcome.inFlight, batch: outcome.batch }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ changed: outcome.changed, from: outcome.from, removed: outcome.removed, in_flight: outcome.inFlight, batch: outcome.batch }, null, 2)}\n`,
+    );
   } else if (!outcome.changed) {
     process.stderr.write(`relayq: batch ${batchId} is ${status}; it cannot be ${verbs[action]} now\n`);
   } else {
-    const inFlight = outcome.inFlight > 0 ? `; ${formatNumber(outcome.inFlight)} prompts still in flight (run the command again, or any worker finishes it)` : '';
-    process.stderr.write(`batch ${batchId}: ${status}, ${formatNumber(outcome.removed)} prompts ${action === 'resume' ? 'back in the queue' : 'taken out of the queue'}${inFlight}\n`);
+    const inFlight =
+      outcome.inFlight > 0
+        ? `; ${formatNumber(outcome.inFlight)} prompts still in flight (run the command again, or any worker finishes it)`
+        : '';
+    process.stderr.write(
+      `batch ${batchId}: ${status}, ${formatNumber(outcome.removed)} prompts ${action === 'resume' ? 'back in the queue' : 'taken out of the queue'}${inFlight}\n`,
+    );
   }
   return outcome.changed ? exitCodes.ok : exitCodes.usage;
 }

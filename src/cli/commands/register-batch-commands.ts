@@ -111,14 +111,21 @@ export function registerBatchCommands(program: Command): void {
       .option('-o, --out <file>', 'results file (JSONL); stdout when left out')
       .addOption(new Option('--format <format>', 'results format').choices(exportFormats).default('native')),
   )
-    .addHelpText('after', examples(['relayq run examples/prompts.jsonl -o results.jsonl', 'relayq run openai-batch.jsonl --format openai -o out.jsonl']))
+    .addHelpText(
+      'after',
+      examples(['relayq run examples/prompts.jsonl -o results.jsonl', 'relayq run openai-batch.jsonl --format openai -o out.jsonl']),
+    )
     .action(async (file: string, flags: SubmitFlags & { out?: string; format: ExportFormat }) => {
       await checkFiles(file, flags.errorsOut, flags.out);
-      process.exitCode = await withRuntime({ configPath: flags.config, needAccounts: true, logLevel: process.env.LOG_LEVEL ?? 'warn' }, async (runtime) => {
-        const options = submitOptionsOf(flags);
-        if (flags.resume && !options.batch) options.batch = (await batchForSource(runtime.redis, runtime.keys, resolve(file))) ?? undefined;
-        return runCommand(runtime, file, { ...(await withStoredDefaults(runtime, options)), out: flags.out, format: flags.format });
-      });
+      process.exitCode = await withRuntime(
+        { configPath: flags.config, needAccounts: true, logLevel: process.env.LOG_LEVEL ?? 'warn' },
+        async (runtime) => {
+          const options = submitOptionsOf(flags);
+          if (flags.resume && !options.batch)
+            options.batch = (await batchForSource(runtime.redis, runtime.keys, resolve(file))) ?? undefined;
+          return runCommand(runtime, file, { ...(await withStoredDefaults(runtime, options)), out: flags.out, format: flags.format });
+        },
+      );
     });
 
   addSubmitOptions(
@@ -128,7 +135,10 @@ export function registerBatchCommands(program: Command): void {
       .description('stream FILE into a new batch; prints the batch id as the last line of stdout')
       .argument('<file>', 'prompt file, one JSON request per line (relayq, OpenAI Batch, Anthropic or Gemini batch format)'),
   )
-    .option('--dry-run', 'read the file and print prompts, estimated tokens and cost, and the accounts that would serve them; submit nothing')
+    .option(
+      '--dry-run',
+      'read the file and print prompts, estimated tokens and cost, and the accounts that would serve them; submit nothing',
+    )
     .option('--prices <file>', 'price table overriding config/prices.yaml (for --dry-run)')
     .option('--json', 'with --dry-run: machine-readable output')
     .addHelpText(
@@ -145,7 +155,13 @@ export function registerBatchCommands(program: Command): void {
       if (flags.dryRun) {
         process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
           const { config } = runtime;
-          const estimate = await estimateFile(file, { defaults: defaultsOf(flags), routing: config.routing, accounts: config.accounts, limits: config.ingest, prices: await loadPrices(flags.prices) });
+          const estimate = await estimateFile(file, {
+            defaults: defaultsOf(flags),
+            routing: config.routing,
+            accounts: config.accounts,
+            limits: config.ingest,
+            prices: await loadPrices(flags.prices),
+          });
           printEstimate(estimate, flags.json === true, await providerAvailability(runtime, estimate.groups));
           return estimate.rejected > 0 ? exitCodes.rejectedLines : exitCodes.ok;
         });
@@ -172,7 +188,9 @@ export function registerBatchCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples(['relayq batches', 'relayq batches --status in_progress --json']))
     .action(async (flags: { config?: string; limit: number; status?: string; json?: boolean }) => {
-      process.exitCode = await withRuntime({ configPath: flags.config }, (runtime) => batchesCommand(runtime, { limit: flags.limit, status: flags.status, json: flags.json === true }));
+      process.exitCode = await withRuntime({ configPath: flags.config }, (runtime) =>
+        batchesCommand(runtime, { limit: flags.limit, status: flags.status, json: flags.json === true }),
+      );
     });
 
   program
@@ -197,7 +215,14 @@ export function registerBatchCommands(program: Command): void {
     .description("stream a batch's results as JSONL, one line per custom_id")
     .argument('<batch>', 'batch id')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .addOption(new Option('--format <format>', 'native (relayq records), openai (Batch output + error files), anthropic (Message Batches results), gemini (Batch output)').choices(exportFormats).default('native'))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'native (relayq records), openai (Batch output + error files), anthropic (Message Batches results), gemini (Batch output)',
+      )
+        .choices(exportFormats)
+        .default('native'),
+    )
     .option('--errors-out <file>', 'with --format openai: the error file (default: next to --out, X.errors.jsonl)')
     .addOption(new Option('--order <order>', 'any (fastest), input (input line order) or completion').choices(exportOrders).default('any'))
     .option('-f, --follow', 'keep writing results as they land until the batch ends')
@@ -210,21 +235,43 @@ export function registerBatchCommands(program: Command): void {
         'relayq results batch_mh2k1... --follow -o live.jsonl',
       ]),
     )
-    .action(async (batch: string, flags: { out?: string; errorsOut?: string; format: ExportFormat; order: ExportOrder; follow?: boolean; config?: string }) => {
-      process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
-        if (!(await runtime.redis.exists(runtime.keys.batch(checkBatchId(batch))))) {
-          process.stderr.write(`relayq: no batch ${batch}\n`);
-          return exitCodes.notFound;
-        }
-        const count = await writeResults(runtime, batch, { out: flags.out, errorsOut: flags.errorsOut, format: flags.format, order: flags.order, follow: flags.follow === true });
-        if (flags.out) process.stderr.write(`${count.output + count.errors} results written to ${flags.out}${count.errors > 0 && flags.format === 'openai' ? ` (${count.errors} in the error file)` : ''}\n`);
-        return exitCodes.ok;
-      });
-    });
+    .action(
+      async (
+        batch: string,
+        flags: { out?: string; errorsOut?: string; format: ExportFormat; order: ExportOrder; follow?: boolean; config?: string },
+      ) => {
+        process.exitCode = await withRuntime({ configPath: flags.config }, async (runtime) => {
+          if (!(await runtime.redis.exists(runtime.keys.batch(checkBatchId(batch))))) {
+            process.stderr.write(`relayq: no batch ${batch}\n`);
+            return exitCodes.notFound;
+          }
+          const count = await writeResults(runtime, batch, {
+            out: flags.out,
+            errorsOut: flags.errorsOut,
+            format: flags.format,
+            order: flags.order,
+            follow: flags.follow === true,
+          });
+          if (flags.out)
+            process.stderr.write(
+              `${count.output + count.errors} results written to ${flags.out}${count.errors > 0 && flags.format === 'openai' ? ` (${count.errors} in the error file)` : ''}\n`,
+            );
+          return exitCodes.ok;
+        });
+      },
+    );
 
   const lifecycle: [LifecycleAction, string, string][] = [
-    ['cancel', 'cancel a batch: nothing more is sent; prompts in flight finish and keep their results, the rest get `cancelled` results', 'relayq cancel batch_mh2k1...'],
-    ['pause', "pause a batch: its waiting prompts leave the queue until `relayq resume`; prompts in flight finish", 'relayq pause batch_mh2k1... && relayq resume batch_mh2k1...'],
+    [
+      'cancel',
+      'cancel a batch: nothing more is sent; prompts in flight finish and keep their results, the rest get `cancelled` results',
+      'relayq cancel batch_mh2k1...',
+    ],
+    [
+      'pause',
+      'pause a batch: its waiting prompts leave the queue until `relayq resume`; prompts in flight finish',
+      'relayq pause batch_mh2k1... && relayq resume batch_mh2k1...',
+    ],
     ['resume', 'resume a paused batch', 'relayq resume batch_mh2k1...'],
   ];
   for (const [action, description, example] of lifecycle) {
@@ -238,7 +285,10 @@ export function registerBatchCommands(program: Command): void {
     if (action !== 'resume') command.option('--wait <duration>', 'how long to wait for prompts in flight to finish', '2m');
     command.action(async (batch: string, flags: { json?: boolean; wait?: string; config?: string }) => {
       process.exitCode = await withRuntime({ configPath: flags.config }, (runtime) =>
-        lifecycleCommand(runtime, action, checkBatchId(batch), { json: flags.json === true, waitMs: flags.wait ? parseDuration(flags.wait, '--wait') : 0 }),
+        lifecycleCommand(runtime, action, checkBatchId(batch), {
+          json: flags.json === true,
+          waitMs: flags.wait ? parseDuration(flags.wait, '--wait') : 0,
+        }),
       );
     });
   }
@@ -251,7 +301,9 @@ export function registerBatchCommands(program: Command): void {
     .option('--file <file>', 'the input file, when it moved since the submit')
     .addHelpText('after', examples(['relayq retry batch_mh2k1... && relayq status batch_mh2k1... --watch']))
     .action(async (batch: string, flags: { file?: string; config?: string }) => {
-      process.exitCode = await withRuntime({ configPath: flags.config }, (runtime) => retryCommand(runtime, checkBatchId(batch), { file: flags.file }));
+      process.exitCode = await withRuntime({ configPath: flags.config }, (runtime) =>
+        retryCommand(runtime, checkBatchId(batch), { file: flags.file }),
+      );
     });
 
   program

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { exportResults, type ExportFormat, type ExportOrder } from '../../batches/export/export-results.ts';
@@ -91,7 +91,7 @@ class ResultSink {
 
 /** Opens FILE for writing (failing at once, with its path, when it cannot be), as a sink. */
 async function fileSink(path: string): Promise<ResultSink> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'w');
   } catch (error) {
@@ -104,7 +104,11 @@ async function fileSink(path: string): Promise<ResultSink> {
  * Streams a batch's results as JSONL to a file or stdout, in the chosen format; returns the
  * number of lines written (output and error lines).
  */
-export async function writeResults(runtime: Runtime, batchId: string, options: ResultsCommandOptions | string = {}): Promise<{ output: number; errors: number }> {
+export async function writeResults(
+  runtime: Runtime,
+  batchId: string,
+  options: ResultsCommandOptions | string = {},
+): Promise<{ output: number; errors: number }> {
   const opts: ResultsCommandOptions = typeof options === 'string' ? { out: options } : options;
   const format = opts.format ?? 'native';
   const out = opts.out ? await fileSink(opts.out) : new ResultSink(process.stdout, 'stdout');

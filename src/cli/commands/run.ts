@@ -10,6 +10,7 @@ import { CannotWriteError } from '../file-errors.ts';
 import { bar, formatNumber, ProgressLine } from '../progress.ts';
 import { writeResults } from './results.ts';
 import { outcomeExitCode } from './status.ts';
+import type { SubmitReport } from '../../ingest/submit.ts';
 import { submitWithProgress, type SubmitCommandOptions } from './submit.ts';
 
 export interface RunCommandOptions extends SubmitCommandOptions {
@@ -23,7 +24,7 @@ export async function runCommand(runtime: Runtime, file: string, options: RunCom
   const worker = await startWorker(runtime.config, runtime.redisUrl, runtime.logger, jobTypes());
   const maintenance = startBatchMaintenance({ redis: runtime.redis, keys: runtime.keys, queue: runtime.queue }, { intervalMs: 2_000 });
   let batch: BatchInfo;
-  let report;
+  let report: SubmitReport;
   try {
     report = await submitWithProgress(runtime, file, options);
     batch = await waitForBatch(runtime, report.batchId, started);

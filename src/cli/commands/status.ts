@@ -91,9 +91,14 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
   ];
   for (const [name, at] of stamps) if (at) lines.push(`${name.padEnd(10)} ${at}`);
   if (Object.keys(batch.metadata).length > 0) {
-    lines.push(`tags       ${Object.entries(batch.metadata).map(([key, value]) => escapeForTerminal(`${key}=${value}`)).join(' ')}`);
+    lines.push(
+      `tags       ${Object.entries(batch.metadata)
+        .map(([key, value]) => escapeForTerminal(`${key}=${value}`))
+        .join(' ')}`,
+    );
   }
-  for (const reject of rejectLines.slice(0, 20)) lines.push(`  line ${reject.line}: ${escapeForTerminal(reject.error.split('\n')[0] ?? '')}`);
+  for (const reject of rejectLines.slice(0, 20))
+    lines.push(`  line ${reject.line}: ${escapeForTerminal(reject.error.split('\n')[0] ?? '')}`);
   if (counts.rejected > 20 && rejectLines.length > 0) lines.push(`  ... ${counts.rejected - 20} more (relayq status ${batch.id} --json)`);
   return lines.join('\n');
 }
@@ -107,7 +112,11 @@ export function outcomeExitCode(batch: BatchInfo): number {
   return exitCodes.ok;
 }
 
-export async function statusCommand(runtime: Runtime, batchId: string, options: { json: boolean; watch: boolean; intervalMs?: number }): Promise<number> {
+export async function statusCommand(
+  runtime: Runtime,
+  batchId: string,
+  options: { json: boolean; watch: boolean; intervalMs?: number },
+): Promise<number> {
   const prices = await loadPrices();
   if (!options.watch) {
     const view = await loadStatus(runtime, batchId, prices);
@@ -115,10 +124,14 @@ export async function statusCommand(runtime: Runtime, batchId: string, options: 
     const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
     // Why prompts wait (accounts disabled, cooling down, or out of capacity).
     const waiting = view.batch.counts.pending > 0 ? await batchWaitingReasons(runtime.redis, runtime.keys, batchId) : [];
-    const availability = isTerminal(view.batch.status) ? [] : await providerAvailability(runtime, providersOf(view, waiting, runtime.config));
+    const availability = isTerminal(view.batch.status)
+      ? []
+      : await providerAvailability(runtime, providersOf(view, waiting, runtime.config));
     if (options.json) {
       const waitingJson = waiting.map(({ provider, accounts, prompts, reason }) => ({ provider, accounts, prompts, reason }));
-      process.stdout.write(`${JSON.stringify({ ...statusJson(view), waiting: waitingJson, availability, rejected_lines: rejects }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ...statusJson(view), waiting: waitingJson, availability, rejected_lines: rejects }, null, 2)}\n`,
+      );
     } else {
       const why = waiting.map((pool) => `waiting    ${formatNumber(pool.prompts)} ${pool.provider} prompts: ${pool.reason}`);
       const blocked = unavailableLines(availability, 'accounts   ');
@@ -149,7 +162,12 @@ export function statusJson(view: StatusView) {
 }
 
 /** Redraws the status every interval until the batch ends; exits with the batch's outcome. */
-async function watchStatus(runtime: Runtime, batchId: string, prices: PriceTable, options: { json: boolean; intervalMs?: number }): Promise<number> {
+async function watchStatus(
+  runtime: Runtime,
+  batchId: string,
+  prices: PriceTable,
+  options: { json: boolean; intervalMs?: number },
+): Promise<number> {
   const tty = process.stdout.isTTY === true && !options.json;
   const colour = colourOn();
   let previous: { at: number; done: number } | null = null;

@@ -28,7 +28,10 @@ const printedRejects = 100;
  */
 export function formatReject(reject: RejectedLine): string {
   const id = reject.custom_id ? ` (custom_id "${escapeForTerminal(reject.custom_id)}")` : '';
-  const error = reject.error.split(/\n(?= {2}- )/).map(escapeForTerminal).join('\n    ');
+  const error = reject.error
+    .split(/\n(?= {2}- )/)
+    .map(escapeForTerminal)
+    .join('\n    ');
   return `line ${reject.line}${id}: ${error}\n`;
 }
 
@@ -80,10 +83,17 @@ export async function submitWithProgress(runtime: Runtime, file: string, options
   if (errorsFile) {
     errorsFile.end();
     if (!errorsFile.closed) await new Promise<void>((resolve) => errorsFile.once('close', () => resolve()));
-    if (errorsFileError !== undefined) throw new CannotWriteError(options.errorsOut as string, errorsFileError, `; the rejected lines are in relayq status ${report.batchId} --json`);
+    if (errorsFileError !== undefined)
+      throw new CannotWriteError(
+        options.errorsOut as string,
+        errorsFileError,
+        `; the rejected lines are in relayq status ${report.batchId} --json`,
+      );
   }
   if (rejectedCount > printedRejects) {
-    process.stderr.write(`... ${formatNumber(rejectedCount - printedRejects)} more rejected lines (relayq status ${report.batchId} --json${options.errorsOut ? `, or ${options.errorsOut}` : ', or --errors-out FILE'})\n`);
+    process.stderr.write(
+      `... ${formatNumber(rejectedCount - printedRejects)} more rejected lines (relayq status ${report.batchId} --json${options.errorsOut ? `, or ${options.errorsOut}` : ', or --errors-out FILE'})\n`,
+    );
   }
   const seconds = (Date.now() - started) / 1000;
   const extra = [

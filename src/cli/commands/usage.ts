@@ -19,7 +19,11 @@ export async function usageCommand(runtime: Runtime, options: UsageCommandOption
   // By batch: the usage of batches created since then (all their days); else the usage of the days since then.
   const rows =
     options.by === 'batch'
-      ? await readBatchUsage(runtime.redis, runtime.keys, await listBatches(runtime.redis, runtime.keys, { limit: 10_000, since: options.since }))
+      ? await readBatchUsage(
+          runtime.redis,
+          runtime.keys,
+          await listBatches(runtime.redis, runtime.keys, { limit: 10_000, since: options.since }),
+        )
       : await readDailyUsage(runtime.redis, runtime.keys, options.since);
   const report = buildUsageReport(rows, options.by, prices);
   if (options.json) {

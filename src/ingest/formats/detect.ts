@@ -12,7 +12,12 @@ import { openAiBatchLineFormat } from './openai-batch.ts';
 export type { InputFormat, LineFormat } from './line-format.ts';
 
 /** Line formats in the order they are tried. */
-export const lineFormats: readonly LineFormat[] = [openAiBatchLineFormat, anthropicBatchLineFormat, nativeLineFormat, geminiBatchLineFormat];
+export const lineFormats: readonly LineFormat[] = [
+  openAiBatchLineFormat,
+  anthropicBatchLineFormat,
+  nativeLineFormat,
+  geminiBatchLineFormat,
+];
 
 /** The first format that claims the line, or undefined. */
 export function detectLineFormat(line: Record<string, unknown>): LineFormat | undefined {

@@ -13,7 +13,8 @@ const chatCompletionsUrl = '/v1/chat/completions';
 /** The request paths relayq runs (those of the providers that speak OpenAI's dialect), each with the providers that take it. */
 const providersByUrl = new Map<string, ProviderName[]>();
 for (const id of providersSpeaking('openai')) {
-  for (const url of Object.keys(providerModule(id).requests.endpoints ?? {})) providersByUrl.set(url, [...(providersByUrl.get(url) ?? []), id]);
+  for (const url of Object.keys(providerModule(id).requests.endpoints ?? {}))
+    providersByUrl.set(url, [...(providersByUrl.get(url) ?? []), id]);
 }
 const openAiBatchUrls = [...providersByUrl.keys()];
 

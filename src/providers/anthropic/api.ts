@@ -21,10 +21,7 @@ export function anthropicMessagesUrl(account: Pick<AnthropicAccount, 'baseUrl'>)
  * Request headers for an account. An account with neither apiKey nor authToken sends no auth
  * header (a gateway may add it); Anthropic itself answers 401.
  */
-export function anthropicRequestHeaders(
-  account: AnthropicApiAccount,
-  options: { stream?: boolean } = {},
-): Record<string, string> {
+export function anthropicRequestHeaders(account: AnthropicApiAccount, options: { stream?: boolean } = {}): Record<string, string> {
   const headers: Record<string, string> = { ...jsonRequestHeaders(options.stream), 'anthropic-version': anthropicVersion };
   if (account.apiKey !== undefined) headers['x-api-key'] = account.apiKey;
   else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
@@ -36,8 +33,5 @@ export function anthropicRequestHeaders(
 
 /** Response headers worth keeping: request id, retry-after and every anthropic-ratelimit-*. */
 export function pickAnthropicHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  return pickHeaders(
-    headers,
-    (name) => name === 'request-id' || name === 'retry-after' || name.startsWith('anthropic-ratelimit-'),
-  );
+  return pickHeaders(headers, (name) => name === 'request-id' || name === 'retry-after' || name.startsWith('anthropic-ratelimit-'));
 }

@@ -35,11 +35,7 @@ interface AnthropicMessage {
   content: string | Block[];
 }
 
-export function openAiChatToAnthropic(
-  chat: OpenAiChatBody,
-  model: string,
-  options: AnthropicTranslationOptions = {},
-): Translation {
+export function openAiChatToAnthropic(chat: OpenAiChatBody, model: string, options: AnthropicTranslationOptions = {}): Translation {
   const spec: Target = { name: options.target ?? 'anthropic', imageUrls: options.imageUrls ?? true };
   const target = spec.name;
   const { warnings, warn } = warningList(unsupportedSettingWarnings(chat, target, { seed: false, penalties: false }));
@@ -60,7 +56,9 @@ export function openAiChatToAnthropic(
       case 'system':
       case 'developer':
         if (conversationStarted) {
-          warn(`${where}: ${target} takes system instructions only before the conversation; this ${message.role} message was moved into the system prompt`);
+          warn(
+            `${where}: ${target} takes system instructions only before the conversation; this ${message.role} message was moved into the system prompt`,
+          );
         }
         system.push(textOf(message.content));
         return;
@@ -90,7 +88,8 @@ export function openAiChatToAnthropic(
           {
             type: 'tool_result',
             tool_use_id: message.tool_call_id,
-            content: typeof message.content === 'string' ? message.content : message.content.map((part) => ({ type: 'text', text: part.text })),
+            content:
+              typeof message.content === 'string' ? message.content : message.content.map((part) => ({ type: 'text', text: part.text })),
           },
         ]);
         return;

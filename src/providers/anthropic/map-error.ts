@@ -8,7 +8,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/errors.ts';
 import { retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { anthropicErrorBodySchema, type AnthropicErrorBody } from './schemas.ts';
-import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
+import {
+  parseBody,
+  summarizeText,
+  headerValue,
+  accountPrefix,
+  unreadableResponseError,
+  type UnreadableResponseOptions,
+} from '../shared/error-body.ts';
 
 const provider = 'anthropic';
 
@@ -63,8 +70,7 @@ export function mapAnthropicHttpError(input: AnthropicHttpErrorInput): ProviderE
     (errorBody ? kindByErrorType.get(errorBody.error.type) : undefined) ??
     (status >= 500 ? 'server' : kindForStatus(status));
   const isBillingStop =
-    errorBody !== undefined &&
-    (errorBody.error.type === 'billing_error' || creditBalancePattern.test(errorBody.error.message));
+    errorBody !== undefined && (errorBody.error.type === 'billing_error' || creditBalancePattern.test(errorBody.error.message));
   if (kind === 'invalid_request' && errorBody) {
     if (contextLengthPattern.test(errorBody.error.message)) kind = 'context_length';
     else if (isBillingStop) kind = 'permission';
@@ -72,14 +78,11 @@ export function mapAnthropicHttpError(input: AnthropicHttpErrorInput): ProviderE
 
   const retryAfterMs = retryAfterOf(input.headers);
   const requestId = errorBody?.request_id ?? headerValue(input.headers, 'request-id');
-  const what = errorBody
-    ? `${errorBody.error.type}: ${errorBody.error.message}`
-    : summarizeText(input.bodyText);
+  const what = errorBody ? `${errorBody.error.type}: ${errorBody.error.message}` : summarizeText(input.bodyText);
   return new ProviderError({
     kind,
     provider,
-    message:
-      `${accountPrefix(provider, input.accountId)}${status} ${what}` + (requestId ? ` (request-id ${requestId})` : ''),
+    message: `${accountPrefix(provider, input.accountId)}${status} ${what}${requestId ? ` (request-id ${requestId})` : ''}`,
     statusCode: status,
     rawBody,
     headers: pickAnthropicHeaders(input.headers),
@@ -109,4 +112,3 @@ export function mapAnthropicStreamError(
 export function malformedResponseError(detail: string, options: UnreadableResponseOptions): ProviderError {
   return unreadableResponseError(provider, detail, options);
 }
-

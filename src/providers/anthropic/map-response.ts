@@ -1,17 +1,6 @@
 /** A Messages API answer body → ExecuteResult. Pure functions. */
-import type {
-  ExecuteResult,
-  FinishReason,
-  JsonObject,
-  ToolCall,
-  Usage,
-} from '../../executors/types.ts';
-import {
-  anthropicTextBlockSchema,
-  anthropicToolUseBlockSchema,
-  type AnthropicMessage,
-  type AnthropicUsage,
-} from './schemas.ts';
+import type { ExecuteResult, FinishReason, JsonObject, ToolCall, Usage } from '../../executors/types.ts';
+import { anthropicTextBlockSchema, anthropicToolUseBlockSchema, type AnthropicMessage, type AnthropicUsage } from './schemas.ts';
 import { finishReasonFrom, itemsOfType, type FinishReasonTable, type ResponseMeta } from '../shared/answer-items.ts';
 
 const unifiedByStopReason: FinishReasonTable = {

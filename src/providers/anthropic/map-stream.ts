@@ -27,10 +27,7 @@ export interface StreamContext {
  * Parses one SSE event. Returns undefined for event types this code does not know (skipped);
  * throws a `server` ProviderError when the data is not a valid event.
  */
-export function parseAnthropicStreamEvent(
-  sse: SseEvent,
-  context: StreamContext = {},
-): AnthropicStreamEvent | undefined {
+export function parseAnthropicStreamEvent(sse: SseEvent, context: StreamContext = {}): AnthropicStreamEvent | undefined {
   return parseTypedSseEvent(sse, knownStreamEventTypes, anthropicStreamEventSchema, (detail, details) =>
     malformedResponseError(detail, { ...context, ...details }),
   );
@@ -136,9 +133,7 @@ export class AnthropicStreamAccumulator {
         const partial = delta.partial_json ?? '';
         this.jsonByBlock.set(index, (this.jsonByBlock.get(index) ?? '') + partial);
         const toolIndex = this.toolCallIndexByBlock.get(index);
-        return toolIndex === undefined || partial === ''
-          ? []
-          : [{ type: 'tool-call-delta', index: toolIndex, argumentsDelta: partial }];
+        return toolIndex === undefined || partial === '' ? [] : [{ type: 'tool-call-delta', index: toolIndex, argumentsDelta: partial }];
       }
       case 'thinking_delta':
         block.thinking = `${typeof block.thinking === 'string' ? block.thinking : ''}${delta.thinking ?? ''}`;

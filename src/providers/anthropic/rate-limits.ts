@@ -25,7 +25,11 @@ const split: ReadonlyArray<[string, Dimension]> = [
 
 function windowOf(headers: HeaderBag, name: string, now: number): ReturnType<typeof readWindow> {
   const prefix = `anthropic-ratelimit-${name}`;
-  return readWindow(headerValue(headers, `${prefix}-limit`), headerValue(headers, `${prefix}-remaining`), untilTime(headerValue(headers, `${prefix}-reset`), now));
+  return readWindow(
+    headerValue(headers, `${prefix}-limit`),
+    headerValue(headers, `${prefix}-remaining`),
+    untilTime(headerValue(headers, `${prefix}-reset`), now),
+  );
 }
 
 export const anthropicRateLimits: RateLimitParser = {

@@ -22,12 +22,7 @@ export function bedrockBaseUrl(account: Pick<BedrockAccount, 'baseUrl'>, region:
 }
 
 /** `{base}/model/{modelId}/invoke` or `.../invoke-with-response-stream`. */
-export function bedrockInvokeUrl(
-  account: Pick<BedrockAccount, 'baseUrl'>,
-  region: string,
-  modelId: string,
-  stream: boolean,
-): string {
+export function bedrockInvokeUrl(account: Pick<BedrockAccount, 'baseUrl'>, region: string, modelId: string, stream: boolean): string {
   const operation = stream ? 'invoke-with-response-stream' : 'invoke';
   return `${bedrockBaseUrl(account, region)}/model/${encodeURIComponent(modelId)}/${operation}`;
 }
@@ -105,10 +100,6 @@ export async function signBedrockRequest(input: SignInput): Promise<Record<strin
 export function pickBedrockHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return pickHeaders(
     headers,
-    (name) =>
-      name === 'x-amzn-requestid' ||
-      name === 'x-amzn-errortype' ||
-      name === 'retry-after' ||
-      name.startsWith('x-amzn-bedrock-'),
+    (name) => name === 'x-amzn-requestid' || name === 'x-amzn-errortype' || name === 'retry-after' || name.startsWith('x-amzn-bedrock-'),
   );
 }

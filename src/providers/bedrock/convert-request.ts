@@ -25,7 +25,11 @@ export function bedrockRequestBody(body: JsonObject, account: Pick<BedrockAccoun
 }
 
 function stringsOf(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(',').map((flag) => flag.trim()).filter((flag) => flag !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((flag) => flag.trim())
+      .filter((flag) => flag !== '');
   if (!Array.isArray(value)) return [];
   return value.filter((flag): flag is string => typeof flag === 'string' && flag !== '');
 }

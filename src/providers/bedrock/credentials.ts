@@ -122,10 +122,6 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function credentialError(
-  kind: 'auth' | 'invalid_request',
-  account: BedrockCredentialAccount,
-  message: string,
-): ProviderError {
+function credentialError(kind: 'auth' | 'invalid_request', account: BedrockCredentialAccount, message: string): ProviderError {
   return new ProviderError({ kind, provider: 'bedrock', message: `bedrock account "${account.id}": ${message}` });
 }

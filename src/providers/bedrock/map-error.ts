@@ -9,7 +9,14 @@ import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/er
 import { retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { pickBedrockHeaders } from './api.ts';
 import { bedrockErrorBodySchema, type BedrockErrorBody } from './schemas.ts';
-import { parseBody, summarizeText, headerValue, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
+import {
+  parseBody,
+  summarizeText,
+  headerValue,
+  accountPrefix,
+  unreadableResponseError,
+  type UnreadableResponseOptions,
+} from '../shared/error-body.ts';
 
 const provider = 'bedrock';
 
@@ -73,13 +80,11 @@ export function mapBedrockHttpError(input: BedrockHttpErrorInput): ProviderError
   const retryAfterMs = retryAfterOf(input.headers);
   const requestId = headerValue(input.headers, 'x-amzn-requestid');
   const what =
-    type !== undefined || message !== undefined
-      ? `${type ?? 'error'}: ${message ?? '(no message)'}`
-      : summarizeText(input.bodyText);
+    type !== undefined || message !== undefined ? `${type ?? 'error'}: ${message ?? '(no message)'}` : summarizeText(input.bodyText);
   return new ProviderError({
     kind,
     provider,
-    message: `${accountPrefix(provider, input.accountId)}${status} ${what}` + (requestId ? ` (x-amzn-requestid ${requestId})` : ''),
+    message: `${accountPrefix(provider, input.accountId)}${status} ${what}${requestId ? ` (x-amzn-requestid ${requestId})` : ''}`,
     statusCode: status,
     rawBody,
     headers: pickBedrockHeaders(input.headers),
@@ -167,4 +172,3 @@ function messageOf(body: BedrockErrorBody): string | undefined {
 function fallbackKind(status: number): ErrorKind {
   return status === 424 ? 'server' : kindForStatus(status);
 }
-

@@ -7,10 +7,7 @@ import { mapAnthropicMessage, type ResponseMeta } from '../anthropic/map-respons
 import { anthropicMessageSchema } from '../anthropic/schemas.ts';
 import { bedrockMalformedResponseError } from './map-error.ts';
 
-export function mapBedrockInvokeResponse(
-  bodyText: string,
-  meta: ResponseMeta & { accountId?: string },
-): ExecuteResult {
+export function mapBedrockInvokeResponse(bodyText: string, meta: ResponseMeta & { accountId?: string }): ExecuteResult {
   const context = { statusCode: meta.statusCode, ...(meta.accountId === undefined ? {} : { accountId: meta.accountId }) };
   let json: unknown;
   try {

@@ -25,10 +25,7 @@ export type BedrockStreamItem =
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function interpretBedrockMessage(
-  message: EventStreamMessage,
-  context: BedrockStreamContext = {},
-): BedrockStreamItem {
+export function interpretBedrockMessage(message: EventStreamMessage, context: BedrockStreamContext = {}): BedrockStreamItem {
   const messageType = stringHeader(message, ':message-type');
   if (messageType === 'exception') {
     const exceptionType = stringHeader(message, ':exception-type') ?? 'unknownException';
@@ -47,7 +44,7 @@ export function interpretBedrockMessage(
   if (!chunk.success) {
     throw bedrockMalformedResponseError('a chunk event has no "bytes"', { ...context, rawBody: payload, cause: chunk.error });
   }
-  const eventText = decodeText(Buffer.from(chunk.data.bytes, 'base64'), 'a chunk event\'s bytes', context);
+  const eventText = decodeText(Buffer.from(chunk.data.bytes, 'base64'), "a chunk event's bytes", context);
   let event: AnthropicStreamEvent | undefined;
   try {
     event = parseAnthropicStreamEvent({ event: undefined, data: eventText, id: undefined }, context);

@@ -21,9 +21,7 @@ export type GeminiApiAccount = Pick<GeminiAccount, 'apiKey' | 'authToken'>;
 export function geminiUrl(account: Pick<GeminiAccount, 'baseUrl'>, model: string, stream: boolean): string {
   const base = (account.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
   const name = encodeURIComponent(model.replace(/^models\//, ''));
-  return stream
-    ? `${base}/models/${name}:streamGenerateContent?alt=sse`
-    : `${base}/models/${name}:generateContent`;
+  return stream ? `${base}/models/${name}:streamGenerateContent?alt=sse` : `${base}/models/${name}:generateContent`;
 }
 
 /** The Gemini method a request calls: generateContent, or embedContent for an EmbedContentRequest. */
@@ -51,10 +49,7 @@ export function geminiEmbedUrl(account: Pick<GeminiAccount, 'baseUrl'>, model: s
  * `authorization: Bearer` for an OAuth access token (Vertex AI, Code Assist). An account with
  * neither sends no auth header (a gateway may add it); Google itself answers 403.
  */
-export function geminiRequestHeaders(
-  account: GeminiApiAccount,
-  options: { stream?: boolean } = {},
-): Record<string, string> {
+export function geminiRequestHeaders(account: GeminiApiAccount, options: { stream?: boolean } = {}): Record<string, string> {
   const headers = jsonRequestHeaders(options.stream);
   if (account.apiKey !== undefined) headers['x-goog-api-key'] = account.apiKey;
   else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
@@ -68,7 +63,6 @@ export function geminiRequestHeaders(
 export function pickGeminiHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
   return pickHeaders(
     headers,
-    (name) =>
-      name === 'retry-after' || name === 'x-request-id' || name === 'x-goog-request-id' || name.startsWith('x-ratelimit-'),
+    (name) => name === 'retry-after' || name === 'x-request-id' || name === 'x-goog-request-id' || name.startsWith('x-ratelimit-'),
   );
 }

@@ -85,7 +85,10 @@ function geminiSseReader(context: AnswerContext): StreamReader<SseEvent> {
     return wasFinished ? noParts : parts;
   };
   const finalEvent = 'a chunk with a finishReason (the answer is incomplete)';
-  return streamReader(accumulator, finalEvent, step, { readsAfterEnd: true, endError: (answer) => accumulator.blockedError(answer.headers) });
+  return streamReader(accumulator, finalEvent, step, {
+    readsAfterEnd: true,
+    endError: (answer) => accumulator.blockedError(answer.headers),
+  });
 }
 
 /** The request's model, else the body's `model` field. */

@@ -43,7 +43,9 @@ export function openAiChatToGemini(chat: OpenAiChatBody): Translation {
       case 'system':
       case 'developer':
         if (conversationStarted) {
-          warn(`${where}: gemini takes system instructions only before the conversation; this ${message.role} message was moved into the system instruction`);
+          warn(
+            `${where}: gemini takes system instructions only before the conversation; this ${message.role} message was moved into the system instruction`,
+          );
         }
         systemParts.push({ text: textOf(message.content) });
         return;
@@ -76,7 +78,10 @@ export function openAiChatToGemini(chat: OpenAiChatBody): Translation {
           callNames.set(call.id, call.function.name);
           const args = parseToolArguments(call.function.arguments, `${where}.tool_calls[${callIndex}].function`);
           const signature = thoughtSignatureOf(call) ?? (callIndex === 0 ? skipThoughtSignature : undefined);
-          parts.push({ functionCall: { name: call.function.name, args }, ...(signature === undefined ? {} : { thoughtSignature: signature }) });
+          parts.push({
+            functionCall: { name: call.function.name, args },
+            ...(signature === undefined ? {} : { thoughtSignature: signature }),
+          });
         });
         if (parts.length === 0) warn(`${where}: an assistant message without content or tool calls was left out`);
         else append('model', parts);

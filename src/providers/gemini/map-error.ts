@@ -9,12 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ProviderError, kindForStatus, type ErrorKind } from '../../executors/errors.ts';
 import { parseDuration, retryAfterMs as retryAfterOf } from '../shared/rate-limits.ts';
 import { pickGeminiHeaders } from './api.ts';
-import {
-  geminiErrorBodySchema,
-  geminiErrorInfoSchema,
-  geminiRetryInfoSchema,
-  type GeminiErrorBody,
-} from './schemas.ts';
+import { geminiErrorBodySchema, geminiErrorInfoSchema, geminiRetryInfoSchema, type GeminiErrorBody } from './schemas.ts';
 import { parseBody, summarizeText, accountPrefix, unreadableResponseError, type UnreadableResponseOptions } from '../shared/error-body.ts';
 
 const provider = 'gemini';
@@ -82,10 +77,7 @@ export function mapGeminiHttpError(input: GeminiHttpErrorInput): ProviderError {
 }
 
 /** An `{error: ...}` frame that arrived inside a 200 stream. */
-export function mapGeminiStreamError(
-  body: GeminiErrorBody,
-  options: { statusCode?: number; accountId?: string } = {},
-): ProviderError {
+export function mapGeminiStreamError(body: GeminiErrorBody, options: { statusCode?: number; accountId?: string } = {}): ProviderError {
   return buildError({
     httpStatus: body.error.code,
     statusCode: options.statusCode,
@@ -171,4 +163,3 @@ function errorInfoReason(details: readonly unknown[] | undefined): string | unde
 export function malformedResponseError(detail: string, options: UnreadableResponseOptions): ProviderError {
   return unreadableResponseError(provider, detail, options);
 }
-

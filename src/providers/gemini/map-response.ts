@@ -1,11 +1,5 @@
 /** A GenerateContentResponse → ExecuteResult. Pure functions. */
-import type {
-  ExecuteResult,
-  FinishReason,
-  JsonObject,
-  ToolCall,
-  Usage,
-} from '../../executors/types.ts';
+import type { ExecuteResult, FinishReason, JsonObject, ToolCall, Usage } from '../../executors/types.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import {
   geminiFunctionCallPartSchema,

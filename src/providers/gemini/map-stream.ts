@@ -26,9 +26,7 @@ export interface StreamContext {
   accountId?: string;
 }
 
-export type GeminiStreamFrame =
-  | { type: 'chunk'; response: GeminiResponse }
-  | { type: 'error'; body: GeminiErrorBody };
+export type GeminiStreamFrame = { type: 'chunk'; response: GeminiResponse } | { type: 'error'; body: GeminiErrorBody };
 
 /**
  * Parses one SSE frame: a response chunk, or an `{error}` frame sent inside a 200 stream.
@@ -163,6 +161,5 @@ function canMerge(previous: GeminiPart, next: GeminiPart): boolean {
   const b = geminiTextPartSchema.safeParse(next);
   if (!a.success || !b.success) return false;
   if ((a.data.thought === true) !== (b.data.thought === true)) return false;
-  return Object.keys(previous).every((key) => mergeableTextKeys.has(key)) &&
-    Object.keys(next).every((key) => mergeableTextKeys.has(key));
+  return Object.keys(previous).every((key) => mergeableTextKeys.has(key)) && Object.keys(next).every((key) => mergeableTextKeys.has(key));
 }

@@ -31,9 +31,7 @@ export const geminiGenerateContentSchema = z.looseObject({
   systemInstruction: z.looseObject({ parts: z.array(geminiPartSchema).min(1) }).optional(),
   generationConfig: geminiGenerationConfigSchema.optional(),
   tools: z.array(z.looseObject({})).optional(),
-  safetySettings: z
-    .array(z.looseObject({ category: z.string().min(1), threshold: z.string().min(1) }))
-    .optional(),
+  safetySettings: z.array(z.looseObject({ category: z.string().min(1), threshold: z.string().min(1) })).optional(),
 });
 export type GeminiRequest = z.infer<typeof geminiGenerateContentSchema>;
 

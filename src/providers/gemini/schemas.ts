@@ -49,16 +49,13 @@ export type GeminiCandidate = z.infer<typeof geminiCandidateSchema>;
 export const geminiResponseSchema = z
   .looseObject({
     candidates: z.array(geminiCandidateSchema).optional(),
-    promptFeedback: z
-      .looseObject({ blockReason: z.string().optional(), blockReasonMessage: z.string().optional() })
-      .optional(),
+    promptFeedback: z.looseObject({ blockReason: z.string().optional(), blockReasonMessage: z.string().optional() }).optional(),
     usageMetadata: geminiUsageSchema.optional(),
     modelVersion: z.string().optional(),
     responseId: z.string().optional(),
   })
   .refine(
-    (response) =>
-      response.candidates !== undefined || response.promptFeedback !== undefined || response.usageMetadata !== undefined,
+    (response) => response.candidates !== undefined || response.promptFeedback !== undefined || response.usageMetadata !== undefined,
     { message: 'a GenerateContentResponse has candidates, promptFeedback or usageMetadata' },
   );
 export type GeminiResponse = z.infer<typeof geminiResponseSchema>;

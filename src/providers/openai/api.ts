@@ -25,10 +25,7 @@ export const openaiEndpointPaths: Readonly<Record<OpenAIEndpoint, string>> = {
  * `chat/completions`, `/v1/responses`, ...), else from the body (`messages` → chat, `input` →
  * responses). Anything else is an invalid request that names what is accepted.
  */
-export function resolveOpenAIEndpoint(
-  request: Pick<ExecuteRequest, 'endpoint' | 'body'>,
-  provider = 'openai',
-): OpenAIEndpoint {
+export function resolveOpenAIEndpoint(request: Pick<ExecuteRequest, 'endpoint' | 'body'>, provider = 'openai'): OpenAIEndpoint {
   if (request.endpoint !== undefined) {
     const path = request.endpoint.trim().replace(/^\/+/, '').replace(/^v1\//, '').replace(/\/+$/, '');
     if (path === 'chat/completions') return 'chat';
@@ -69,10 +66,7 @@ export type OpenAIApiAccount = Pick<OpenAIAccount, 'apiKey' | 'authToken' | 'org
  * `openai-organization` / `openai-project` when the account names them. An account with no key
  * sends no auth header (a gateway may add it).
  */
-export function openaiRequestHeaders(
-  account: OpenAIApiAccount,
-  options: { stream?: boolean } = {},
-): Record<string, string> {
+export function openaiRequestHeaders(account: OpenAIApiAccount, options: { stream?: boolean } = {}): Record<string, string> {
   const headers = jsonRequestHeaders(options.stream);
   const secret = account.apiKey ?? account.authToken;
   if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
@@ -87,10 +81,7 @@ export function openaiRequestHeaders(
  * removed from a non-streamed request (the API refuses it there); `model` filled in when the body
  * has none. An embeddings body gets no `stream` at all (embeddings do not stream).
  */
-export function openaiRequestBody(
-  body: JsonObject,
-  options: { endpoint: OpenAIEndpoint; stream: boolean; model: string },
-): JsonObject {
+export function openaiRequestBody(body: JsonObject, options: { endpoint: OpenAIEndpoint; stream: boolean; model: string }): JsonObject {
   const sent: JsonObject = { ...body, stream: options.stream };
   if (typeof sent.model !== 'string' || sent.model === '') sent.model = options.model;
   if (options.endpoint === 'embeddings') {

@@ -66,11 +66,7 @@ const streamKindByCode: ReadonlyMap<string, ErrorKind> = new Map([
 ]);
 
 /** Codes no wait fixes: the account is out of credit until someone pays. */
-const billingCodes: ReadonlySet<string> = new Set([
-  'insufficient_quota',
-  'billing_hard_limit_reached',
-  'billing_not_active',
-]);
+const billingCodes: ReadonlySet<string> = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'billing_not_active']);
 
 const contextLengthPattern = /maximum context length|context_length_exceeded|context window/i;
 
@@ -111,9 +107,7 @@ export function mapOpenAIHttpError(input: OpenAIHttpErrorInput): ProviderError {
   const requestId = headerValue(input.headers, 'x-request-id') ?? headerValue(input.headers, 'apim-request-id');
   // Azure repeats the status as the code ("429"); that says nothing the status does not.
   const label = codes.find((code) => code !== String(status));
-  const what = error
-    ? `${label === undefined ? '' : `${label}: `}${error.message ?? '(no message)'}`
-    : summarizeText(input.bodyText);
+  const what = error ? `${label === undefined ? '' : `${label}: `}${error.message ?? '(no message)'}` : summarizeText(input.bodyText);
   return new ProviderError({
     kind,
     provider,
@@ -146,9 +140,7 @@ export function mapOpenAIStreamError(
   return new ProviderError({
     kind,
     provider,
-    message:
-      `${prefix(provider, options.accountId)}error in the stream: ` +
-      `${codes[0] ?? 'error'}: ${error.message ?? '(no message)'}`,
+    message: `${prefix(provider, options.accountId)}error in the stream: ` + `${codes[0] ?? 'error'}: ${error.message ?? '(no message)'}`,
     statusCode: options.statusCode,
     rawBody: options.rawBody ?? { error },
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),

@@ -1,11 +1,5 @@
 /** A chat.completion or a Responses object → ExecuteResult. Pure functions. */
-import type {
-  ExecuteResult,
-  FinishReason,
-  JsonObject,
-  ToolCall,
-  Usage,
-} from '../../executors/types.ts';
+import type { ExecuteResult, FinishReason, JsonObject, ToolCall, Usage } from '../../executors/types.ts';
 import {
   openaiFunctionCallItemSchema,
   openaiMessageItemSchema,

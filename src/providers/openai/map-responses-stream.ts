@@ -23,10 +23,7 @@ import {
  * Parses one SSE event. Returns undefined for event types relayq does not read (skipped, as the
  * API adds new ones); throws a `server` ProviderError for data that is not a valid event.
  */
-export function parseOpenAIResponsesEvent(
-  sse: SseEvent,
-  context: StreamContext = {},
-): ResponsesStreamEvent | undefined {
+export function parseOpenAIResponsesEvent(sse: SseEvent, context: StreamContext = {}): ResponsesStreamEvent | undefined {
   return parseTypedSseEvent(sse, knownResponsesEventTypes, responsesStreamEventSchema, (detail, details) =>
     malformedResponseError(detail, { ...context, ...details }),
   );
@@ -71,9 +68,7 @@ export class OpenAIResponsesStreamAccumulator {
         return event.delta === '' ? [] : [{ type: 'text-delta', text: event.delta }];
       case 'response.function_call_arguments.delta': {
         const index = this.toolIndexByOutput.get(event.output_index);
-        return index === undefined || event.delta === ''
-          ? []
-          : [{ type: 'tool-call-delta', index, argumentsDelta: event.delta }];
+        return index === undefined || event.delta === '' ? [] : [{ type: 'tool-call-delta', index, argumentsDelta: event.delta }];
       }
       case 'response.completed':
       case 'response.incomplete':

@@ -27,10 +27,7 @@ export const openaiChatBodySchema = z.looseObject({
 
 export const openaiResponsesBodySchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([
-    z.string().min(1, 'must not be empty'),
-    z.array(z.looseObject({})).min(1, 'must hold at least one item'),
-  ]),
+  input: z.union([z.string().min(1, 'must not be empty'), z.array(z.looseObject({})).min(1, 'must hold at least one item')]),
   max_output_tokens: optionalPositiveInt,
 });
 
@@ -45,8 +42,7 @@ export const openaiEmbeddingsBodySchema = z.looseObject({
  * paths of the schema that applies, so a line report says which field is wrong.
  */
 export const openaiRequestBodySchema = z.record(z.string(), z.unknown()).superRefine((body, ctx) => {
-  const schema =
-    'messages' in body ? openaiChatBodySchema : 'input' in body ? openaiResponsesBodySchema : undefined;
+  const schema = 'messages' in body ? openaiChatBodySchema : 'input' in body ? openaiResponsesBodySchema : undefined;
   if (schema === undefined) {
     ctx.addIssue({
       code: 'custom',

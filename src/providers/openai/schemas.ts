@@ -14,9 +14,7 @@ export const openaiChatUsageSchema = z.looseObject({
   prompt_tokens: count,
   completion_tokens: count,
   total_tokens: count.optional(),
-  prompt_tokens_details: z
-    .looseObject({ cached_tokens: count.nullish(), cache_write_tokens: count.nullish() })
-    .nullish(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: count.nullish(), cache_write_tokens: count.nullish() }).nullish(),
   completion_tokens_details: z.looseObject({ reasoning_tokens: count.nullish() }).nullish(),
 });
 export type OpenAIChatUsage = z.infer<typeof openaiChatUsageSchema>;
@@ -112,9 +110,7 @@ export const openaiResponsesUsageSchema = z.looseObject({
   input_tokens: count,
   output_tokens: count,
   total_tokens: count.optional(),
-  input_tokens_details: z
-    .looseObject({ cached_tokens: count.nullish(), cache_write_tokens: count.nullish() })
-    .nullish(),
+  input_tokens_details: z.looseObject({ cached_tokens: count.nullish(), cache_write_tokens: count.nullish() }).nullish(),
   output_tokens_details: z.looseObject({ reasoning_tokens: count.nullish() }).nullish(),
 });
 export type OpenAIResponsesUsage = z.infer<typeof openaiResponsesUsageSchema>;
@@ -151,8 +147,7 @@ export type OpenAIResponse = z.infer<typeof openaiResponseSchema>;
 
 // ---- Responses stream events ----
 
-const withResponse = <T extends string>(type: T) =>
-  z.looseObject({ type: z.literal(type), response: openaiResponseSchema });
+const withResponse = <T extends string>(type: T) => z.looseObject({ type: z.literal(type), response: openaiResponseSchema });
 
 export const responsesStreamEventSchema = z.discriminatedUnion('type', [
   withResponse('response.created'),

@@ -31,18 +31,12 @@ export interface ResponseMeta {
 }
 
 /** A finish reason as sent (`raw`, null when none) with the unified reason the provider's table gives it. */
-export function finishReasonFrom(
-  table: FinishReasonTable,
-  sent: string | null | undefined,
-): FinishReason {
+export function finishReasonFrom(table: FinishReasonTable, sent: string | null | undefined): FinishReason {
   const raw = sent ?? null;
   return { unified: unifiedFinishReason(table, raw), raw };
 }
 
 /** The unified finish reason a provider's table gives `raw`; `other` for none or one it does not list. */
-export function unifiedFinishReason(
-  table: FinishReasonTable,
-  raw: string | null,
-): UnifiedFinishReason {
+export function unifiedFinishReason(table: FinishReasonTable, raw: string | null): UnifiedFinishReason {
   return (raw !== null ? table[raw] : undefined) ?? 'other';
 }

@@ -20,7 +20,10 @@ export function parseBody(text: string): unknown {
 
 /** A non-JSON body as one short line: tags dropped, white space folded, at most 200 characters. */
 export function summarizeText(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (flat === '') return '(empty body)';
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

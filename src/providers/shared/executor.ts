@@ -63,7 +63,8 @@ export abstract class HttpExecutor<Call extends ApiCall, Frame> implements Execu
 
   async getAvailableAccountsCount(model?: string): Promise<number> {
     const { availability } = this.context;
-    if (availability === undefined) throw new Error(`the ${this.provider} executor was made without an availability reader (ExecutorContext.availability)`);
+    if (availability === undefined)
+      throw new Error(`the ${this.provider} executor was made without an availability reader (ExecutorContext.availability)`);
     return (await availability.read(this.provider, model)).available;
   }
 }

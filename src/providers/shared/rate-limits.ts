@@ -124,7 +124,11 @@ export function retryAfterMs(headers: HeaderBag, now = Date.now()): number | und
 }
 
 /** One window from a limit, remaining and time-until-full; undefined when neither number is there. */
-export function readWindow(limit: string | undefined, remaining: string | undefined, untilFullMs: number | undefined): RateLimitWindow | undefined {
+export function readWindow(
+  limit: string | undefined,
+  remaining: string | undefined,
+  untilFullMs: number | undefined,
+): RateLimitWindow | undefined {
   const window: RateLimitWindow = {};
   const limitValue = readNumber(limit);
   const remainingValue = readNumber(remaining);

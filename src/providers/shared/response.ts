@@ -25,11 +25,7 @@ export function isSuccess(statusCode: number): boolean {
 }
 
 /** The error for a response body that failed while being read (a reset socket, a timeout, a cancel). */
-export function bodyReadError(
-  error: unknown,
-  errorContext: RequestErrorContext,
-  statusCode: number,
-): ProviderError {
+export function bodyReadError(error: unknown, errorContext: RequestErrorContext, statusCode: number): ProviderError {
   return toProviderError(error, { ...errorContext, statusCode });
 }
 

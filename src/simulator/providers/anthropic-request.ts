@@ -164,13 +164,7 @@ function checkContent(content: unknown, index: number, mayBeEmpty: boolean): str
   return undefined;
 }
 
-function checkNumber(
-  body: Record<string, unknown>,
-  field: string,
-  min: number,
-  max: number,
-  integer: boolean,
-): string | undefined {
+function checkNumber(body: Record<string, unknown>, field: string, min: number, max: number, integer: boolean): string | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {

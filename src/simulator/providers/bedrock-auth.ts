@@ -19,8 +19,7 @@ import type { BedrockErrorType } from './bedrock-response.ts';
 
 export type BedrockAuthResult =
   /** `key`: the access key id, or the API key; rate limits and stats go by it. */
-  | { ok: true; key: string; limiter: KeyLimiter }
-  | { ok: false; type: BedrockErrorType; message: string };
+  { ok: true; key: string; limiter: KeyLimiter } | { ok: false; type: BedrockErrorType; message: string };
 
 /** How far a request's x-amz-date may be from the simulator's clock. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -79,7 +78,7 @@ function parseAuthorization(header: string): ParsedAuthorization | string {
   }
   const scope = (fields.get('Credential') ?? '').split('/');
   if (scope.length !== 5 || scope[4] !== 'aws4_request' || scope.some((part) => part === '')) {
-    return "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/aws4_request.";
+    return 'Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/aws4_request.';
   }
   const [accessKeyId, scopeDate, region, service] = scope as [string, string, string, string, string];
   return {
@@ -105,11 +104,7 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-export async function verifyBedrockAuth(
-  exchange: Exchange,
-  runtime: SimulatorRuntime,
-  now = Date.now(),
-): Promise<BedrockAuthResult> {
+export async function verifyBedrockAuth(exchange: Exchange, runtime: SimulatorRuntime, now = Date.now()): Promise<BedrockAuthResult> {
   const { headers } = exchange.req;
   const authorization = headers.authorization;
   if (authorization === undefined || authorization === '') {
@@ -183,12 +178,7 @@ export async function verifyBedrockAuth(
  * result. `x-amz-content-sha256` is left to the signer, which hashes the body that arrived, so
  * a header that does not match the body fails too.
  */
-async function signatureMatches(
-  exchange: Exchange,
-  parsed: ParsedAuthorization,
-  secret: string,
-  signingDate: Date,
-): Promise<boolean> {
+async function signatureMatches(exchange: Exchange, parsed: ParsedAuthorization, secret: string, signingDate: Date): Promise<boolean> {
   const { req } = exchange;
   const signedHeaders: Record<string, string> = {};
   for (const name of parsed.signedHeaders) {
@@ -197,9 +187,7 @@ async function signatureMatches(
     if (value === undefined) return false;
     signedHeaders[name] = value;
   }
-  const sessionToken = parsed.signedHeaders.includes('x-amz-security-token')
-    ? headerText(req.headers['x-amz-security-token'])
-    : undefined;
+  const sessionToken = parsed.signedHeaders.includes('x-amz-security-token') ? headerText(req.headers['x-amz-security-token']) : undefined;
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
   const query: Record<string, string | string[]> = {};
@@ -235,5 +223,8 @@ async function signatureMatches(
 }
 
 function amzFormat(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }

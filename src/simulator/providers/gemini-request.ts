@@ -81,8 +81,7 @@ export function validateGenerateContentBody(body: unknown): GeminiRequestBody | 
       }
       stopSequences = stops as string[];
     }
-    const rangeProblem =
-      checkRange(config, 'temperature', 0, 2) ?? checkRange(config, 'topP', 0, 1) ?? checkRange(config, 'top_p', 0, 1);
+    const rangeProblem = checkRange(config, 'temperature', 0, 2) ?? checkRange(config, 'topP', 0, 1) ?? checkRange(config, 'top_p', 0, 1);
     if (rangeProblem !== undefined) return rangeProblem;
   }
   const tools = body.tools;

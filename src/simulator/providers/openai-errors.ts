@@ -35,7 +35,12 @@ export function sendOpenAIError(
   if (flavor === 'azure-openai') headers['apim-request-id'] = exchange.requestId;
   const error =
     flavor === 'openai'
-      ? { message: answer.error.message, type: answer.error.type ?? null, param: answer.error.param ?? null, code: answer.error.code ?? null }
+      ? {
+          message: answer.error.message,
+          type: answer.error.type ?? null,
+          param: answer.error.param ?? null,
+          code: answer.error.code ?? null,
+        }
       : answer.error;
   exchange.sendError(answer.status, headers, JSON.stringify({ error }));
 }

@@ -30,11 +30,7 @@ const chatRoles: ReadonlySet<string> = new Set(['system', 'developer', 'user', '
  * Checks a parsed body for an endpoint. `model` is the deployment's model when the route names it
  * (Azure's deployment paths), else the body's. Returns the request, or the problem for a 400.
  */
-export function validateOpenAIBody(
-  body: unknown,
-  endpoint: OpenAIEndpointKind,
-  routeModel?: string,
-): OpenAIRequest | InvalidBody {
+export function validateOpenAIBody(body: unknown, endpoint: OpenAIEndpointKind, routeModel?: string): OpenAIRequest | InvalidBody {
   if (!isRecord(body)) return problem('The request body must be a JSON object.', null);
   const model = routeModel ?? body.model;
   if (model === undefined) return problem("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
@@ -57,7 +53,12 @@ function validateChat(body: Record<string, unknown>, model: string, stream: bool
   const { messages } = body;
   if (messages === undefined) return problem("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(messages)) return invalidType('messages', 'an array', messages);
-  if (messages.length === 0) return problem("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+  if (messages.length === 0)
+    return problem(
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'messages',
+      'empty_array',
+    );
   for (let index = 0; index < messages.length; index += 1) {
     const message: unknown = messages[index];
     if (!isRecord(message)) return invalidType(`messages[${index}]`, 'an object', message);

@@ -104,8 +104,7 @@ const openaiWire: WireFormat<OpenAITarget, OpenAIRequest> = {
         const { admission, headers } = refusal;
         addRetryAfterHeaders(headers, flavor, admission.retryAfterMs);
         const what =
-          `Rate limit reached for ${refusal.request.model} on ${dimensionWords[admission.dimension]}: ` +
-          `Limit ${admission.limit}.`;
+          `Rate limit reached for ${refusal.request.model} on ${dimensionWords[admission.dimension]}: ` + `Limit ${admission.limit}.`;
         return sendOpenAIError(exchange, flavor, rateLimitError(flavor, what, admission.retryAfterMs), headers);
       }
       case 'stream-error':
@@ -134,12 +133,7 @@ const openaiWire: WireFormat<OpenAITarget, OpenAIRequest> = {
   },
 };
 
-function answerParts(
-  runtime: SimulatorRuntime,
-  target: OpenAITarget,
-  request: OpenAIRequest,
-  answer: AnswerParts['answer'],
-): AnswerParts {
+function answerParts(runtime: SimulatorRuntime, target: OpenAITarget, request: OpenAIRequest, answer: AnswerParts['answer']): AnswerParts {
   return {
     id: runtime.newId(target.endpoint === 'chat' ? 'chatcmpl' : 'resp'),
     itemId: runtime.newId('msg'),

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  anthropicMessagesUrl,
-  anthropicRequestHeaders,
-  pickAnthropicHeaders,
-} from '../../../src/providers/anthropic/api.ts';
+import { anthropicMessagesUrl, anthropicRequestHeaders, pickAnthropicHeaders } from '../../../src/providers/anthropic/api.ts';
 
 describe('anthropicMessagesUrl', () => {
   it('uses the public API by default and baseUrl when set', () => {
     expect(anthropicMessagesUrl({})).toBe('https://api.anthropic.com/v1/messages');
     expect(anthropicMessagesUrl({ baseUrl: 'http://127.0.0.1:4010/' })).toBe('http://127.0.0.1:4010/v1/messages');
-    expect(anthropicMessagesUrl({ baseUrl: 'https://gw.example/anthropic' })).toBe(
-      'https://gw.example/anthropic/v1/messages',
-    );
+    expect(anthropicMessagesUrl({ baseUrl: 'https://gw.example/anthropic' })).toBe('https://gw.example/anthropic/v1/messages');
   });
 });
 

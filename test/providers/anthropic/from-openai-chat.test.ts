@@ -116,13 +116,17 @@ describe('OpenAI chat → Anthropic Messages', () => {
     const { body, warnings } = toAnthropic({
       model: 'gpt-4o',
       messages: [
-        { role: 'user', name: 'ana', content: [
-          { type: 'text', text: 'Summarise the report.' },
-          { type: 'file', file: { filename: 'report.pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } },
-          { type: 'file', file: { file_id: 'file-abc123' } },
-          { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
-          { type: 'image_url', image_url: { url: 'https://example.com/chart.png', detail: 'low' } },
-        ] },
+        {
+          role: 'user',
+          name: 'ana',
+          content: [
+            { type: 'text', text: 'Summarise the report.' },
+            { type: 'file', file: { filename: 'report.pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } },
+            { type: 'file', file: { file_id: 'file-abc123' } },
+            { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+            { type: 'image_url', image_url: { url: 'https://example.com/chart.png', detail: 'low' } },
+          ],
+        },
       ],
     });
     expect(body.messages).toEqual([
@@ -167,12 +171,18 @@ describe('OpenAI chat → Anthropic Messages', () => {
   it.each([
     [
       'a deprecated function message',
-      [{ role: 'user', content: 'x' }, { role: 'function', name: 'f', content: '1' }],
+      [
+        { role: 'user', content: 'x' },
+        { role: 'function', name: 'f', content: '1' },
+      ],
       /messages\[1\]: function_call and "function" messages belong to OpenAI's deprecated functions API/,
     ],
     [
       'tool arguments that are not JSON',
-      [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{city: Paris}' } }] }],
+      [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{city: Paris}' } }] },
+      ],
       /messages\[1\]\.tool_calls\[0\]\.function: arguments are not valid JSON/,
     ],
     [

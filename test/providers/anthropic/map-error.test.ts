@@ -3,10 +3,7 @@ import { errors as undiciErrors } from 'undici';
 import type { ErrorKind } from '../../../src/executors/errors.ts';
 import { toProviderError } from '../../../src/http/request-errors.ts';
 import { SseTruncatedError } from '../../../src/http/sse.ts';
-import {
-  mapAnthropicHttpError,
-  mapAnthropicStreamError,
-} from '../../../src/providers/anthropic/map-error.ts';
+import { mapAnthropicHttpError, mapAnthropicStreamError } from '../../../src/providers/anthropic/map-error.ts';
 import { anthropicErrorBodySchema } from '../../../src/providers/anthropic/schemas.ts';
 import { errorFixture } from './fixtures.ts';
 
@@ -74,9 +71,7 @@ describe('mapAnthropicHttpError', () => {
 
   it('takes retryAfterMs on a 529 too, and leaves it undefined without the header', () => {
     const body = JSON.stringify(errorFixture('overloaded_error'));
-    expect(mapAnthropicHttpError({ status: 529, headers: { 'retry-after': '2' }, bodyText: body }).retryAfterMs).toBe(
-      2000,
-    );
+    expect(mapAnthropicHttpError({ status: 529, headers: { 'retry-after': '2' }, bodyText: body }).retryAfterMs).toBe(2000);
     expect(mapAnthropicHttpError({ status: 529, headers: {}, bodyText: body }).retryAfterMs).toBeUndefined();
   });
 
@@ -142,19 +137,19 @@ describe('network errors (toProviderError)', () => {
   });
 
   it('names the proxy host but never its password', () => {
-    const mapped = toProviderError(
-      withCode('connect ECONNREFUSED http://user:secret@10.0.0.1:8080', 'ECONNREFUSED'),
-      { ...context, proxy: 'http://user:secret@proxy.example:8080' },
-    );
+    const mapped = toProviderError(withCode('connect ECONNREFUSED http://user:secret@10.0.0.1:8080', 'ECONNREFUSED'), {
+      ...context,
+      proxy: 'http://user:secret@proxy.example:8080',
+    });
     expect(mapped.message).toContain('via proxy http://proxy.example:8080');
     expect(mapped.message).not.toContain('secret');
   });
 
   it('maps a 407 from a proxy to auth', () => {
-    const mapped = toProviderError(
-      new undiciErrors.RequestAbortedError('Proxy response (407) !== 200 when HTTP Tunneling'),
-      { ...context, proxy: 'http://proxy.example:8080' },
-    );
+    const mapped = toProviderError(new undiciErrors.RequestAbortedError('Proxy response (407) !== 200 when HTTP Tunneling'), {
+      ...context,
+      proxy: 'http://proxy.example:8080',
+    });
     expect(mapped.kind).toBe('auth');
   });
 });

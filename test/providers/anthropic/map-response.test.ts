@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  mapAnthropicFinishReason,
-  mapAnthropicMessage,
-  mapAnthropicUsage,
-} from '../../../src/providers/anthropic/map-response.ts';
+import { mapAnthropicFinishReason, mapAnthropicMessage, mapAnthropicUsage } from '../../../src/providers/anthropic/map-response.ts';
 import { anthropicMessageSchema } from '../../../src/providers/anthropic/schemas.ts';
 import { messageFixture } from './fixtures.ts';
 

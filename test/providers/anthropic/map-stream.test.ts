@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../../src/executors/types.ts';
 import { readSseEvents } from '../../../src/http/sse.ts';
-import {
-  AnthropicStreamAccumulator,
-  parseAnthropicStreamEvent,
-} from '../../../src/providers/anthropic/map-stream.ts';
+import { AnthropicStreamAccumulator, parseAnthropicStreamEvent } from '../../../src/providers/anthropic/map-stream.ts';
 import { mapAnthropicMessage } from '../../../src/providers/anthropic/map-response.ts';
 import { anthropicMessageSchema } from '../../../src/providers/anthropic/schemas.ts';
 import { isProviderError } from '../../../src/executors/errors.ts';
@@ -29,17 +26,14 @@ async function accumulate(transcript: string) {
 }
 
 describe('AnthropicStreamAccumulator', () => {
-  it.each(['text', 'tool-use', 'thinking'] as const)(
-    'rebuilds exactly the non-streaming body (%s)',
-    async (name) => {
-      const { accumulator } = await accumulate(sseFixture(name));
-      expect(accumulator.finished).toBe(true);
-      expect(accumulator.messageBody()).toEqual(messageFixture(name));
-      const streamed = accumulator.result(meta);
-      const direct = mapAnthropicMessage(anthropicMessageSchema.parse(messageFixture(name)), meta);
-      expect(streamed).toEqual(direct);
-    },
-  );
+  it.each(['text', 'tool-use', 'thinking'] as const)('rebuilds exactly the non-streaming body (%s)', async (name) => {
+    const { accumulator } = await accumulate(sseFixture(name));
+    expect(accumulator.finished).toBe(true);
+    expect(accumulator.messageBody()).toEqual(messageFixture(name));
+    const streamed = accumulator.result(meta);
+    const direct = mapAnthropicMessage(anthropicMessageSchema.parse(messageFixture(name)), meta);
+    expect(streamed).toEqual(direct);
+  });
 
   it('emits text deltas for text blocks only', async () => {
     const { parts } = await accumulate(sseFixture('thinking'));
@@ -121,9 +115,7 @@ describe('AnthropicStreamAccumulator', () => {
 
 describe('parseAnthropicStreamEvent', () => {
   it('skips unknown event types', () => {
-    expect(parseAnthropicStreamEvent({ event: 'future', data: '{"type":"future_thing"}', id: undefined })).toBe(
-      undefined,
-    );
+    expect(parseAnthropicStreamEvent({ event: 'future', data: '{"type":"future_thing"}', id: undefined })).toBe(undefined);
   });
 
   it('parses an error event', () => {
@@ -136,8 +128,6 @@ describe('parseAnthropicStreamEvent', () => {
   });
 
   it('throws a server ProviderError for non-JSON data', () => {
-    expect(() => parseAnthropicStreamEvent({ event: 'message_start', data: '{nope', id: undefined })).toThrow(
-      /not JSON/,
-    );
+    expect(() => parseAnthropicStreamEvent({ event: 'message_start', data: '{nope', id: undefined })).toThrow(/not JSON/);
   });
 });

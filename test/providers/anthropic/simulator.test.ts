@@ -41,10 +41,7 @@ describe('AnthropicExecutor against the simulator', () => {
     expect(direct.usage.inputTokens).toBeGreaterThan(0);
     expect(direct.usage.outputTokens).toBeGreaterThan(0);
 
-    const streamed = await collectStream(
-      executor.executeStream(promptRequest(prompt), {}, account('key-1')),
-      'anthropic',
-    );
+    const streamed = await collectStream(executor.executeStream(promptRequest(prompt), {}, account('key-1')), 'anthropic');
     expect(streamed.text).toBe(direct.text);
     expect(streamed.finishReason).toEqual(direct.finishReason);
     expect(streamed.usage).toEqual(direct.usage);
@@ -70,7 +67,14 @@ describe('AnthropicExecutor against the simulator', () => {
 
 describe('AnthropicExecutor against the simulator: every error path, JSON and streamed', () => {
   const cases: { name: string; prompt: string; kind: string; retryable: boolean; status?: number; retryHint?: boolean }[] = [
-    { name: '429 with retry-after', prompt: 'x [[sim:fault=rate_limit]]', kind: 'rate_limited', retryable: true, status: 429, retryHint: true },
+    {
+      name: '429 with retry-after',
+      prompt: 'x [[sim:fault=rate_limit]]',
+      kind: 'rate_limited',
+      retryable: true,
+      status: 429,
+      retryHint: true,
+    },
     { name: '529 overloaded', prompt: 'x [[sim:fault=overloaded]]', kind: 'overloaded', retryable: true, status: 529 },
     { name: '500 server', prompt: 'x [[sim:fault=server]]', kind: 'server', retryable: true, status: 500 },
     { name: '400 invalid request', prompt: 'x [[sim:fault=invalid]]', kind: 'invalid_request', retryable: false, status: 400 },
@@ -107,7 +111,10 @@ describe('AnthropicExecutor against the simulator: every error path, JSON and st
         () => executor.execute(promptRequest('hi'), {}, stranger),
         () => collectStream(executor.executeStream(promptRequest('hi'), {}, stranger), 'anthropic'),
       ]) {
-        const error = await run().then(() => undefined, (caught: unknown) => caught);
+        const error = await run().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         expect(isProviderError(error) && error.kind).toBe('auth');
         expect(isProviderError(error) && error.statusCode).toBe(401);
       }
@@ -118,7 +125,11 @@ describe('AnthropicExecutor against the simulator: every error path, JSON and st
 
   it('a stream cut mid-way is a retryable network error, never a half result', async () => {
     const parts = [];
-    for await (const part of executor.executeStream(promptRequest('long one [[sim:fault=cut-stream]] [[sim:words=200]]'), {}, account('key-table'))) {
+    for await (const part of executor.executeStream(
+      promptRequest('long one [[sim:fault=cut-stream]] [[sim:words=200]]'),
+      {},
+      account('key-table'),
+    )) {
       parts.push(part);
     }
     expect(parts.some((part) => part.type === 'done')).toBe(false);

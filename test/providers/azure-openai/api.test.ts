@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { azureOpenAIAccountSchema } from '../../../src/providers/azure-openai/account.ts';
 import { isProviderError } from '../../../src/executors/errors.ts';
-import {
-  azureNotFoundHint,
-  azureOpenAIUrl,
-  azureRequestBody,
-  azureRequestHeaders,
-} from '../../../src/providers/azure-openai/api.ts';
+import { azureNotFoundHint, azureOpenAIUrl, azureRequestBody, azureRequestHeaders } from '../../../src/providers/azure-openai/api.ts';
 
 const base = 'https://my-resource.openai.azure.com';
 
@@ -16,9 +11,7 @@ function account(overrides: Record<string, unknown> = {}) {
 
 describe('azureOpenAIUrl', () => {
   it('puts chat on the deployment path with the default api-version', () => {
-    expect(azureOpenAIUrl(account(), 'chat', 'gpt-4o')).toBe(
-      `${base}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`,
-    );
+    expect(azureOpenAIUrl(account(), 'chat', 'gpt-4o')).toBe(`${base}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`);
   });
 
   it('maps the model to its deployment and uses the account api-version', () => {

@@ -32,17 +32,26 @@ describe('mapAzureOpenAIHttpError', () => {
   });
 
   it('does not repeat the status as a code', () => {
-    const error = mapAzureOpenAIHttpError({ status: 401, headers: {}, bodyText: JSON.stringify(errorFixture('unauthorized', 'azure-openai')) });
+    const error = mapAzureOpenAIHttpError({
+      status: 401,
+      headers: {},
+      bodyText: JSON.stringify(errorFixture('unauthorized', 'azure-openai')),
+    });
     expect(error.message).toMatch(/^azure-openai: 401 Access denied/);
   });
 
   it('honours retry-after-ms and x-ms-retry-after-ms before retry-after', () => {
     const bodyText = JSON.stringify(errorFixture('rate_limited', 'azure-openai'));
     expect(
-      mapAzureOpenAIHttpError({ status: 429, headers: { 'retry-after': '6', 'retry-after-ms': '5200', 'x-ms-retry-after-ms': '5300' }, bodyText })
-        .retryAfterMs,
+      mapAzureOpenAIHttpError({
+        status: 429,
+        headers: { 'retry-after': '6', 'retry-after-ms': '5200', 'x-ms-retry-after-ms': '5300' },
+        bodyText,
+      }).retryAfterMs,
     ).toBe(5200);
-    expect(mapAzureOpenAIHttpError({ status: 429, headers: { 'retry-after': '6', 'x-ms-retry-after-ms': '5300' }, bodyText }).retryAfterMs).toBe(5300);
+    expect(
+      mapAzureOpenAIHttpError({ status: 429, headers: { 'retry-after': '6', 'x-ms-retry-after-ms': '5300' }, bodyText }).retryAfterMs,
+    ).toBe(5300);
     expect(mapAzureOpenAIHttpError({ status: 429, headers: { 'retry-after': '6' }, bodyText }).retryAfterMs).toBe(6000);
     // "Please retry after 6 seconds." when no header says it.
     expect(mapAzureOpenAIHttpError({ status: 429, headers: {}, bodyText }).retryAfterMs).toBe(6000);

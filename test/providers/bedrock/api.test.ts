@@ -66,11 +66,26 @@ describe('resolveBedrockAuth', () => {
   const sigv4FromAccount = { accessKeyId: 'AKIDACCT', secretAccessKey: 'acct-secret' };
   const bearerEnv = { ...env, AWS_BEARER_TOKEN_BEDROCK: 'env-api-key' };
   it.each([
-    ["the account's apiKey over everything else", { ...base, apiKey: 'acct-api-key' }, bearerEnv, { apiKey: 'acct-api-key', source: 'account' }],
-    ["the account's SigV4 keys over AWS_BEARER_TOKEN_BEDROCK", { ...base, ...sigv4FromAccount }, bearerEnv, { accessKeyId: 'AKIDACCT', source: 'account' }],
+    [
+      "the account's apiKey over everything else",
+      { ...base, apiKey: 'acct-api-key' },
+      bearerEnv,
+      { apiKey: 'acct-api-key', source: 'account' },
+    ],
+    [
+      "the account's SigV4 keys over AWS_BEARER_TOKEN_BEDROCK",
+      { ...base, ...sigv4FromAccount },
+      bearerEnv,
+      { accessKeyId: 'AKIDACCT', source: 'account' },
+    ],
     ['AWS_BEARER_TOKEN_BEDROCK over the AWS_* keys', base, bearerEnv, { apiKey: 'env-api-key', source: 'environment' }],
     ['the AWS_* keys when nothing else is set', base, env, { accessKeyId: 'AKIDENV', source: 'environment' }],
-    ['the AWS_* keys when AWS_BEARER_TOKEN_BEDROCK is blank', base, { ...env, AWS_BEARER_TOKEN_BEDROCK: ' ' }, { accessKeyId: 'AKIDENV', source: 'environment' }],
+    [
+      'the AWS_* keys when AWS_BEARER_TOKEN_BEDROCK is blank',
+      base,
+      { ...env, AWS_BEARER_TOKEN_BEDROCK: ' ' },
+      { accessKeyId: 'AKIDENV', source: 'environment' },
+    ],
   ] as const)('takes %s', (_name, account, environment, expected) => {
     const auth = resolveBedrockAuth(account, environment);
     expect(auth).toMatchObject({ ...expected, region: 'eu-west-3' });
@@ -86,8 +101,20 @@ describe('resolveBedrockAuth', () => {
   });
 
   it.each([
-    ['no keys anywhere', base, { AWS_REGION: 'us-east-1' }, 'auth', /apiKey .*AWS_BEARER_TOKEN_BEDROCK.*AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/],
-    ['half the keys in the environment', base, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'A' }, 'auth', /missing: AWS_SECRET_ACCESS_KEY\)/],
+    [
+      'no keys anywhere',
+      base,
+      { AWS_REGION: 'us-east-1' },
+      'auth',
+      /apiKey .*AWS_BEARER_TOKEN_BEDROCK.*AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY/,
+    ],
+    [
+      'half the keys in the environment',
+      base,
+      { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'A' },
+      'auth',
+      /missing: AWS_SECRET_ACCESS_KEY\)/,
+    ],
     ['an account key id without its secret', { ...base, accessKeyId: 'A' }, env, 'auth', /accessKeyId but not secretAccessKey/],
     ['an account secret without its key id', { ...base, secretAccessKey: 's' }, env, 'auth', /secretAccessKey but not accessKeyId/],
     ['a session token without keys', { ...base, sessionToken: 't' }, env, 'auth', /sessionToken without accessKeyId/],
@@ -147,9 +174,7 @@ function referenceSignature(input: {
   ].join('\n');
   const date = input.amzDate.slice(0, 8);
   const scope = `${date}/${input.region}/bedrock/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', input.amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join(
-    '\n',
-  );
+  const stringToSign = ['AWS4-HMAC-SHA256', input.amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
   const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
   const key = hmac(hmac(hmac(hmac(`AWS4${input.secret}`, date), input.region), 'bedrock'), 'aws4_request');
   return { signedHeaders: names.join(';'), signature: createHmac('sha256', key).update(stringToSign).digest('hex') };

@@ -240,7 +240,12 @@ describe.each<Mode>(['execute', 'executeStream'])('%s', (mode) => {
   it.each<[string, Record<string, unknown>, Record<string, string>, string]>([
     ["the account's apiKey over the environment", { ...noSigV4, apiKey }, { ...refusedEnvBearer, ...refusedEnvKeys }, apiKey],
     ["the account's SigV4 keys over AWS_BEARER_TOKEN_BEDROCK", {}, refusedEnvBearer, accessKeyId],
-    ['AWS_BEARER_TOKEN_BEDROCK over AWS_* keys when the account has none', noSigV4, { AWS_BEARER_TOKEN_BEDROCK: apiKey, ...refusedEnvKeys }, apiKey],
+    [
+      'AWS_BEARER_TOKEN_BEDROCK over AWS_* keys when the account has none',
+      noSigV4,
+      { AWS_BEARER_TOKEN_BEDROCK: apiKey, ...refusedEnvKeys },
+      apiKey,
+    ],
   ])('uses %s', async (_name, overrides, env, usedKey) => {
     const withEnv = new BedrockExecutor({ accounts: () => [] }, { env: { AWS_REGION: 'eu-west-1', ...env } });
     const { result, error } = await run(withEnv, mode, promptRequest('who am I'), account({ region: undefined, ...overrides }));

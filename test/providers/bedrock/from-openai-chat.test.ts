@@ -28,12 +28,19 @@ describe('OpenAI chat → Bedrock (Anthropic Messages for Claude on Bedrock)', (
   });
 
   it('refuses a user turn that would be left empty once its image URL is left out', () => {
-    const body = { model: 'x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] };
+    const body = {
+      model: 'x',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+    };
     expect(() => toBedrock(body)).toThrow('messages[0]: nothing left to send to bedrock once the parts it cannot take were left out');
   });
 
   it('warns with the target named bedrock', () => {
-    const { warnings } = toBedrock({ model: 'x', seed: 3, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: pngDataUrl } }] }] });
+    const { warnings } = toBedrock({
+      model: 'x',
+      seed: 3,
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: pngDataUrl } }] }],
+    });
     expect(warnings).toEqual(['seed=3: bedrock has no sampling seed; ignored']);
   });
 });

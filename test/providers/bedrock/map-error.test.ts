@@ -61,7 +61,7 @@ describe('mapBedrockHttpError', () => {
     [502, 'server'],
     [503, 'overloaded'],
     [424, 'server'],
-  ])('falls back to the status (%i → %s) for a body that is not Bedrock\'s', (status, kind) => {
+  ])("falls back to the status (%i → %s) for a body that is not Bedrock's", (status, kind) => {
     const error = mapBedrockHttpError({ status, headers: {}, bodyText: '<html><h1>Bad Gateway</h1></html>' });
     expect(error.kind).toBe(kind);
     expect(error.message).toContain('Bad Gateway');
@@ -69,9 +69,7 @@ describe('mapBedrockHttpError', () => {
   });
 
   it('reads the type from the header, else from __type', () => {
-    expect(errorTypeOf('ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/', undefined)).toBe(
-      'ThrottlingException',
-    );
+    expect(errorTypeOf('ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/', undefined)).toBe('ThrottlingException');
     expect(errorTypeOf(undefined, { __type: 'com.amazon.coral.service#ExpiredTokenException' })).toBe('ExpiredTokenException');
     expect(errorTypeOf(undefined, {})).toBeUndefined();
   });
@@ -102,7 +100,10 @@ describe('mapBedrockStreamException', () => {
 
 describe('asBedrockError', () => {
   it("renames an Anthropic mapper's error and keeps its kind", () => {
-    const error = asBedrockError(malformedResponseError('stream had a delta before message_start', { accountId: 'acct', statusCode: 200 }), 'acct');
+    const error = asBedrockError(
+      malformedResponseError('stream had a delta before message_start', { accountId: 'acct', statusCode: 200 }),
+      'acct',
+    );
     expect(error.provider).toBe('bedrock');
     expect(error.kind).toBe('server');
     expect(error.statusCode).toBe(200);

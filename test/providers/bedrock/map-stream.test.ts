@@ -25,9 +25,7 @@ function messagesOf(bytes: Uint8Array): ReturnType<EventStreamFrameReader['push'
 describe('interpretBedrockMessage', () => {
   it('turns chunk events into Anthropic events', () => {
     const items = messagesOf(concatBytes(frames)).map((decoded) => interpretBedrockMessage(decoded));
-    expect(items.map((item) => (item.type === 'event' ? item.event.type : item.type))).toEqual(
-      fixture.events.map((event) => event.type),
-    );
+    expect(items.map((item) => (item.type === 'event' ? item.event.type : item.type))).toEqual(fixture.events.map((event) => event.type));
   });
 
   it('turns an exception into an error', () => {

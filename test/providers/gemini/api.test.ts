@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  geminiDefaultBaseUrl,
-  geminiRequestHeaders,
-  geminiUrl,
-  pickGeminiHeaders,
-} from '../../../src/providers/gemini/api.ts';
+import { geminiDefaultBaseUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders } from '../../../src/providers/gemini/api.ts';
 
 describe('geminiUrl', () => {
   it.each([

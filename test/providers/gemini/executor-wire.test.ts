@@ -123,9 +123,7 @@ describe('executeStream on the wire', () => {
   it('asks for alt=sse and ends with the same result as execute', async () => {
     server.handle((_req, res) => sse(res, sseFixture('text')));
     const result = await collectStream(executor.executeStream(request, {}, account), 'gemini');
-    expect(result).toEqual(
-      mapGeminiResponse(geminiResponseSchema.parse(responseFixture('text')), { statusCode: 200, headers: {} }),
-    );
+    expect(result).toEqual(mapGeminiResponse(geminiResponseSchema.parse(responseFixture('text')), { statusCode: 200, headers: {} }));
     const sent = server.requests[0];
     expect(sent?.url).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
     expect(sent?.headers.accept).toBe('text/event-stream');

@@ -203,9 +203,7 @@ describe('GeminiExecutor streams', () => {
     const deltas = parts.filter((part) => part.type === 'text-delta');
     expect(deltas.length).toBeGreaterThan(3);
     expect(parts.slice(-3).map((part) => part.type)).toEqual(['usage', 'finish', 'done']);
-    expect(deltas.map((part) => (part.type === 'text-delta' ? part.text : '')).join('')).toBe(
-      simulatedAnswer('Deltas [[sim:words=30]]'),
-    );
+    expect(deltas.map((part) => (part.type === 'text-delta' ? part.text : '')).join('')).toBe(simulatedAnswer('Deltas [[sim:words=30]]'));
   });
 });
 

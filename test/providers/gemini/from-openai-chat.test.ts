@@ -47,9 +47,7 @@ describe('OpenAI chat → Gemini GenerateContentRequest', () => {
       },
       tools: [
         {
-          functionDeclarations: [
-            { name: 'get_weather', description: 'Current weather for a city', parametersJsonSchema: weatherSchema },
-          ],
+          functionDeclarations: [{ name: 'get_weather', description: 'Current weather for a city', parametersJsonSchema: weatherSchema }],
         },
       ],
       toolConfig: { functionCallingConfig: { mode: 'AUTO' } },
@@ -91,7 +89,10 @@ describe('OpenAI chat → Gemini GenerateContentRequest', () => {
         },
         { role: 'tool', tool_call_id: 'call_0', content: 'hello world' },
       ],
-      tools: [{ type: 'function', function: { name: 'transcribe' } }, { type: 'custom', custom: { name: 'grammar' } }],
+      tools: [
+        { type: 'function', function: { name: 'transcribe' } },
+        { type: 'custom', custom: { name: 'grammar' } },
+      ],
       tool_choice: { type: 'function', function: { name: 'transcribe' } },
       parallel_tool_calls: false,
       stop: ['a', 'b', 'c', 'd', 'e', 'f'],
@@ -112,12 +113,22 @@ describe('OpenAI chat → Gemini GenerateContentRequest', () => {
   });
 
   it('asks for JSON without a schema for json_object', () => {
-    const { body } = toGemini({ model: 'g', messages: [{ role: 'user', content: 'JSON please' }], response_format: { type: 'json_object' } });
+    const { body } = toGemini({
+      model: 'g',
+      messages: [{ role: 'user', content: 'JSON please' }],
+      response_format: { type: 'json_object' },
+    });
     expect(body.generationConfig).toEqual({ responseMimeType: 'application/json' });
   });
 
   it('refuses a tool result whose call it cannot find, since Gemini matches results by function name', () => {
-    const body = { model: 'g', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_9', content: '1' }] };
+    const body = {
+      model: 'g',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'tool', tool_call_id: 'call_9', content: '1' },
+      ],
+    };
     expect(() => toGemini(body)).toThrow('messages[1]: tool_call_id "call_9" matches no tool call of an earlier assistant message');
   });
 });

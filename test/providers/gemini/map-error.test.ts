@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  mapGeminiHttpError,
-  mapGeminiStreamError,
-  retryDelayMs,
-} from '../../../src/providers/gemini/map-error.ts';
+import { mapGeminiHttpError, mapGeminiStreamError, retryDelayMs } from '../../../src/providers/gemini/map-error.ts';
 import { parseDuration } from '../../../src/providers/shared/rate-limits.ts';
 import { geminiErrorBodySchema } from '../../../src/providers/gemini/schemas.ts';
 import { errorFixture } from './fixtures.ts';

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isProviderError } from '../../../src/executors/errors.ts';
-import {
-  mapGeminiFinishReason,
-  mapGeminiResponse,
-  mapGeminiUsage,
-} from '../../../src/providers/gemini/map-response.ts';
+import { mapGeminiFinishReason, mapGeminiResponse, mapGeminiUsage } from '../../../src/providers/gemini/map-response.ts';
 import { geminiResponseSchema } from '../../../src/providers/gemini/schemas.ts';
 import { responseFixture, type ResponseFixture } from './fixtures.ts';
 

@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../../src/executors/types.ts';
 import { readSseEvents } from '../../../src/http/sse.ts';
 import { mapGeminiResponse } from '../../../src/providers/gemini/map-response.ts';
-import {
-  GeminiStreamAccumulator,
-  parseGeminiStreamFrame,
-  type GeminiStreamFrame,
-} from '../../../src/providers/gemini/map-stream.ts';
+import { GeminiStreamAccumulator, parseGeminiStreamFrame, type GeminiStreamFrame } from '../../../src/providers/gemini/map-stream.ts';
 import { geminiResponseSchema } from '../../../src/providers/gemini/schemas.ts';
 import { responseFixture, sseFixture } from './fixtures.ts';
 
@@ -50,7 +46,13 @@ describe('GeminiStreamAccumulator', () => {
   it('streams function calls whole and rebuilds the JSON answer', async () => {
     const { accumulator, parts } = await accumulate(sseFixture('function-call'));
     expect(parts).toEqual([
-      { type: 'tool-call-delta', index: 0, id: 'call_0', name: 'get_weather', argumentsDelta: '{"location":"Boston, MA","unit":"celsius"}' },
+      {
+        type: 'tool-call-delta',
+        index: 0,
+        id: 'call_0',
+        name: 'get_weather',
+        argumentsDelta: '{"location":"Boston, MA","unit":"celsius"}',
+      },
       { type: 'tool-call-delta', index: 1, id: 'call_1', name: 'get_time', argumentsDelta: '{"timezone":"America/New_York"}' },
     ]);
     expect(accumulator.responseBody()).toEqual(responseFixture('function-call'));

@@ -35,7 +35,11 @@ describe('gemini input lines', () => {
     ['empty contents', { model: 'gemini-2.5-flash', contents: [] }, 'at least one content'],
     ['a bad role', { model: 'gemini-2.5-flash', contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] }, 'body.contents[0].role'],
     ['empty parts', { model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [] }] }, 'at least one part'],
-    ['six stop sequences', { model: 'gemini-2.5-flash', contents, generationConfig: { stopSequences: ['1', '2', '3', '4', '5', '6'] } }, 'stopSequences'],
+    [
+      'six stop sequences',
+      { model: 'gemini-2.5-flash', contents, generationConfig: { stopSequences: ['1', '2', '3', '4', '5', '6'] } },
+      'stopSequences',
+    ],
     ['a zero maxOutputTokens', { model: 'gemini-2.5-flash', contents, generationConfig: { maxOutputTokens: 0 } }, 'maxOutputTokens'],
   ])('rejects %s', (_what, body, message) => {
     const result = parseLine(line(body));

@@ -79,7 +79,10 @@ function expectEmbeddingResult(result: ExecuteResult, texts: string[]): void {
 describe('OpenAI embeddings addressing', () => {
   it('posts to /v1/embeddings without stream fields', () => {
     expect(openaiUrl({ baseUrl: 'https://gw.example/v1/' }, 'embeddings')).toBe('https://gw.example/v1/embeddings');
-    const body = openaiRequestBody({ input: 'x', stream_options: { include_usage: true } }, { endpoint: 'embeddings', stream: true, model });
+    const body = openaiRequestBody(
+      { input: 'x', stream_options: { include_usage: true } },
+      { endpoint: 'embeddings', stream: true, model },
+    );
     expect(body).toEqual({ input: 'x', model });
   });
 
@@ -88,9 +91,7 @@ describe('OpenAI embeddings addressing', () => {
     expect(azureOpenAIUrl(acct, 'embeddings', model)).toBe(
       'https://res.openai.azure.com/openai/deployments/emb-small/embeddings?api-version=2024-10-21',
     );
-    expect(azureOpenAIUrl({ ...acct, apiVersion: 'v1' }, 'embeddings', model)).toBe(
-      'https://res.openai.azure.com/openai/v1/embeddings',
-    );
+    expect(azureOpenAIUrl({ ...acct, apiVersion: 'v1' }, 'embeddings', model)).toBe('https://res.openai.azure.com/openai/v1/embeddings');
   });
 });
 

@@ -64,7 +64,11 @@ beforeEach(() => {
 describe('execute', () => {
   it('posts a chat request and maps the answer, keeping the rate-limit headers', async () => {
     server.handle((_req, res) => json(res, 200, jsonFixture('chat-text'), rateLimitHeaders));
-    const result = await executor.execute({ ...chat, body: { ...chat.body, stream: true, stream_options: { include_usage: true } } }, {}, account);
+    const result = await executor.execute(
+      { ...chat, body: { ...chat.body, stream: true, stream_options: { include_usage: true } } },
+      {},
+      account,
+    );
 
     expect(result).toEqual(
       mapOpenAIChatCompletion(openaiChatCompletionSchema.parse(jsonFixture('chat-text')), { statusCode: 200, headers: rateLimitHeaders }),
@@ -89,7 +93,11 @@ describe('execute', () => {
 
   it('follows request.endpoint over the body', async () => {
     server.handle((_req, res) => json(res, 200, jsonFixture('responses-text')));
-    await executor.execute({ ...responses, endpoint: '/v1/responses', body: { input: [{ role: 'user', content: 'x' }], messages: 'odd' } }, {}, account);
+    await executor.execute(
+      { ...responses, endpoint: '/v1/responses', body: { input: [{ role: 'user', content: 'x' }], messages: 'odd' } },
+      {},
+      account,
+    );
     expect(server.requests[0]?.url).toBe('/v1/responses');
   });
 

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorKind } from '../../../src/executors/errors.ts';
-import {
-  malformedResponseError,
-  mapOpenAIHttpError,
-  mapOpenAIStreamError,
-} from '../../../src/providers/openai/map-error.ts';
+import { malformedResponseError, mapOpenAIHttpError, mapOpenAIStreamError } from '../../../src/providers/openai/map-error.ts';
 import { errorFixture } from './fixtures.ts';
 
 describe('mapOpenAIHttpError', () => {
@@ -42,7 +38,9 @@ describe('mapOpenAIHttpError', () => {
 
   it('takes the retry hint from retry-after-ms, retry-after, or the message', () => {
     const body = JSON.stringify(errorFixture('rate_limit_exceeded'));
-    expect(mapOpenAIHttpError({ status: 429, headers: { 'retry-after-ms': '450', 'retry-after': '1' }, bodyText: body }).retryAfterMs).toBe(450);
+    expect(mapOpenAIHttpError({ status: 429, headers: { 'retry-after-ms': '450', 'retry-after': '1' }, bodyText: body }).retryAfterMs).toBe(
+      450,
+    );
     expect(mapOpenAIHttpError({ status: 429, headers: { 'retry-after': '3' }, bodyText: body }).retryAfterMs).toBe(3000);
     // No header: "Please try again in 210ms." in the message.
     expect(mapOpenAIHttpError({ status: 429, headers: {}, bodyText: body }).retryAfterMs).toBe(210);
@@ -65,7 +63,9 @@ describe('mapOpenAIHttpError', () => {
     const error = mapOpenAIHttpError({
       status: 400,
       headers: {},
-      bodyText: JSON.stringify({ error: { message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error' } }),
+      bodyText: JSON.stringify({
+        error: { message: "This model's maximum context length is 8192 tokens.", type: 'invalid_request_error' },
+      }),
     });
     expect(error.kind).toBe('context_length');
   });

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  mapOpenAIChatCompletion,
-  mapOpenAIFinishReason,
-  mapOpenAIResponse,
-} from '../../../src/providers/openai/map-response.ts';
+import { mapOpenAIChatCompletion, mapOpenAIFinishReason, mapOpenAIResponse } from '../../../src/providers/openai/map-response.ts';
 import { openaiChatCompletionSchema, openaiResponseSchema } from '../../../src/providers/openai/schemas.ts';
 import { jsonFixture } from './fixtures.ts';
 

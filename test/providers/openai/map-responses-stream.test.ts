@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../../src/executors/types.ts';
 import { mapOpenAIResponse } from '../../../src/providers/openai/map-response.ts';
-import {
-  OpenAIResponsesStreamAccumulator,
-  parseOpenAIResponsesEvent,
-} from '../../../src/providers/openai/map-responses-stream.ts';
+import { OpenAIResponsesStreamAccumulator, parseOpenAIResponsesEvent } from '../../../src/providers/openai/map-responses-stream.ts';
 import { openaiResponseSchema, type ResponsesStreamEvent } from '../../../src/providers/openai/schemas.ts';
 import { jsonFixture, sseEvents, sseFixture, textOf } from './fixtures.ts';
 

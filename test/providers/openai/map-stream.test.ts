@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../../src/executors/types.ts';
 import { isProviderError } from '../../../src/executors/errors.ts';
 import { mapOpenAIChatCompletion } from '../../../src/providers/openai/map-response.ts';
-import {
-  OpenAIChatStreamAccumulator,
-  parseOpenAIChatStreamFrame,
-  type ChatStreamFrame,
-} from '../../../src/providers/openai/map-stream.ts';
+import { OpenAIChatStreamAccumulator, parseOpenAIChatStreamFrame, type ChatStreamFrame } from '../../../src/providers/openai/map-stream.ts';
 import { openaiChatCompletionSchema } from '../../../src/providers/openai/schemas.ts';
 import { jsonFixture, sseEvents, sseFixture, textOf } from './fixtures.ts';
 
@@ -104,7 +100,13 @@ describe('OpenAIChatStreamAccumulator', () => {
     const chunk = (delta: Record<string, unknown>, logprobs: Record<string, unknown> | null, finish: string | null = null) =>
       accumulator.push({
         type: 'chunk',
-        chunk: { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, logprobs, finish_reason: finish }] },
+        chunk: {
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: 'm',
+          choices: [{ index: 0, delta, logprobs, finish_reason: finish }],
+        },
       });
     chunk({ role: 'assistant', refusal: '' }, { content: null, refusal: [{ token: 'I', logprob: -0.1 }] });
     chunk({ refusal: "I can't help" }, { content: null, refusal: [{ token: " can't", logprob: -0.2 }] });

@@ -13,7 +13,13 @@ describe('openaiRequestBodySchema', () => {
       model: 'gpt-4o',
       messages: [
         { role: 'developer', content: 'Be brief.' },
-        { role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Hi' },
+            { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+          ],
+        },
         { role: 'assistant', content: null, tool_calls: [] },
         { role: 'tool', tool_call_id: 'call_1', content: '{}' },
       ],

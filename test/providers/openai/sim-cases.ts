@@ -45,7 +45,14 @@ export function requestFor(
 ): ExecuteRequest {
   const body: JsonObject =
     mode.endpoint === 'chat'
-      ? { model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: prompt }], ...extra }
+      ? {
+          model,
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: prompt },
+          ],
+          ...extra,
+        }
       : { model, instructions: 'Be brief.', input: [{ role: 'user', content: [{ type: 'input_text', text: prompt }] }], ...extra };
   return { provider, model, body };
 }

@@ -72,7 +72,10 @@ export function frames(text: string): WireEvent[] {
     .map((block) => {
       const lines = block.split('\n');
       const event = lines.find((line) => line.startsWith('event: '))?.slice(7);
-      const data = lines.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+      const data = lines
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => line.slice(6))
+        .join('\n');
       if (lines.some((line) => !line.startsWith('event: ') && !line.startsWith('data: '))) {
         throw new Error(`unexpected SSE line in ${JSON.stringify(block)}`);
       }

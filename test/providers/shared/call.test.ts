@@ -29,7 +29,14 @@ afterAll(async () => {
 });
 
 function call(url = `${server.url}/v1/test`): ApiCall {
-  return { account, url, headers: { 'content-type': 'application/json' }, body: '{"hi":1}', signal: undefined, errorContext: callErrorContext('anthropic', account, url, undefined) };
+  return {
+    account,
+    url,
+    headers: { 'content-type': 'application/json' },
+    body: '{"hi":1}',
+    signal: undefined,
+    errorContext: callErrorContext('anthropic', account, url, undefined),
+  };
 }
 
 function result(text: string, headers: Record<string, string>): ExecuteResult {
@@ -106,14 +113,17 @@ describe('streamFromApi', () => {
           get finished() {
             return finished;
           },
-          finalParts: (answer: { headers: Record<string, string> }): StreamPart[] => [{ type: 'done', result: result(text, answer.headers) }],
+          finalParts: (answer: { headers: Record<string, string> }): StreamPart[] => [
+            { type: 'done', result: result(text, answer.headers) },
+          ],
         };
         return streamReader(
           accumulator,
           'end',
           (event) => {
             if (event.data === 'end') finished = true;
-            else if (event.data === 'fail') return new ProviderError({ kind: 'overloaded', provider: 'anthropic', message: 'overloaded mid-stream' });
+            else if (event.data === 'fail')
+              return new ProviderError({ kind: 'overloaded', provider: 'anthropic', message: 'overloaded mid-stream' });
             else if (event.data === 'stop') return stopReading;
             else text += event.data;
             return event.data === 'end' ? noParts : [{ type: 'text-delta', text: event.data }];

@@ -30,9 +30,12 @@ describe('the shared readers', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each([undefined, '', 'soon', '1x', '1s2', 's', '-1s', '1 s', '5s later', 'Thu, 01 Jan 2099 00:00:00 GMT'])('parseDuration(%j) is undefined', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each([undefined, '', 'soon', '1x', '1s2', 's', '-1s', '1 s', '5s later', 'Thu, 01 Jan 2099 00:00:00 GMT'])(
+    'parseDuration(%j) is undefined',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 
   it('reads numbers, and nothing from empty or non-numeric values', () => {
     expect(readNumber('42')).toBe(42);
@@ -53,22 +56,25 @@ describe('the shared readers', () => {
 
 describe('each provider reads its headers into one shape', () => {
   it('Anthropic: limits, remaining and reset times (reset as time until full), and its token rounding', () => {
-    const info = anthropicRateLimits.parse({
-      'anthropic-ratelimit-requests-limit': '4000',
-      'anthropic-ratelimit-requests-remaining': '3999',
-      'anthropic-ratelimit-requests-reset': '2025-06-01T12:00:00.015Z',
-      'anthropic-ratelimit-input-tokens-limit': '2000000',
-      'anthropic-ratelimit-input-tokens-remaining': '1999000',
-      'anthropic-ratelimit-input-tokens-reset': '2025-06-01T12:00:01Z',
-      'anthropic-ratelimit-output-tokens-limit': '400000',
-      'anthropic-ratelimit-output-tokens-remaining': '399000',
-      'anthropic-ratelimit-output-tokens-reset': '2025-06-01T12:00:02Z',
-      // The combined tokens-* headers repeat the tighter split one: not a dimension of their own.
-      'anthropic-ratelimit-tokens-limit': '400000',
-      'anthropic-ratelimit-tokens-remaining': '399000',
-      'anthropic-ratelimit-tokens-reset': '2025-06-01T12:00:02Z',
-      'retry-after': '3',
-    }, now);
+    const info = anthropicRateLimits.parse(
+      {
+        'anthropic-ratelimit-requests-limit': '4000',
+        'anthropic-ratelimit-requests-remaining': '3999',
+        'anthropic-ratelimit-requests-reset': '2025-06-01T12:00:00.015Z',
+        'anthropic-ratelimit-input-tokens-limit': '2000000',
+        'anthropic-ratelimit-input-tokens-remaining': '1999000',
+        'anthropic-ratelimit-input-tokens-reset': '2025-06-01T12:00:01Z',
+        'anthropic-ratelimit-output-tokens-limit': '400000',
+        'anthropic-ratelimit-output-tokens-remaining': '399000',
+        'anthropic-ratelimit-output-tokens-reset': '2025-06-01T12:00:02Z',
+        // The combined tokens-* headers repeat the tighter split one: not a dimension of their own.
+        'anthropic-ratelimit-tokens-limit': '400000',
+        'anthropic-ratelimit-tokens-remaining': '399000',
+        'anthropic-ratelimit-tokens-reset': '2025-06-01T12:00:02Z',
+        'retry-after': '3',
+      },
+      now,
+    );
     expect(info.windows).toEqual({
       r: { limit: 4000, remaining: 3999, untilFullMs: 15 },
       i: { limit: 2_000_000, remaining: 1_999_000, untilFullMs: 1000 },
@@ -80,21 +86,27 @@ describe('each provider reads its headers into one shape', () => {
   });
 
   it('Anthropic: the combined tokens-* headers when the split ones are missing', () => {
-    const info = anthropicRateLimits.parse({ 'anthropic-ratelimit-tokens-limit': '80000', 'anthropic-ratelimit-tokens-remaining': '79000' }, now);
+    const info = anthropicRateLimits.parse(
+      { 'anthropic-ratelimit-tokens-limit': '80000', 'anthropic-ratelimit-tokens-remaining': '79000' },
+      now,
+    );
     expect(info.windows).toEqual({ t: { limit: 80_000, remaining: 79_000 } });
   });
 
   it('OpenAI and Azure: requests and total tokens with Go-duration resets', () => {
-    const info = openaiRateLimits.parse({
-      'x-ratelimit-limit-requests': '500',
-      'x-ratelimit-remaining-requests': '499',
-      'x-ratelimit-reset-requests': '120ms',
-      'x-ratelimit-limit-tokens': '30000',
-      'x-ratelimit-remaining-tokens': '29000',
-      'x-ratelimit-reset-tokens': '1m0.5s',
-      'retry-after-ms': '1500',
-      'retry-after': '2',
-    }, now);
+    const info = openaiRateLimits.parse(
+      {
+        'x-ratelimit-limit-requests': '500',
+        'x-ratelimit-remaining-requests': '499',
+        'x-ratelimit-reset-requests': '120ms',
+        'x-ratelimit-limit-tokens': '30000',
+        'x-ratelimit-remaining-tokens': '29000',
+        'x-ratelimit-reset-tokens': '1m0.5s',
+        'retry-after-ms': '1500',
+        'retry-after': '2',
+      },
+      now,
+    );
     expect(info.windows).toEqual({
       r: { limit: 500, remaining: 499, untilFullMs: 120 },
       t: { limit: 30_000, remaining: 29_000, untilFullMs: 60_500 },
@@ -102,7 +114,10 @@ describe('each provider reads its headers into one shape', () => {
     expect(info.tokenRounding).toBe(0);
     expect(info.retryAfterMs).toBe(1500);
     // Azure: remaining only, no limits, no resets.
-    const azure = providerModule('azure-openai').rateLimits.parse({ 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-remaining-tokens': 'lots', 'x-ms-retry-after-ms': '800' }, now);
+    const azure = providerModule('azure-openai').rateLimits.parse(
+      { 'x-ratelimit-remaining-requests': '59', 'x-ratelimit-remaining-tokens': 'lots', 'x-ms-retry-after-ms': '800' },
+      now,
+    );
     expect(azure).toEqual({ windows: { r: { remaining: 59 } }, tokenRounding: 0, retryAfterMs: 800 });
     expect(announcesLimits(azure)).toBe(false);
   });
@@ -110,7 +125,11 @@ describe('each provider reads its headers into one shape', () => {
   it('Gemini and Bedrock: retry hints only', () => {
     for (const id of ['gemini', 'bedrock']) {
       const parse = providerModule(id).rateLimits.parse;
-      expect(parse({ 'retry-after': '4', 'x-ratelimit-limit-requests': '10' }, now)).toEqual({ windows: {}, tokenRounding: 0, retryAfterMs: 4000 });
+      expect(parse({ 'retry-after': '4', 'x-ratelimit-limit-requests': '10' }, now)).toEqual({
+        windows: {},
+        tokenRounding: 0,
+        retryAfterMs: 4000,
+      });
     }
   });
 

@@ -101,8 +101,6 @@ describe('streamEndedEarlyError', () => {
     expect(error.kind).toBe('network');
     expect(error.retryable).toBe(true);
     expect(error.statusCode).toBe(200);
-    expect(error.message).toBe(
-      'anthropic account "acct-1": the event stream from api.example.test ended before message_stop',
-    );
+    expect(error.message).toBe('anthropic account "acct-1": the event stream from api.example.test ended before message_stop');
   });
 });

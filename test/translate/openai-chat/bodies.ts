@@ -2,7 +2,8 @@
 import type { JsonObject } from '../../../src/executors/types.ts';
 
 /** A tiny PNG as a data URL. */
-export const pngDataUrl = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+export const pngDataUrl =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 export const pngBase64 = pngDataUrl.slice('data:image/png;base64,'.length);
 
 export const weatherSchema = {

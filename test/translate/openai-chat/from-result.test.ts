@@ -51,11 +51,20 @@ describe('ExecuteResult → chat.completion', () => {
     expect(completion.choices[0].message).toEqual({ role: 'assistant', content: 'Hello! How can I help you today?', refusal: null });
     expect(completion.choices[0].finish_reason).toBe('stop');
     // input_tokens 21 + cache writes 188 + cache reads 1024
-    expect(completion.usage).toEqual({ prompt_tokens: 1233, completion_tokens: 12, total_tokens: 1245, prompt_tokens_details: { cached_tokens: 1024 } });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 1233,
+      completion_tokens: 12,
+      total_tokens: 1245,
+      prompt_tokens_details: { cached_tokens: 1024 },
+    });
   });
 
   it('maps a Gemini function-call answer, with null content and the thought signature kept for the next turn', () => {
-    const completion = toChatCompletion(geminiResult('response-function-call.json'), { provider: 'gemini', model: 'gemini-2.5-flash', now });
+    const completion = toChatCompletion(geminiResult('response-function-call.json'), {
+      provider: 'gemini',
+      model: 'gemini-2.5-flash',
+      now,
+    });
     expect(completion).toMatchObject({ id: '0HhWaOyiBrG4xN8PqYmW6Qk', model: 'gemini-2.5-flash' });
     expect(completion.choices[0]).toEqual({
       index: 0,
@@ -77,7 +86,12 @@ describe('ExecuteResult → chat.completion', () => {
       logprobs: null,
     });
     // promptTokenCount already includes the 64 cached tokens; thinking tokens count as completion.
-    expect(completion.usage).toEqual({ prompt_tokens: 71, completion_tokens: 97, total_tokens: 168, prompt_tokens_details: { cached_tokens: 64 } });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 71,
+      completion_tokens: 97,
+      total_tokens: 168,
+      prompt_tokens_details: { cached_tokens: 64 },
+    });
   });
 
   it('maps length and content-filter endings, and names a completion itself when the answer has no id', () => {

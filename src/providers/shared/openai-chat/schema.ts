@@ -35,12 +35,7 @@ export const filePartSchema = z.looseObject({
 
 export const refusalPartSchema = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
 
-export const userPartSchema = z.discriminatedUnion('type', [
-  textPartSchema,
-  imagePartSchema,
-  audioPartSchema,
-  filePartSchema,
-]);
+export const userPartSchema = z.discriminatedUnion('type', [textPartSchema, imagePartSchema, audioPartSchema, filePartSchema]);
 export type UserPart = z.infer<typeof userPartSchema>;
 
 const textContentSchema = z.union([z.string(), z.array(textPartSchema)]);
