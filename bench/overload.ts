@@ -3,7 +3,7 @@
  *
  * The 529 back-off on an account without limits whose answers carry no rate-limit headers:
  * 300 prompts (default) through one relayq worker (100 ms latency) against the simulator, once with no faults
- * and once with 8 % of answers `529 overloaded_error`. A lone overload is retried by its prompt;
+ * and once with 8 % of answers `529 overloaded_error`. A few overloads are retried by their prompts;
  * overloads in a row cool the account down (0.5 s, doubling); a success must end the run, or the
  * back-off keeps growing to its 10 s cap. Target: the faulty run within 2x the clean run.
  */

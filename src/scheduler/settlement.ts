@@ -7,7 +7,7 @@
  *   429 insufficient quota,   the account is disabled with the provider's message; the prompt
  *   401, 403 (auth, permission)  goes back to scheduling (another account) without an attempt
  *   529, 503 (overloaded)     the prompt is retried as an attempt, on another account if one has
- *                             room; from the third overload in a row (no success between) the
+ *                             room; from the fifth overload in a row (no success between) the
  *                             account backs off too (0.5 s, doubling, at most 10 s); a success
  *                             ends the run
  *   anything else             recorded as the account's last error; the prompt's usual retry rules

@@ -39,6 +39,8 @@ local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 
 local MIN_COOLDOWN_MS = 250
 local OVERLOAD_BASE_MS, OVERLOAD_MAX_MS = 500, 10000
+-- Overloads in a row left to the prompts' own retries before the account rests.
+local OVERLOADS_FOR_PROMPTS = 4
 local AIMD_DECREASE, AIMD_STEP, AIMD_INTERVAL_MS = 0.7, 0.05, 1000
 local ERRORS_KEPT = 20
 
@@ -148,11 +150,15 @@ elseif outcome == 'rate_limited' then
     end
   end
 elseif outcome == 'overloaded' then
-  -- One overload between successes is the prompt's to retry (as the SDKs do, per request); the
-  -- account rests from the second in a row on: 0.5 s, doubling, at most 10 s. A success clears the run.
+  -- A few overloads between successes are the prompts' to retry (as the SDKs do, per request):
+  -- with many calls in flight a few settle back to back by chance. From the fifth in a row (no
+  -- success between), what a provider that is really overloaded gives, the account rests: 0.5 s,
+  -- doubling, at most 10 s. A success clears the run.
   local overloads = redis.call('HINCRBY', stateKey, f('ovl'), 1)
   local backoff = 0
-  if overloads > 2 then backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - 3)) end
+  if overloads > OVERLOADS_FOR_PROMPTS then
+    backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - OVERLOADS_FOR_PROMPTS - 1))
+  end
   if backoff > 0 or cooldownMs > 0 then coolFor(math.max(backoff, cooldownMs), message) end
   redis.call('HINCRBY', stateKey, f('n_err'), 1)
 elseif outcome == 'auth' then
