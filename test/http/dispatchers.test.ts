@@ -49,6 +49,6 @@ describe('dispatcherFor', () => {
 describe('redactProxyUrl', () => {
   it('drops user and password', () => {
     expect(redactProxyUrl('http://user:secret@proxy.example:8080')).toBe('http://proxy.example:8080');
-    expect(redactProxyUrl('socks5h://u:p@10.0.0.1:1080')).toBe('socks5h://10.0.0.1:1080');
+    expect(redactProxyUrl('socks5h://u:p@proxy.example:1080')).toBe('socks5h://proxy.example:1080');
   });
 });

@@ -137,7 +137,7 @@ describe('network errors (toProviderError)', () => {
   });
 
   it('names the proxy host but never its password', () => {
-    const mapped = toProviderError(withCode('connect ECONNREFUSED http://user:secret@10.0.0.1:8080', 'ECONNREFUSED'), {
+    const mapped = toProviderError(withCode('connect ECONNREFUSED http://user:secret@proxy.example:8080', 'ECONNREFUSED'), {
       ...context,
       proxy: 'http://user:secret@proxy.example:8080',
     });
