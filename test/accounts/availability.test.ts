@@ -17,11 +17,12 @@ import { closeDispatchers } from '../../src/http/dispatchers.ts';
 import { providerModule, providers } from '../../src/providers/index.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import { withScripts } from '../../src/redis/scripts.ts';
-import { settleAccount, type SettleInput } from '../../src/scheduler/settlement.ts';
+import { settleAccount, } from '../../src/scheduler/settlement.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeConfig } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
+import { settleInput } from '../helpers/settle-input.ts';
 
 const prefix = testPrefix('avail');
 const keys: Keys = createKeys(prefix);
@@ -32,24 +33,6 @@ let config: string;
 let accounts: Account[];
 let context: ExecutorContext;
 const env = () => ({ REDIS_URL: testRedisUrl(), NO_COLOR: '1' });
-
-function settlement(accountId: string, overrides: Partial<SettleInput>): SettleInput {
-  return {
-    accountId,
-    leaseId: null,
-    outcome: 'ok',
-    chargedInput: 0,
-    reservedOutput: 0,
-    actualInput: -1,
-    actualOutput: -1,
-    cooldownMs: 0,
-    message: '',
-    observedRpm: 0,
-    limits: { windows: {}, tokenRounding: 0 },
-    fresh: true,
-    ...overrides,
-  };
-}
 
 beforeAll(async () => {
   redis = withScripts(testRedis());
@@ -100,13 +83,13 @@ describe('account availability', () => {
     const refused = await anthropic.execute(request, {}, accounts[0] as Account).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ProviderError);
     expect(refused).toMatchObject({ kind: 'auth', statusCode: 401 });
-    await settleAccount(redis, keys, settlement('acct-1', { outcome: 'auth', message: (refused as ProviderError).message }));
+    await settleAccount(redis, keys, settleInput('acct-1', { outcome: 'auth', message: (refused as ProviderError).message }));
     expect(await anthropic.getAvailableAccountsCount()).toBe(1);
 
     await settleAccount(
       redis,
       keys,
-      settlement('acct-2', { outcome: 'rate_limited', cooldownMs: 60_000, message: '429 rate_limit_error' }),
+      settleInput('acct-2', { outcome: 'rate_limited', cooldownMs: 60_000, message: '429 rate_limit_error' }),
     );
     expect(await anthropic.getAvailableAccountsCount()).toBe(0);
     expect(await anthropic.isAvailable()).toBe(false);

@@ -13,9 +13,9 @@ import { admitThroughRedis, type Admission } from '../../src/scheduler/admission
 import type { Candidate } from '../../src/scheduler/candidates.ts';
 import type { CallCost } from '../../src/scheduler/estimate.ts';
 import { anthropicRateLimits } from '../../src/providers/anthropic/rate-limits.ts';
-import { noRateLimits } from '../../src/providers/shared/rate-limits.ts';
-import { settleAccount, type SettleInput } from '../../src/scheduler/settlement.ts';
+import { settleAccount, } from '../../src/scheduler/settlement.ts';
 import { testPrefix, testRedis } from '../helpers/redis.ts';
+import { settleInput } from '../helpers/settle-input.ts';
 
 const redis: Redis = withScripts(testRedis());
 let prefix: string;
@@ -43,24 +43,6 @@ const small: CallCost = { inputTokens: 10, outputTokens: 20, inputChars: 40, fam
 let leaseCounter = 0;
 function admit(list: Candidate[], cost: CallCost = small, ttlMs = 30_000): Promise<Admission> {
   return admitThroughRedis(redis, keys, list, cost, { id: `t:${(leaseCounter += 1)}`, ttlMs });
-}
-
-function settleInput(accountId: string, overrides: Partial<SettleInput> = {}): SettleInput {
-  return {
-    accountId,
-    leaseId: null,
-    outcome: 'ok',
-    chargedInput: 0,
-    reservedOutput: 0,
-    actualInput: -1,
-    actualOutput: -1,
-    cooldownMs: 0,
-    message: '',
-    observedRpm: 0,
-    limits: noRateLimits,
-    fresh: true,
-    ...overrides,
-  };
 }
 
 async function field(id: string, name: string): Promise<string | null> {
