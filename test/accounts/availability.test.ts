@@ -17,7 +17,7 @@ import { closeDispatchers } from '../../src/http/dispatchers.ts';
 import { providerModule, providers } from '../../src/providers/index.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import { withScripts } from '../../src/redis/scripts.ts';
-import { settleAccount, } from '../../src/scheduler/settlement.ts';
+import { settleAccount } from '../../src/scheduler/settlement.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir, writeConfig } from '../helpers/files.ts';

@@ -13,7 +13,7 @@ import { admitThroughRedis, type Admission } from '../../src/scheduler/admission
 import type { Candidate } from '../../src/scheduler/candidates.ts';
 import type { CallCost } from '../../src/scheduler/estimate.ts';
 import { anthropicRateLimits } from '../../src/providers/anthropic/rate-limits.ts';
-import { settleAccount, } from '../../src/scheduler/settlement.ts';
+import { settleAccount } from '../../src/scheduler/settlement.ts';
 import { testPrefix, testRedis } from '../helpers/redis.ts';
 import { settleInput } from '../helpers/settle-input.ts';
 
