@@ -123,18 +123,6 @@ function today(now: number): string {
  */
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
   const usage = record.usage;
-  const body = record.response?.body;
-  if (
-    usage.reasoning_tokens === undefined &&
-    record.provider !== null &&
-    body !== null &&
-    typeof body === 'object' &&
-    !Array.isArray(body)
-  ) {
-    // Reasoning tokens stay in the provider's own usage shape; its module reads them.
-    const reasoning = providerModule(record.provider).usage.reasoningTokens(body as Record<string, unknown>);
-    if (reasoning > 0) usage.reasoning_tokens = reasoning;
-  }
   const ran = record.account !== null && record.provider !== null && record.model !== null;
   const fields: (string | number | Buffer)[] = [
     record.custom_id,

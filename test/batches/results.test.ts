@@ -26,7 +26,7 @@ function record(id: string, line: number, overrides: Partial<ResultRecord> = {})
     account: 'acct-a',
     model: 'gpt-4o-mini',
     response: { status_code: 200, body: { object: 'chat.completion', usage: { completion_tokens_details: { reasoning_tokens: 3 } } } },
-    usage: { input_tokens: 10, output_tokens: 20, cache_read_tokens: 4, cache_write_tokens: 0 },
+    usage: { input_tokens: 10, output_tokens: 20, cache_read_tokens: 4, cache_write_tokens: 0, reasoning_tokens: 3 },
     attempts: 1,
     latency_ms: 5,
     line,
