@@ -1,7 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Redis } from 'ioredis';
 import type { ProviderName } from '../config/schema.ts';
-import { providerModule } from '../providers/index.ts';
 import type { ErrorKind } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts, type ScriptedRedis } from '../redis/scripts.ts';
