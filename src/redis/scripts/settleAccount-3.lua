@@ -151,7 +151,8 @@ elseif outcome == 'rate_limited' then
   end
 elseif outcome == 'overloaded' then
   -- A few overloads between successes are the prompts' to retry (as the SDKs do, per request):
-  -- with many calls in flight a few settle back to back by chance. From the fifth in a row (no
+  -- a 529 comes back at once while a success takes the whole answer's time, so with many calls
+  -- in flight two or three 529s often settle back to back. From the fifth in a row (no
   -- success between), what a provider that is really overloaded gives, the account rests: 0.5 s,
   -- doubling, at most 10 s. A success clears the run.
   local overloads = redis.call('HINCRBY', stateKey, f('ovl'), 1)
