@@ -38,6 +38,8 @@ export interface BatchDefaults {
 export interface BatchInfo {
   id: string;
   status: BatchStatus;
+  /** The tenant of the API key that made it (`relayq server`); null for a batch made with the command line. */
+  tenant: string | null;
   /** The input file's name, and its absolute path (what `retry` and `--resume` read again). */
   source: string;
   source_path: string | null;
@@ -116,6 +118,8 @@ export interface OpenBatchOptions {
   retentionSeconds?: number;
   /** The submit's ingest lease (renewIngestLease keeps it): while it lasts, the batch's ingest counts as alive. */
   ingestLeaseMs?: number;
+  /** The tenant the batch belongs to (the API key's); kept from the batch's first opening. */
+  tenant?: string;
 }
 
 /**
@@ -140,6 +144,10 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
   if (options.retentionSeconds !== undefined) tx.hset(key, 'retention_s', options.retentionSeconds);
   if (options.windowMs !== undefined) tx.hsetnx(key, 'expires_at', now + options.windowMs);
   if (options.inputFormat !== undefined) tx.hset(key, 'input_format', options.inputFormat);
+  if (options.tenant !== undefined) {
+    tx.hsetnx(key, 'tenant', options.tenant);
+    tx.zadd(keys.tenantBatches(options.tenant), 'NX', now, id);
+  }
   if (options.sourcePath !== undefined) {
     tx.hset(key, 'source_path', options.sourcePath);
     tx.hset(keys.batchSources(), options.sourcePath, id);
@@ -243,6 +251,7 @@ export function batchFromRecord(id: string, record: Record<string, string>, resu
   return {
     id,
     status,
+    tenant: record.tenant ?? null,
     source: record.source ?? '',
     source_path: record.source_path ?? null,
     input_format: record.input_format ?? null,
@@ -309,19 +318,99 @@ export async function listBatches(redis: Redis, keys: Keys, options: { limit?: n
       ? await redis.zrevrange(keys.batches(), 0, limit - 1)
       : await redis.zrevrangebyscore(keys.batches(), '+inf', options.since, 'LIMIT', 0, limit);
   if (ids.length === 0) return [];
+  return readBatches(redis, keys, keys.batches(), ids);
+}
+
+export interface BatchPageOptions {
+  /** Only this tenant's batches; every batch when left out. */
+  tenant?: string;
+  limit: number;
+  /** Batches older than this one (the next page). */
+  after?: string;
+  /** Batches newer than this one (the page before). */
+  before?: string;
+}
+
+/**
+ * One page of batches, newest first (ids are time-ordered, the index is scored by creation
+ * time): `after` pages towards older batches, `before` towards newer ones. `hasMore`: there are
+ * batches beyond the page in the direction it went. Ids whose records expired are dropped from
+ * the index as they are met.
+ */
+export async function listBatchPage(
+  redis: Redis,
+  keys: Keys,
+  options: BatchPageOptions,
+): Promise<{ batches: BatchInfo[]; hasMore: boolean }> {
+  const index = options.tenant === undefined ? keys.batches() : keys.tenantBatches(options.tenant);
+  const limit = Math.max(1, options.limit);
+  const towardsNewer = options.before !== undefined && options.after === undefined;
+  const cursor = towardsNewer ? options.before : options.after;
+  // Ranks in newest-first order: `start` is the first rank of the page (older: counting up; newer: down).
+  let start = 0;
+  if (cursor !== undefined) {
+    const rank = await redis.zrevrank(index, cursor);
+    if (rank !== null) start = towardsNewer ? rank - 1 : rank + 1;
+    else {
+      // The cursor batch is gone: place it by the time in its id.
+      const ms = batchIdTime(cursor);
+      if (ms === null) return { batches: [], hasMore: false };
+      start = towardsNewer ? (await redis.zcount(index, `(${ms}`, '+inf')) - 1 : await redis.zcount(index, `(${ms}`, '+inf');
+    }
+  }
+  const batches: BatchInfo[] = [];
+  let hasMore = false;
+  while (batches.length < limit) {
+    const want = limit - batches.length + 1;
+    let ids: string[];
+    if (towardsNewer) {
+      if (start < 0) break;
+      const from = Math.max(0, start - want + 1);
+      ids = (await redis.zrevrange(index, from, start)).reverse();
+      start = from - 1;
+    } else {
+      ids = await redis.zrevrange(index, start, start + want - 1);
+    }
+    if (ids.length === 0) break;
+    const found = await readBatches(redis, keys, index, ids);
+    // Going older, the ids dropped from the index move the ranks after them up.
+    if (!towardsNewer) start += found.length;
+    for (const batch of found) {
+      if (batches.length < limit) batches.push(batch);
+      else hasMore = true;
+    }
+    if (hasMore || ids.length < want) break;
+  }
+  if (!hasMore && batches.length === limit) {
+    hasMore = towardsNewer ? start >= 0 : (await redis.zcard(index)) > start;
+  }
+  if (towardsNewer) batches.reverse();
+  return { batches, hasMore };
+}
+
+/** The creation time (ms) a batch id carries; null for a string that is no batch id. */
+export function batchIdTime(id: string): number | null {
+  const match = /^batch_([a-z0-9]{8})[0-9a-f]{16}$/.exec(id);
+  if (!match?.[1]) return null;
+  const ms = Number.parseInt(match[1], 36);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The records of these ids, in order; ids whose records are gone are removed from `index`. */
+async function readBatches(redis: Redis, keys: Keys, index: string, ids: string[]): Promise<BatchInfo[]> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hgetall(keys.batch(id)).hlen(keys.batchResults(id)).exists(keys.batchIngest(id));
   const replies = (await pipeline.exec()) ?? [];
   const batches: BatchInfo[] = [];
   const gone: string[] = [];
-  ids.forEach((id, index) => {
-    const record = replies[index * 3]?.[1] as Record<string, string> | undefined;
-    const results = Number(replies[index * 3 + 1]?.[1] ?? 0);
-    const leased = Number(replies[index * 3 + 2]?.[1] ?? 0) === 1;
+  ids.forEach((id, position) => {
+    const record = replies[position * 3]?.[1] as Record<string, string> | undefined;
+    const results = Number(replies[position * 3 + 1]?.[1] ?? 0);
+    const leased = Number(replies[position * 3 + 2]?.[1] ?? 0) === 1;
     if (!record?.id) gone.push(id);
     else batches.push(batchFromRecord(id, record, results, leased));
   });
-  if (gone.length > 0) await redis.zrem(keys.batches(), ...gone);
+  if (gone.length > 0) await redis.zrem(index, ...gone);
   return batches;
 }
 

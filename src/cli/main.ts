@@ -9,7 +9,7 @@ import { commandGroups, groupOf } from './command-list.ts';
 import { exitCodes } from './exit-codes.ts';
 import { fsReason } from './file-errors.ts';
 import { provideJobTypes } from './job-types.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../lib/package-version.ts';
 import type { JobTypes } from '../worker/job-types.ts';
 
 /**

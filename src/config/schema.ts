@@ -67,6 +67,24 @@ export type IngestLimits = z.infer<typeof ingestLimitsSchema>;
 /** The limits when the config sets none. */
 export const defaultIngestLimits: Readonly<IngestLimits> = Object.freeze(ingestLimitsSchema.parse({}));
 
+export const serverConfigSchema = z
+  .object({
+    /** Port to listen on (`relayq server --port` overrides it). */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Address to listen on (`--host`); 0.0.0.0 to accept connections from other machines. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /**
+     * The absolute origin clients reach the server at (`https://relayq.example.com`), used in the
+     * URLs relayq hands out (Anthropic's `results_url`); left out: http://<host>:<port>.
+     */
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  })
+  .strict();
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
 export const configSchema = z
   .object({
     redis: z
@@ -102,6 +120,8 @@ export const configSchema = z
       .prefault({}),
     /** Limits on input lines (`relayq submit`, `run`, `dry-run`). */
     ingest: ingestLimitsSchema.prefault({}),
+    /** `relayq server`: where it listens, and the origin clients reach it at. */
+    server: serverConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

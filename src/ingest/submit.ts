@@ -53,6 +53,13 @@ export interface SubmitOptions {
   retryErrored?: boolean;
   /** Line size, JSON nesting depth and custom_id length a line may have (the config's `ingest`). */
   limits?: Partial<IngestLimits>;
+  /** The tenant the batch belongs to (the API key's, in `relayq server`); none for the command line. */
+  tenant?: string;
+  /**
+   * The name the batch shows as its source when `file` is a temporary copy (an upload); the
+   * batch then keeps no source path (`retry` cannot read it again, `--resume` does not apply).
+   */
+  sourceName?: string;
 }
 
 export interface SubmitProgress {
@@ -106,8 +113,9 @@ export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: s
   });
   const bytesTotal = (await stat(file)).size;
   await openBatch(redis, keys, batchId, {
-    source: basename(file),
-    sourcePath: resolve(file),
+    source: options.sourceName ?? basename(file),
+    sourcePath: options.sourceName === undefined ? resolve(file) : undefined,
+    tenant: options.tenant,
     defaults: options.defaults,
     metadata: options.metadata,
     windowMs: options.windowMs,

@@ -27,6 +27,12 @@ export interface Keys {
   batchOrder(batchId: string): string;
   /** Hash: absolute input file path -> the latest batch made from it (`submit --resume`). */
   batchSources(): string;
+  /** Sorted set of the batch ids of one tenant, scored by creation time (ms). */
+  tenantBatches(tenant: string): string;
+  /** Hash: API key name -> key record JSON (tenant, admin, created_at, revoked, the key's SHA-256). */
+  apiKeys(): string;
+  /** Hash: SHA-256 of an API key (hex) -> its name. */
+  apiKeyHashes(): string;
   /** Hash: usage of one UTC day, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD. */
   usageDay(day: string): string;
   /** Hash: the scheduling state of every account, `<account>|<field>` -> value (see src/scheduler). */
@@ -66,6 +72,9 @@ export function createKeys(prefix: string): Keys {
     batchIngest: (id) => `${tag}:batch:${id}:ingest`,
     batchOrder: (id) => `${tag}:batch:${id}:order`,
     batchSources: () => `${tag}:batch-sources`,
+    tenantBatches: (tenant) => `${tag}:tenant:${tenant}:batches`,
+    apiKeys: () => `${tag}:api-keys`,
+    apiKeyHashes: () => `${tag}:api-key-hashes`,
     usageDay: (day) => `${tag}:usage:${day}`,
     accountsState: () => `${tag}:accounts:state`,
     accountLeases: () => `${tag}:accounts:leases`,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * relayq's version, from its package.json: two folders up from src/cli/ in a checkout, three
- * from dist/src/cli/ in the built package.
+ * relayq's version, from its package.json: two folders up from src/lib/ in a checkout, three
+ * from dist/src/lib/ in the built package.
  */
 export function packageVersion(): string {
   for (const path of ['../../package.json', '../../../package.json']) {
