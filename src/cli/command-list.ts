@@ -64,12 +64,21 @@ export const commandGroups: CommandGroup[] = [
     ],
   },
   {
+    load: async () => (await import('./commands/keys.ts')).registerKeysCommand,
+    commands: [{ name: 'keys', term: 'keys', description: 'API keys for relayq server: create (shown once), list, revoke' }],
+  },
+  {
     load: async () => (await import('./commands/register-service-commands.ts')).registerServiceCommands,
     commands: [
       {
         name: 'worker',
         term: 'worker [options]',
         description: 'process prompt jobs until stopped (run as many as you like, on as many machines)',
+      },
+      {
+        name: 'server',
+        term: 'server [options]',
+        description: "serve relayq's /api and the OpenAI- and Anthropic-compatible batch APIs over HTTP, until stopped",
       },
       {
         name: 'simulate',

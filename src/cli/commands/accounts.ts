@@ -59,7 +59,7 @@ export function registerAccountsCommand(program: Command): void {
     .command('bind')
     .description('dedicate accounts to a batch (or a tenant): they are tried first, or only them with --exclusive')
     .argument('[batch]', 'batch id (or use --tenant)')
-    .option('--tenant <name>', 'bind every batch submitted with --tag tenant=NAME')
+    .option('--tenant <name>', "bind every batch of tenant NAME (an API key's tenant, or submitted with --tag tenant=NAME)")
     .option('--accounts <ids>', 'comma-separated account ids', splitList)
     .option('--groups <names>', 'comma-separated account groups (accounts[].group)', splitList)
     .option('--exclusive', 'use only these accounts, never the rest of the pool')
