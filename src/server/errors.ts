@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 export type ApiErrorType =
   | 'invalid_request'
   | 'authentication_error'
+  | 'permission_error'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
@@ -20,6 +21,7 @@ export type ApiErrorType =
 const statusOfType: Record<ApiErrorType, number> = {
   invalid_request: 400,
   authentication_error: 401,
+  permission_error: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
@@ -58,7 +60,15 @@ export function classifyError(error: unknown): { status: number; type: ApiErrorT
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const type: ApiErrorType =
-      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : 'invalid_request';
+      status === 401
+        ? 'authentication_error'
+        : status === 413
+          ? 'payload_too_large'
+          : status === 415
+            ? 'unsupported_media_type'
+            : status === 404
+              ? 'not_found'
+              : 'invalid_request';
     return { status, type, message: fastifyError.message ?? 'bad request' };
   }
   return { status: 500, type: 'internal_error', message: 'internal error (the server log has the details)' };

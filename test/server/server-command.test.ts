@@ -84,7 +84,10 @@ describe('relayq server and relayq keys', () => {
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
       // A batch through /api, run by the server's own worker.
-      const file = writePromptFile(dir, Array.from({ length: 5 }, (_, i) => anthropicBatchLine(`p${i}`, promptText(i))));
+      const file = writePromptFile(
+        dir,
+        Array.from({ length: 5 }, (_, i) => anthropicBatchLine(`p${i}`, promptText(i))),
+      );
       const { readFile } = await import('node:fs/promises');
       const submitted = await fetch(`${url}/api/batches`, {
         method: 'POST',

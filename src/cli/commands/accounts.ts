@@ -3,11 +3,12 @@
  * health, last errors) as every worker sees it, changed at run time for all workers at once.
  */
 import type { Command } from 'commander';
-import { bindingSchema, readBindings, removeBinding, setBinding, type BindingTarget } from '../../accounts/bindings.ts';
-import { knownAccountIds, readAccountStates, recentAccountErrors, setAccountEnabled, type AccountState } from '../../accounts/state.ts';
+import { bindingSchema, removeBinding, setBinding, type BindingTarget } from '../../accounts/bindings.ts';
+import type { AccountState } from '../../accounts/state.ts';
+import { accountsOverview, setAccountEnabledIfKnown } from '../../operations/accounts.ts';
 import type { Runtime } from '../../runtime.ts';
-import { waitingPools, type WaitingPool } from '../../scheduler/waiting.ts';
-import { providerAvailability, unavailableLines } from '../availability.ts';
+import type { WaitingPool } from '../../scheduler/waiting.ts';
+import { unavailableLines } from '../../operations/availability.ts';
 import { checkBatchId, configHelp, UsageError, withRuntime } from '../context.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { formatNumber } from '../progress.ts';
@@ -44,11 +45,10 @@ export function registerAccountsCommand(program: Command): void {
     if (!enabled) command.option('--reason <text>', 'shown in relayq accounts list and in batch statuses');
     command.action(async (id: string, options: { config?: string; reason?: string }) => {
       process.exitCode = await withRuntime({ configPath: options.config }, async (runtime) => {
-        if (!(await accountExists(runtime, id))) {
+        if (!(await setAccountEnabledIfKnown(runtime, id, enabled, options.reason))) {
           process.stderr.write(`relayq: no account "${id}" (relayq accounts list shows them)\n`);
           return exitCodes.notFound;
         }
-        await setAccountEnabled(runtime.redis, runtime.keys, id, enabled, options.reason);
         process.stderr.write(`account ${id} ${enabled ? 'enabled' : 'disabled'} for every worker\n`);
         return exitCodes.ok;
       });
@@ -120,55 +120,19 @@ function describeTarget(target: BindingTarget): string {
   return 'batch' in target ? `batch ${target.batch}` : `tenant ${target.tenant}`;
 }
 
-async function accountExists(runtime: Runtime, id: string): Promise<boolean> {
-  if (runtime.config.accounts.some((account) => account.id === id)) return true;
-  return (await runtime.redis.hexists(runtime.keys.accountsState(), `${id}|provider`)) === 1;
-}
-
 async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
-  const configured = runtime.config.accounts.map((account) => account.id);
-  const ids = [...new Set([...configured, ...(await knownAccountIds(runtime.redis, runtime.keys))])];
-  const states = await readAccountStates(runtime.redis, runtime.keys, ids);
-  // Accounts no worker registered yet: the config alone says what they are.
-  for (const state of states) {
-    const account = runtime.config.accounts.find((candidate) => candidate.id === state.id);
-    if (account === undefined) continue;
-    state.provider ??= account.provider;
-    state.group ??= account.group ?? null;
-    if (
-      state.configured.rpm === null &&
-      state.configured.inputTpm === null &&
-      state.configured.outputTpm === null &&
-      state.configured.concurrency === null
-    ) {
-      state.configured = {
-        ...state.configured,
-        rpm: account.limits.rpm ?? null,
-        inputTpm: account.limits.inputTpm ?? null,
-        outputTpm: account.limits.outputTpm ?? null,
-        concurrency: account.limits.concurrency ?? null,
-      };
-    }
-  }
-  const waiting = await waitingPools(runtime.redis, runtime.keys);
-  // Every provider with an account here or prompts waiting for one: can any account take calls now?
-  const wanted = [...runtime.config.accounts, ...states, ...waiting].flatMap((item) =>
-    item.provider ? [{ provider: item.provider }] : [],
-  );
-  const availability = await providerAvailability(runtime, wanted);
+  const overview = await accountsOverview(runtime);
   if (json) {
-    const errors = await Promise.all(states.map((state) => recentAccountErrors(runtime.redis, runtime.keys, state.id, 5)));
-    const bindings = Object.fromEntries(await readBindings(runtime.redis, runtime.keys));
-    const accounts = states.map((state, index) => ({ ...state, inConfig: configured.includes(state.id), recentErrors: errors[index] }));
-    process.stdout.write(`${JSON.stringify({ accounts, waiting, bindings, availability }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(overview, null, 2)}\n`);
     return exitCodes.ok;
   }
+  const { accounts: states, waiting, availability } = overview;
   if (states.length === 0) {
     process.stdout.write('no accounts: add some under accounts: in the config (see config/relayq.example.yaml)\n');
     return exitCodes.ok;
   }
   const colour = colourOn();
-  const rows = states.map((state) => row(state, configured.includes(state.id)));
+  const rows = states.map((state) => row(state, state.inConfig));
   const table = renderTable(
     ['ACCOUNT', 'PROVIDER', 'HEALTH', 'RPM', 'IN TPM', 'OUT TPM', 'CONC', 'AVAILABLE', 'IN FLIGHT', 'OK', '429', 'ERRORS', 'LAST ERROR'],
     rows,
@@ -179,8 +143,7 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
     '',
     'limits: configured / learned from the provider ("~" found by AIMD); AVAILABLE: capacity left in the tightest bucket now',
   ];
-  if (states.some((state) => !configured.includes(state.id)))
-    lines.push('* not in this config (registered by a worker with another config)');
+  if (states.some((state) => !state.inConfig)) lines.push('* not in this config (registered by a worker with another config)');
   for (const state of states) {
     if (state.health.status !== 'ok' && state.health.reason) {
       const when = state.health.status === 'cooling_down' ? `until ${state.health.until}` : `since ${state.health.since ?? '?'}`;

@@ -1,5 +1,5 @@
 import type { Estimate } from '../../usage/estimate.ts';
-import { unavailableLines, type ProviderAvailabilityNote } from '../availability.ts';
+import { unavailableLines, type ProviderAvailabilityNote } from '../../operations/availability.ts';
 import { formatNumber } from '../progress.ts';
 import { formatCost, renderTable } from '../style.ts';
 import { printReject } from './submit.ts';

@@ -15,7 +15,7 @@ import { parseDuration, parseSince } from '../durations.ts';
 import { checkInputFile, checkOutputFile } from '../input-file.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { batchesCommand } from './batches.ts';
-import { providerAvailability } from '../availability.ts';
+import { providerAvailability } from '../../operations/availability.ts';
 import { printEstimate } from './dry-run.ts';
 import { lifecycleCommand, retryCommand, type LifecycleAction } from './lifecycle.ts';
 import { writeResults } from './results.ts';

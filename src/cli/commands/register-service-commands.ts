@@ -18,7 +18,7 @@ export function registerServiceCommands(program: Command): void {
   program
     .command('server')
     .description("serve relayq's /api and the OpenAI- and Anthropic-compatible batch APIs over HTTP, until stopped")
-    .option('-p, --port <port>', 'port to listen on (default: the config\'s server.port, else 8080)', portNumber)
+    .option('-p, --port <port>', "port to listen on (default: the config's server.port, else 8080)", portNumber)
     .option('--host <host>', "address to listen on (default: the config's server.host, else 127.0.0.1)")
     .option('--worker', 'also run a prompt worker in this process (a one-box deployment)')
     .option('-c, --config <file>', configHelp)

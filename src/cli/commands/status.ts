@@ -1,52 +1,16 @@
-import { getBatch, getRejects, type BatchInfo } from '../../batches/batch-store.ts';
-import { expireIfDue } from '../../batches/lifecycle.ts';
+import type { BatchInfo } from '../../batches/batch-store.ts';
 import { isTerminal } from '../../batches/status.ts';
 import { escapeForTerminal } from '../../lib/terminal-text.ts';
+import { unavailableLines } from '../../operations/availability.ts';
+import { batchStatusReport, loadStatus, statusJson, type StatusView } from '../../operations/batch-status.ts';
 import type { Runtime } from '../../runtime.ts';
 import { loadPrices, type PriceTable } from '../../usage/prices.ts';
-import { buildUsageReport } from '../../usage/report.ts';
-import { readBatchUsage } from '../../usage/usage-store.ts';
 import { formatDuration } from '../durations.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
 import { colourOn, formatCost, paint, statusColour } from '../style.ts';
-import { batchWaitingReasons, type WaitingPool } from '../../scheduler/waiting.ts';
-import { routeModel } from '../../accounts/routing.ts';
-import { providerAvailability, unavailableLines, type ProviderWanted } from '../availability.ts';
 
-export interface StatusView {
-  batch: BatchInfo;
-  /** Requests per account that served the batch. */
-  accounts: Record<string, number>;
-  cost: number | null;
-  currency: string;
-  /** The providers and models that served the batch so far. */
-  models: { provider: string; model: string }[];
-  /** Results per second: measured between two looks when watching, else since the batch started. */
-  rate: number;
-  eta_ms: number | null;
-}
-
-export async function loadStatus(runtime: Runtime, batchId: string, prices: PriceTable, rate?: number): Promise<StatusView | null> {
-  let batch = await getBatch(runtime.redis, runtime.keys, batchId);
-  if (!batch) return null;
-  if (await expireIfDue({ redis: runtime.redis, keys: runtime.keys, queue: runtime.queue }, batch)) {
-    batch = (await getBatch(runtime.redis, runtime.keys, batchId)) ?? batch;
-  }
-  const rows = await readBatchUsage(runtime.redis, runtime.keys, [batch]);
-  const accounts: Record<string, number> = {};
-  for (const row of rows) accounts[row.account] = (accounts[row.account] ?? 0) + row.requests;
-  const report = buildUsageReport(rows, 'batch', prices);
-  const { counts } = batch;
-  const done = counts.total - counts.pending;
-  const since = batch.started_at ? Date.parse(batch.started_at) : Date.parse(batch.created_at);
-  const end = batch.completed_at ?? batch.cancelled_at ?? batch.expired_at;
-  const elapsed = Math.max(1, (end ? Date.parse(end) : Date.now()) - since);
-  const measured = rate ?? (done * 1000) / elapsed;
-  const eta = counts.pending === 0 ? 0 : measured > 0 ? (counts.pending / measured) * 1000 : null;
-  const models = [...new Map(rows.map((row) => [`${row.provider}|${row.model}`, { provider: row.provider, model: row.model }])).values()];
-  return { batch, accounts, models, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
-}
+export { loadStatus, statusJson, type StatusView };
 
 const ingestNote: Readonly<Record<BatchInfo['ingest'], string>> = {
   running: ' (still reading input)',
@@ -119,20 +83,12 @@ export async function statusCommand(
 ): Promise<number> {
   const prices = await loadPrices();
   if (!options.watch) {
-    const view = await loadStatus(runtime, batchId, prices);
-    if (!view) return exitCodes.notFound;
-    const rejects = view.batch.counts.rejected > 0 ? await getRejects(runtime.redis, runtime.keys, batchId, 1000) : [];
-    // Why prompts wait (accounts disabled, cooling down, or out of capacity).
-    const waiting = view.batch.counts.pending > 0 ? await batchWaitingReasons(runtime.redis, runtime.keys, batchId) : [];
-    const availability = isTerminal(view.batch.status)
-      ? []
-      : await providerAvailability(runtime, providersOf(view, waiting, runtime.config));
+    const report = await batchStatusReport(runtime, batchId, prices);
+    if (!report) return exitCodes.notFound;
     if (options.json) {
-      const waitingJson = waiting.map(({ provider, accounts, prompts, reason }) => ({ provider, accounts, prompts, reason }));
-      process.stdout.write(
-        `${JSON.stringify({ ...statusJson(view), waiting: waitingJson, availability, rejected_lines: rejects }, null, 2)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
     } else {
+      const { view, waiting, availability, rejects } = report;
       const why = waiting.map((pool) => `waiting    ${formatNumber(pool.prompts)} ${pool.provider} prompts: ${pool.reason}`);
       const blocked = unavailableLines(availability, 'accounts   ');
       process.stdout.write(`${[renderStatus(view, colourOn(), rejects), ...blocked, ...why].join('\n')}\n`);
@@ -140,25 +96,6 @@ export async function statusCommand(
     return exitCodes.ok;
   }
   return watchStatus(runtime, batchId, prices, options);
-}
-
-/**
- * The providers a batch needs: those that served it, those its waiting prompts wait for, and its
- * `--provider`/`--model` defaults. A batch none of that names yet (nothing ran, no defaults)
- * could need any provider this config has accounts of.
- */
-function providersOf(view: StatusView, waiting: readonly WaitingPool[], config: Runtime['config']): ProviderWanted[] {
-  const { defaults } = view.batch;
-  const wanted: ProviderWanted[] = [...view.models, ...waiting.map((pool) => ({ provider: pool.provider }))];
-  const model = defaults.model;
-  const provider = defaults.provider ?? (model === undefined ? undefined : routeModel(model, config.routing));
-  if (provider !== undefined) wanted.push(model === undefined ? { provider } : { provider, model });
-  if (wanted.length === 0) wanted.push(...config.accounts.map((account) => ({ provider: account.provider })));
-  return wanted;
-}
-
-export function statusJson(view: StatusView) {
-  return { ...view.batch, accounts: view.accounts, cost: view.cost, currency: view.currency, rate_per_s: view.rate, eta_ms: view.eta_ms };
 }
 
 /** Redraws the status every interval until the batch ends; exits with the batch's outcome. */

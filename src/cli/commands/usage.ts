@@ -1,8 +1,7 @@
-import { listBatches } from '../../batches/batch-store.ts';
+import { usageReport } from '../../operations/usage.ts';
 import type { Runtime } from '../../runtime.ts';
 import { loadPrices } from '../../usage/prices.ts';
-import { buildUsageReport, type UsageGrouping, type UsageReport } from '../../usage/report.ts';
-import { readBatchUsage, readDailyUsage } from '../../usage/usage-store.ts';
+import type { UsageGrouping, UsageReport } from '../../usage/report.ts';
 import { formatNumber } from '../progress.ts';
 import { formatCost, renderTable } from '../style.ts';
 
@@ -15,19 +14,13 @@ export interface UsageCommandOptions {
 
 /** `relayq usage`: tokens and list-price cost since a time, grouped by account, model, batch or day. */
 export async function usageCommand(runtime: Runtime, options: UsageCommandOptions): Promise<UsageReport> {
-  const prices = await loadPrices(options.prices);
-  // By batch: the usage of batches created since then (all their days); else the usage of the days since then.
-  const rows =
-    options.by === 'batch'
-      ? await readBatchUsage(
-          runtime.redis,
-          runtime.keys,
-          await listBatches(runtime.redis, runtime.keys, { limit: 10_000, since: options.since }),
-        )
-      : await readDailyUsage(runtime.redis, runtime.keys, options.since);
-  const report = buildUsageReport(rows, options.by, prices);
+  const { since, ...report } = await usageReport(runtime, {
+    since: options.since,
+    by: options.by,
+    prices: await loadPrices(options.prices),
+  });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ since: new Date(options.since).toISOString(), ...report }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ since, ...report }, null, 2)}\n`);
     return report;
   }
   const line = (group: UsageReport['total']) => [

@@ -7,6 +7,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { authenticate } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError, nativeErrorHandler } from '../errors.ts';
+import { loadPrices } from '../../usage/prices.ts';
+import { registerAccountRoutes } from './account-routes.ts';
+import { registerBatchRoutes } from './batch-routes.ts';
 
 export const nativeApi: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   app.setErrorHandler(nativeErrorHandler(ctx.logger));
@@ -16,4 +19,10 @@ export const nativeApi: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
       throw new ApiError('authentication_error', 'missing or unknown API key: send `Authorization: Bearer rq_...` or `x-api-key: rq_...`');
     request.principal = principal;
   });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { type: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+  const prices = await loadPrices();
+  registerBatchRoutes(app, ctx, prices);
+  registerAccountRoutes(app, ctx, prices);
 };

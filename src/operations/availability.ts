@@ -5,7 +5,7 @@
  * `accounts list`.
  */
 import { createAvailabilityReader, unavailableMessage } from '../accounts/availability.ts';
-import type { Runtime } from '../runtime.ts';
+import type { OperationDeps } from './deps.ts';
 
 /** One provider (and model) a command asks about. */
 export interface ProviderWanted {
@@ -23,7 +23,10 @@ export interface ProviderAvailabilityNote {
 }
 
 /** The availability of each provider/model asked about, in the order asked, each pair once. */
-export async function providerAvailability(runtime: Runtime, wanted: readonly ProviderWanted[]): Promise<ProviderAvailabilityNote[]> {
+export async function providerAvailability(
+  runtime: Pick<OperationDeps, 'config' | 'redis' | 'keys'>,
+  wanted: readonly ProviderWanted[],
+): Promise<ProviderAvailabilityNote[]> {
   const { providerModule, providerNames } = await import('../providers/index.ts');
   const known: ReadonlySet<string> = new Set(providerNames);
   const accounts = () => runtime.config.accounts;
