@@ -81,6 +81,8 @@ export const serverConfigSchema = z
       .url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' })
       .transform((url) => url.replace(/\/+$/, ''))
       .optional(),
+    /** Bytes a prompt file sent to `/api` may take (default 256 MB, Anthropic's Message Batches limit); more answers 413. */
+    maxUploadBytes: positiveInt.default(256 * 1024 * 1024),
   })
   .strict();
 export type ServerConfig = z.infer<typeof serverConfigSchema>;

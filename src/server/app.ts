@@ -12,7 +12,13 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { packageVersion } from '../lib/package-version.ts';
 import { anthropicFace } from './anthropic/index.ts';
@@ -59,6 +65,8 @@ export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> 
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a `.meta({ id })` become named components.
+    transformObject: jsonSchemaTransformObject,
   });
 
   app.get('/healthz', { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({

@@ -80,6 +80,8 @@ export function nativeErrorHandler(logger: Logger) {
     const { status, type, message } = classifyError(error);
     if (status >= 500) logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
     const body: ErrorBody = { error: { type, message } };
+    // The rest of an oversized body is not read: the connection ends with the answer.
+    if (status === 413) void reply.header('connection', 'close');
     void reply.code(status).type('application/json').send(body);
   };
 }

@@ -80,7 +80,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
           tags: ['batches'],
           summary: 'Submit a prompt file',
           description:
-            'The body is the prompt file (native, OpenAI Batch, Anthropic Message Batches or Gemini Batch lines, JSONL), streamed: `curl --data-binary @prompts.jsonl`. Up to 256 MB. Each line is checked on its own; rejected lines are listed with their line numbers and the rest runs.',
+            'The body is the prompt file (native, OpenAI Batch, Anthropic Message Batches or Gemini Batch lines, JSONL), streamed: `curl --data-binary @prompts.jsonl`. Up to `server.maxUploadBytes` (256 MB by default). Each line is checked on its own; rejected lines are listed with their line numbers and the rest runs.',
           querystring: submitQuerySchema,
           response: { 201: submitResponseSchema, ...errors },
         },
@@ -88,7 +88,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
       async (request, reply) => {
         const principal = principalOf(request);
         const query = request.query;
-        const upload = await receiveUpload(request);
+        const upload = await receiveUpload(request, ctx.config.server.maxUploadBytes);
         try {
           if (!upload.hasContent)
             throw new ApiError('invalid_request', 'the upload is empty (or blank lines only): there is no prompt to submit');
@@ -127,7 +127,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
       async (request) => {
         const principal = principalOf(request);
         const batch = await visibleBatch(ctx, principal, request.params.id);
-        const upload = await receiveUpload(request);
+        const upload = await receiveUpload(request, ctx.config.server.maxUploadBytes);
         try {
           let path = upload.path;
           if (!upload.hasContent) {

@@ -13,9 +13,6 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 
-/** Bytes a prompt file sent to `/api` may take (Anthropic's Message Batches limit). */
-export const uploadLimitBytes = 256 * 1024 * 1024;
-
 export interface ReceivedUpload {
   path: string;
   bytes: number;
@@ -56,7 +53,7 @@ class UploadMeter extends Transform {
 }
 
 /** Streams the request body into a new temporary file. */
-export async function receiveUpload(request: FastifyRequest, limit = uploadLimitBytes): Promise<ReceivedUpload> {
+export async function receiveUpload(request: FastifyRequest, limit: number): Promise<ReceivedUpload> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     throw new ApiError('payload_too_large', `the upload is ${declared} bytes, more than the ${limit} allowed`);
