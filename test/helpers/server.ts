@@ -3,10 +3,12 @@
  * prefix of the test's own, and (by default) an in-process worker whose account points at the
  * simulator. `close()` stops everything and deletes the prefix's keys.
  */
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { jobTypes } from '../../jobs/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import type { ServerContext } from '../../src/server/context.ts';
 import { startServer, type RunningServer } from '../../src/server/start-server.ts';
 import { startSimulator, type RunningSimulator, type SimulatorConfigInput } from '../../src/simulator/server.ts';
@@ -25,11 +27,16 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  /** Config fields over the test's own (its prefix, one simulator account `sim`, 16 concurrent jobs). */
-  config?: Partial<ConfigInput>;
+  /**
+   * Config fields over the test's own (its prefix, one simulator account `sim`, 16 concurrent
+   * jobs); a function gets the simulator's URL (for accounts of the test's own).
+   */
+  config?: Partial<ConfigInput> | ((simulatorUrl: string) => Partial<ConfigInput>);
   /** Run an in-process worker (default true). */
   worker?: boolean;
   simulator?: SimulatorConfigInput;
+  /** Runs on the test's Redis and keys before the server and its worker start (bindings, say, that workers read every few seconds). */
+  prepare?: (redis: Redis, keys: Keys) => Promise<void>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -40,10 +47,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       redis: { prefix },
       worker: { concurrency: 16, attempts: 3 },
       accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-server-test' }],
-      ...options.config,
+      ...(typeof options.config === 'function' ? options.config(simulator.url) : options.config),
     },
     {},
   );
+  if (options.prepare) {
+    const redis = testRedis();
+    await options.prepare(redis, createKeys(prefix));
+    redis.disconnect();
+  }
   const server = await startServer({
     config,
     redisUrl: testRedisUrl(),
