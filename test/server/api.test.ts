@@ -119,6 +119,30 @@ describe('/api', () => {
     expect({ ...fromApi, rate_per_s: 0 }).toEqual({ ...fromCli, rate_per_s: 0 });
   });
 
+  it('takes the file as a multipart/form-data file too', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([lines(3, 'm').join('\n')]), 'form.jsonl');
+    const answer = await fetch(`${server.url}/api/batches?name=form.jsonl`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}` },
+      body: form,
+    });
+    expect(answer.status).toBe(201);
+    const { batch, accepted } = (await answer.json()) as { batch: { id: string; source: string }; accepted: number };
+    expect(accepted).toBe(3);
+    expect(batch.source).toBe('form.jsonl');
+    expect((await ended(alice, batch.id)).counts.succeeded).toBe(3);
+    const noFile = new FormData();
+    noFile.append('purpose', 'batch');
+    const refused = await fetch(`${server.url}/api/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}` },
+      body: noFile,
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('holds no file');
+  });
+
   it('streams results in every format and order, each prompt answered correctly', async () => {
     const input = lines(12, 'r');
     input[3] = anthropicBatchLine('r3', 'fails every time [[sim:fault=invalid]]');

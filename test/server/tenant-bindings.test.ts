@@ -35,7 +35,9 @@ describe('tenant bindings through API keys', () => {
       const answer = await fetch(`${server.url}/api/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body });
       const { batch } = (await answer.json()) as { batch: { id: string } };
       for (;;) {
-        const status = (await (await fetch(`${server.url}/api/batches/${batch.id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+        const status = (await (
+          await fetch(`${server.url}/api/batches/${batch.id}`, { headers: { authorization: `Bearer ${key}` } })
+        ).json()) as {
           status: string;
           accounts: Record<string, number>;
           counts: { succeeded: number };

@@ -5,6 +5,7 @@
  * cancelBatch, ...) and back.
  */
 import { PassThrough } from 'node:stream';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -70,6 +71,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
   // Uploads: the body is the prompt file, whatever its content type, read as a stream by the route.
   void app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
+    await uploads.register(multipart);
     uploads.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     const routes = uploads.withTypeProvider<ZodTypeProvider>();
 
@@ -80,7 +82,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
           tags: ['batches'],
           summary: 'Submit a prompt file',
           description:
-            'The body is the prompt file (native, OpenAI Batch, Anthropic Message Batches or Gemini Batch lines, JSONL), streamed: `curl --data-binary @prompts.jsonl`. Up to `server.maxUploadBytes` (256 MB by default). Each line is checked on its own; rejected lines are listed with their line numbers and the rest runs.',
+            'The body is the prompt file (native, OpenAI Batch, Anthropic Message Batches or Gemini Batch lines, JSONL), streamed: `curl --data-binary @prompts.jsonl`, or as the file of a multipart/form-data body (`curl -F file=@prompts.jsonl`). Up to `server.maxUploadBytes` (256 MB by default). Each line is checked on its own; rejected lines are listed with their line numbers and the rest runs.',
           querystring: submitQuerySchema,
           response: { 201: submitResponseSchema, ...errors },
         },

@@ -1,5 +1,6 @@
 /**
- * A request body received into a temporary file, streamed (never held in memory whole), for
+ * A prompt file sent as the request body (any content type), or as the first file of a
+ * multipart/form-data body (`curl -F file=@prompts.jsonl`), received into a temporary file, streamed (never held in memory whole), for
  * the ingest to read like any prompt file. Over the limit (by Content-Length, or by the bytes
  * that actually came) it answers 413; a body that breaks off (the client went away, a timeout)
  * throws, and the file is removed: no batch is made from half an upload.
@@ -8,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
@@ -52,18 +53,32 @@ class UploadMeter extends Transform {
   }
 }
 
-/** Streams the request body into a new temporary file. */
+/** Room a multipart body needs beyond its file (boundaries, part headers, small fields). */
+const multipartOverhead = 64 * 1024;
+
+/** Streams the request body (or its first file part) into a new temporary file. */
 export async function receiveUpload(request: FastifyRequest, limit: number): Promise<ReceivedUpload> {
+  const multipart = typeof request.isMultipart === 'function' && request.isMultipart();
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
+  if (Number.isFinite(declared) && declared > limit + (multipart ? multipartOverhead : 0)) {
     throw new ApiError('payload_too_large', `the upload is ${declared} bytes, more than the ${limit} allowed`);
+  }
+  let source: Readable = request.raw;
+  if (multipart) {
+    const part = await request.file({ limits: { files: 1, fileSize: limit + 1, fieldSize: multipartOverhead, fields: 20 } });
+    if (part === undefined)
+      throw new ApiError(
+        'invalid_request',
+        'the multipart body holds no file: send the prompt file as a file field (curl -F file=@prompts.jsonl)',
+      );
+    source = part.file;
   }
   const dir = await mkdtemp(join(tmpdir(), 'relayq-upload-'));
   const path = join(dir, 'input.jsonl');
   const remove = () => rm(dir, { recursive: true, force: true });
   const meter = new UploadMeter(limit);
   try {
-    await pipeline(request.raw, meter, createWriteStream(path));
+    await pipeline(source, meter, createWriteStream(path));
   } catch (error) {
     await remove();
     if (error instanceof ApiError) throw error;
