@@ -2,6 +2,7 @@
  * `relayq server` and `relayq keys` as processes: the command line from its sources through
  * bin/run-ts.js, a real Redis, real HTTP on 127.0.0.1.
  */
+import { request as httpRequest } from 'node:http';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/free-port.ts';
@@ -108,7 +109,39 @@ describe('relayq server and relayq keys', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
 
+      // An upload in flight when SIGTERM comes: it is taken to its end and answered, while new
+      // connections are refused.
+      const upload = Array.from({ length: 50 }, (_, i) => anthropicBatchLine(`late${i}`, promptText(i)));
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/batches',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
+      });
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request.on('response', (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on('error', reject);
+      });
+      await new Promise<void>((resolve) => request.write(`${upload.slice(0, 25).join('\n')}\n`, () => resolve()));
       child.kill('SIGTERM');
+      // Until the signal is handled /healthz still answers 200; then new connections are refused.
+      let refused: number | string = 200;
+      while (refused === 200) {
+        refused = await fetch(`${url}/healthz`).then(
+          (response) => response.status,
+          () => 'refused',
+        );
+      }
+      expect([503, 'refused']).toContain(refused);
+      request.end(`${upload.slice(25).join('\n')}\n`);
+      const late = await answered;
+      expect(late.status).toBe(201);
+      expect(JSON.parse(late.body)).toMatchObject({ accepted: 50, rejected: 0 });
       expect(await exited).toBe(0);
       expect(stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     } finally {
