@@ -2,7 +2,6 @@
 // Builds dist/: compiles src/ and jobs/ with tsc (tsconfig.build.json), then copies the files the
 // compiled code reads at run time next to it, where its import.meta.url paths expect them:
 //   src/redis/scripts/ (the Lua scripts, with any subfolder) -> dist/src/redis/scripts/
-//   config/prices.yaml (the default price table)              -> dist/config/prices.yaml
 // Run by `npm run build` and by `prepare` (so `npm ci` and `npm pack` build it).
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
@@ -12,10 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const assets = [
-  ['src/redis/scripts', 'src/redis/scripts'],
-  ['config/prices.yaml', 'config/prices.yaml'],
-];
+const assets = [['src/redis/scripts', 'src/redis/scripts']];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

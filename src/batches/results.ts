@@ -4,6 +4,7 @@ import type { ProviderName } from '../config/schema.ts';
 import type { ErrorKind } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts, type ScriptedRedis } from '../redis/scripts.ts';
+import { promptClass } from '../usage/prompt-class.ts';
 import { finalizeBatch } from './batch-store.ts';
 
 export type ResultStatus = 'succeeded' | 'errored' | 'cancelled' | 'expired';
@@ -111,6 +112,14 @@ function today(now: number): string {
   return dayCache.day;
 }
 
+/** The usage hash field after the metric: provider|account|batch|model, and `|>N` for a prompt of more than N tokens. */
+function usageSuffix(record: ResultRecord, batchId: string): string {
+  const usage = record.usage;
+  const size = promptClass(usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens);
+  const base = `${record.provider}|${record.account}|${batchId}|${record.model}`;
+  return size === '' ? base : `${base}|${size}`;
+}
+
 /**
  * Stores a prompt's result, its usage (per UTC day, by provider, account, batch and model) and
  * the batch counters; a second result for the same custom_id is ignored. The write that gives
@@ -127,7 +136,7 @@ export async function writeResult(redis: Redis, keys: Keys, batchId: string, rec
     record.custom_id,
     encodeResult(record),
     record.status,
-    ran ? `${record.provider}|${record.account}|${batchId}|${record.model}` : '',
+    ran ? usageSuffix(record, batchId) : '',
     record.status === 'errored' ? (record.error?.kind ?? 'internal') : '',
     record.attempts,
     usage.input_tokens,

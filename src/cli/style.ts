@@ -38,7 +38,7 @@ export function renderTable(header: string[], rows: string[][], paintCell?: (row
 }
 
 export function formatCost(cost: number | null, currency = 'USD'): string {
-  if (cost === null) return '-';
+  if (cost === null) return 'unknown';
   const symbol = currency === 'USD' ? '$' : '';
   return `${symbol}${cost < 1 ? cost.toFixed(4) : cost.toFixed(2)}${symbol ? '' : ` ${currency}`}`;
 }

@@ -10,7 +10,7 @@ import { expireIfDue } from '../batches/lifecycle.ts';
 import { isTerminal } from '../batches/status.ts';
 import { batchWaitingReasons, type WaitingPool } from '../scheduler/waiting.ts';
 import type { PriceTable } from '../usage/prices.ts';
-import { buildUsageReport } from '../usage/report.ts';
+import { buildUsageReport, type UnpricedModel } from '../usage/report.ts';
 import { readBatchUsage } from '../usage/usage-store.ts';
 import { providerAvailability, type ProviderAvailabilityNote, type ProviderWanted } from './availability.ts';
 import type { OperationDeps } from './deps.ts';
@@ -20,6 +20,8 @@ export interface StatusView {
   /** Requests per account that served the batch. */
   accounts: Record<string, number>;
   cost: number | null;
+  /** When the cost is unknown: the models without a price (and why), their tokens and the cost of the rest. */
+  cost_unknown: { models: UnpricedModel[]; tokens: number; partial_cost: number } | null;
   currency: string;
   /** The providers and models that served the batch so far. */
   models: { provider: string; model: string }[];
@@ -46,7 +48,12 @@ export async function loadStatus(deps: OperationDeps, batchId: string, prices: P
   const measured = rate ?? (done * 1000) / elapsed;
   const eta = counts.pending === 0 ? 0 : measured > 0 ? (counts.pending / measured) * 1000 : null;
   const models = [...new Map(rows.map((row) => [`${row.provider}|${row.model}`, { provider: row.provider, model: row.model }])).values()];
-  return { batch, accounts, models, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
+  const total = report.total;
+  const costUnknown =
+    total.cost === null
+      ? { models: total.unpriced_models ?? [], tokens: total.unpriced_tokens ?? 0, partial_cost: total.partial_cost ?? 0 }
+      : null;
+  return { batch, accounts, models, cost: total.cost, cost_unknown: costUnknown, currency: report.currency, rate: measured, eta_ms: eta };
 }
 
 /** Rejected lines a status report lists at most (all of them are counted). */
@@ -99,5 +106,13 @@ function providersOf(view: StatusView, waiting: readonly WaitingPool[], config: 
 }
 
 export function statusJson(view: StatusView) {
-  return { ...view.batch, accounts: view.accounts, cost: view.cost, currency: view.currency, rate_per_s: view.rate, eta_ms: view.eta_ms };
+  return {
+    ...view.batch,
+    accounts: view.accounts,
+    cost: view.cost,
+    cost_unknown: view.cost_unknown,
+    currency: view.currency,
+    rate_per_s: view.rate,
+    eta_ms: view.eta_ms,
+  };
 }

@@ -68,6 +68,8 @@ export interface ProviderModule<Id extends string = string, Schema extends Accou
   readonly rateLimits: RateLimitParser;
   /** The response header that carries the provider's request id (lower-case). */
   readonly requestIdHeaders: readonly string[];
+  /** Its provider id in the price dataset (@pydantic/genai-prices): where its models' list prices are looked up. */
+  readonly priceProvider: string;
   /** Usage rules. */
   readonly usage: {
     /** The input tokens of a call that count against an account's input-token limit. */

@@ -16,6 +16,7 @@ import { boundedReject } from '../ingest/rejected-line.ts';
 import type { InputFormat } from '../ingest/formats/detect.ts';
 import type { ParsedLine } from '../ingest/parse-line.ts';
 import { costOf, type PriceTable } from './prices.ts';
+import { promptClass } from './prompt-class.ts';
 import { estimateRequest } from './token-estimate.ts';
 
 export interface EstimateGroup {
@@ -25,8 +26,10 @@ export interface EstimateGroup {
   input_tokens: number;
   /** The sum of the prompts' output limits: what the answers can cost at most. */
   max_output_tokens: number;
-  /** Input at list price plus every answer at its limit; null when the model has no price. */
+  /** Input at list price plus every answer at its limit; null when the model has no known price. */
   max_cost: number | null;
+  /** Why `max_cost` is null. */
+  cost_unknown_reason?: string;
   /** Enabled accounts that serve the model; empty means nothing could run these prompts. */
   accounts: string[];
 }
@@ -38,7 +41,15 @@ export interface Estimate {
   input_format: InputFormat | null;
   currency: string;
   groups: EstimateGroup[];
-  total: { input_tokens: number; max_output_tokens: number; max_cost: number | null };
+  total: {
+    input_tokens: number;
+    max_output_tokens: number;
+    max_cost: number | null;
+    /** Estimated tokens (input and output) of the models without a known price, which max_cost leaves out. */
+    unpriced_tokens: number;
+    /** Cost of the part that has prices, when some of it has none. */
+    partial_max_cost?: number;
+  };
   /** The first rejected lines (up to 100). */
   rejects: RejectedLine[];
 }
@@ -58,6 +69,8 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
   const limits = { ...defaultIngestLimits, ...options.limits };
   const reader = createLineReader({ defaults: options.defaults, routing: options.routing, limits });
   const groups = new Map<string, EstimateGroup>();
+  // Per group and prompt size class: prompts and tokens, priced by class (src/usage/prompt-class.ts).
+  const classes = new Map<EstimateGroup, Map<string, { requests: number; input: number; output: number }>>();
   const rejects: RejectedLine[] = [];
   let lines = 0;
   let prompts = 0;
@@ -100,21 +113,44 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
     );
     group.input_tokens += tokens.inputTokens;
     group.max_output_tokens += tokens.outputTokens;
+    const byClass = classes.get(group) ?? new Map();
+    classes.set(group, byClass);
+    const size = promptClass(tokens.inputTokens);
+    const sum = byClass.get(size) ?? { requests: 0, input: 0, output: 0 };
+    byClass.set(size, sum);
+    sum.requests += 1;
+    sum.input += tokens.inputTokens;
+    sum.output += tokens.outputTokens;
   }
-  let totalCost: number | null = 0;
-  const total = { input_tokens: 0, max_output_tokens: 0, max_cost: 0 as number | null };
+  const total: Estimate['total'] = { input_tokens: 0, max_output_tokens: 0, max_cost: 0, unpriced_tokens: 0 };
+  let known = 0;
   for (const group of groups.values()) {
-    group.max_cost = costOf(options.prices, group.model, {
-      input_tokens: group.input_tokens,
-      output_tokens: group.max_output_tokens,
-      cache_read_tokens: 0,
-      cache_write_tokens: 0,
-    });
+    let cost: number | null = 0;
+    for (const sum of classes.get(group)?.values() ?? []) {
+      const costing = costOf(options.prices, {
+        provider: group.provider,
+        model: group.model,
+        requests: sum.requests,
+        input_tokens: sum.input,
+        output_tokens: sum.output,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+      });
+      if (costing.cost === null) {
+        cost = null;
+        group.cost_unknown_reason = costing.reason;
+        break;
+      }
+      cost += costing.cost;
+    }
+    group.max_cost = cost;
     total.input_tokens += group.input_tokens;
     total.max_output_tokens += group.max_output_tokens;
-    totalCost = totalCost === null || group.max_cost === null ? null : totalCost + group.max_cost;
+    if (cost === null) total.unpriced_tokens += group.input_tokens + group.max_output_tokens;
+    else known += cost;
   }
-  total.max_cost = totalCost;
+  total.max_cost = total.unpriced_tokens > 0 ? null : known;
+  if (total.unpriced_tokens > 0) total.partial_max_cost = known;
   return {
     lines,
     prompts,

@@ -1,11 +1,13 @@
 /**
  * Reads the usage counters results write (storeResults-6.lua): a hash per UTC day of
- * `metric|provider|account|batch|model` → count. Only final results count, once each, so a
+ * `metric|provider|account|batch|model` → count, with `|>N` after the model for prompts of more
+ * than N tokens (their prompt size class, src/usage/prompt-class.ts, for prices by prompt size). Only final results count, once each, so a
  * prompt retried after a 429 is billed once here, as upstream bills it.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { utcDay } from '../batches/results.ts';
+import { isPromptClass } from './prompt-class.ts';
 
 export const usageMetrics = [
   'requests',
@@ -27,6 +29,8 @@ export interface UsageRow extends UsageCounts {
   provider: string;
   account: string;
   model: string;
+  /** The prompt size class of the row's requests (absent for prompts up to the first boundary). */
+  prompt_class?: string;
 }
 
 export function emptyCounts(): UsageCounts {
@@ -46,13 +50,17 @@ export function rowsOfHash(hash: Record<string, string>, day?: string): UsageRow
     const group = field.slice(a + 1);
     let row = rows.get(group);
     if (!row) {
+      const rest = field.slice(d + 1);
+      const bar = rest.lastIndexOf('|');
+      const classed = bar >= 0 && isPromptClass(rest.slice(bar + 1));
       row = {
         provider: field.slice(a + 1, b),
         account: field.slice(b + 1, c),
         batch: field.slice(c + 1, d),
-        model: field.slice(d + 1),
+        model: classed ? rest.slice(0, bar) : rest,
         ...emptyCounts(),
       };
+      if (classed) row.prompt_class = rest.slice(bar + 1);
       if (day !== undefined) row.day = day;
       rows.set(group, row);
     }

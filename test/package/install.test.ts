@@ -98,7 +98,7 @@ describe('the installed package', () => {
       'dist/cli.js',
       'dist/src/cli/main.js',
       'dist/src/redis/scripts/admitAccount-2.lua',
-      'dist/config/prices.yaml',
+      'config/prices.example.yaml',
       'bin/relayq.js',
       'config/relayq.example.yaml',
       'README.md',

@@ -28,6 +28,13 @@ export function printEstimate(estimate: Estimate, json: boolean, availability: r
       `${renderTable(['PROVIDER', 'MODEL', 'PROMPTS', 'INPUT TOKENS (EST.)', 'MAX OUTPUT TOKENS', 'COST (AT MOST)', 'ACCOUNTS'], rows)}\n` +
       `total: about ${formatNumber(estimate.total.input_tokens)} input tokens, at most ${formatNumber(estimate.total.max_output_tokens)} output tokens, ` +
       `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices (input estimated at 4 characters a token; every answer at its output limit)\n` +
+      estimate.groups
+        .filter((group) => group.cost_unknown_reason !== undefined)
+        .map((group) => `cost unknown: ${group.cost_unknown_reason}\n`)
+        .join('') +
+      (estimate.total.max_cost === null
+        ? `the cost leaves out ${formatNumber(estimate.total.unpriced_tokens)} estimated tokens; the rest costs at most ${formatCost(estimate.total.partial_max_cost ?? 0, estimate.currency)}\n`
+        : '') +
       unavailableLines(availability, 'warning: ')
         .map((line) => `${line}\n`)
         .join(''),

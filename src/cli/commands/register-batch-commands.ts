@@ -139,7 +139,7 @@ export function registerBatchCommands(program: Command): void {
       '--dry-run',
       'read the file and print prompts, estimated tokens and cost, and the accounts that would serve them; submit nothing',
     )
-    .option('--prices <file>', 'price table overriding config/prices.yaml (for --dry-run)')
+    .option('--prices <file>', 'price file whose entries win over the price dataset (for --dry-run; also $RELAYQ_PRICES)')
     .option('--json', 'with --dry-run: machine-readable output')
     .addHelpText(
       'after',
@@ -312,7 +312,7 @@ export function registerBatchCommands(program: Command): void {
     .description('tokens and list-price cost, by account, model, batch, day or provider')
     .option('--since <when>', 'a duration back from now (7d) or a date (2025-06-01)', '30d')
     .addOption(new Option('--by <grouping>', 'how to group').choices(usageGroupings).default('model'))
-    .option('--prices <file>', 'price table overriding config/prices.yaml (also $RELAYQ_PRICES)')
+    .option('--prices <file>', 'price file whose entries win over the price dataset (also $RELAYQ_PRICES)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples(['relayq usage --since 7d --by account', 'relayq usage --by day --json']))
     .action(async (flags: { since: string; by: UsageGrouping; prices?: string; json?: boolean; config?: string }) => {

@@ -39,7 +39,9 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
     `retries    ${formatNumber(batch.retries)} (429s: ${formatNumber(rateLimited)}; failed calls tried again: ${kinds(batch.attempt_errors)})`,
     `accounts   ${kinds(accounts)}`,
     `tokens     ${formatNumber(usage.input_tokens)} in, ${formatNumber(usage.output_tokens)} out (cache: ${formatNumber(usage.cache_read_tokens)} read, ${formatNumber(usage.cache_write_tokens)} written; reasoning ${formatNumber(usage.reasoning_tokens)})`,
-    `cost       ${formatCost(view.cost, view.currency)} at list prices`,
+    view.cost_unknown === null
+      ? `cost       ${formatCost(view.cost, view.currency)} at list prices`
+      : `cost       unknown: ${formatCost(view.cost_unknown.partial_cost, view.currency)} at list prices leaving out ${formatNumber(view.cost_unknown.tokens)} tokens (${view.cost_unknown.models.map((entry) => entry.reason).join('; ')})`,
     `created    ${batch.created_at}`,
   ];
   const stamps: [string, string | null][] = [

@@ -1,7 +1,7 @@
 import { usageReport } from '../../operations/usage.ts';
 import type { Runtime } from '../../runtime.ts';
 import { loadPrices } from '../../usage/prices.ts';
-import type { UsageGrouping, UsageReport } from '../../usage/report.ts';
+import { unpricedNote, type UsageGrouping, type UsageReport } from '../../usage/report.ts';
 import { formatNumber } from '../progress.ts';
 import { formatCost, renderTable } from '../style.ts';
 
@@ -35,7 +35,7 @@ export async function usageCommand(runtime: Runtime, options: UsageCommandOption
   ];
   const header = [options.by.toUpperCase(), 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE READ', 'CACHE WRITE', 'REASONING', 'COST'];
   process.stdout.write(`${renderTable(header, [...report.groups.map(line), line(report.total)])}\n`);
-  const unpriced = report.total.unpriced_models ?? [];
-  if (unpriced.length > 0) process.stderr.write(`no price for: ${unpriced.join(', ')} (add them to a price file: --prices FILE)\n`);
+  const note = unpricedNote(report.total);
+  if (note !== null) process.stderr.write(`${note}\n`);
   return report;
 }

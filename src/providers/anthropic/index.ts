@@ -18,6 +18,7 @@ export const anthropic: ProviderModule<'anthropic', typeof anthropicAccountSchem
   fillDefaults: fillAnthropicDefaults,
   rateLimits: anthropicRateLimits,
   requestIdHeaders: ['request-id'],
+  priceProvider: 'anthropic',
   usage: claudeUsageRules,
   fromOpenAiChat: (chat, model) => openAiChatToAnthropic(chat, model),
   createExecutor: (context) => new AnthropicExecutor(context),

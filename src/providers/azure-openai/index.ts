@@ -16,6 +16,7 @@ export const azureOpenAI: ProviderModule<'azure-openai', typeof azureOpenAIAccou
   // OpenAI's x-ratelimit-* names (remaining only, no resets) and x-ms-retry-after-ms / retry-after-ms on 429s.
   rateLimits: openai.rateLimits,
   requestIdHeaders: ['apim-request-id', 'x-request-id'],
+  priceProvider: 'azure',
   usage: openai.usage,
   createExecutor: (context) => new AzureOpenAIExecutor(context),
 };

@@ -21,6 +21,7 @@ export const bedrock: ProviderModule<'bedrock', typeof bedrockAccountSchema> = {
   // No rate-limit headers (quotas are per account and region in Service Quotas); a ThrottlingException may carry retry-after.
   rateLimits: retryHintsOnly,
   requestIdHeaders: ['x-amzn-requestid'],
+  priceProvider: 'aws',
   // Claude on Bedrock: the usage rules of Claude on Anthropic.
   usage: claudeUsageRules,
   fromOpenAiChat: openAiChatToBedrock,

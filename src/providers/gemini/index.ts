@@ -26,6 +26,7 @@ export const gemini: ProviderModule<'gemini', typeof geminiAccountSchema> = {
   rateLimits: retryHintsOnly,
   // Google documents no request-id response header (answers carry `responseId`); gateways in front may send one.
   requestIdHeaders: ['x-request-id'],
+  priceProvider: 'google',
   usage: {
     // Gemini counts the whole prompt, cached tokens included.
     limitedInput: (usage) => usage.inputTokens + usage.cacheWrite + usage.cacheRead,

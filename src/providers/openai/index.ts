@@ -18,6 +18,7 @@ export const openai: ProviderModule<'openai', typeof openaiAccountSchema> = {
   fillDefaults: fillOpenAIDefaults,
   rateLimits: openaiRateLimits,
   requestIdHeaders: ['x-request-id'],
+  priceProvider: 'openai',
   usage: {
     // OpenAI counts the whole prompt against input-token limits, cached tokens included.
     limitedInput: (usage) => usage.inputTokens + usage.cacheWrite + usage.cacheRead,

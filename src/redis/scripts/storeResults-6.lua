@@ -6,7 +6,7 @@
   KEYS[1] batch record hash
   KEYS[2] batch results hash (custom_id -> encoded result)
   KEYS[3] batch lines hash   (custom_id -> line number)
-  KEYS[4] usage hash of today (UTC): metric|provider|account|batch|model -> count
+  KEYS[4] usage hash of today (UTC): metric|provider|account|batch|model[|>N] -> count
   KEYS[5] batch done list    (custom_ids in the order results landed)
   KEYS[6] batch errored set
 
@@ -14,7 +14,8 @@
   ARGV[2] seconds the day's usage hash is kept
   ARGV[3..] per result, 11 fields:
     custom_id, encoded result, status (succeeded | errored | cancelled | expired),
-    provider|account|batch|model (the usage field suffix, "" when the prompt never ran),
+    provider|account|batch|model[|>N] (the usage field suffix, "" when the prompt never ran;
+    |>N for a prompt of more than N tokens),
     error kind ("" when none), attempts made,
     input, output, cache read, cache write, reasoning tokens
 

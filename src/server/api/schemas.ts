@@ -72,11 +72,17 @@ const availabilitySchema = z.object({
   unavailable: z.string().nullable(),
 });
 
+const unpricedModelSchema = z.object({ provider: z.string(), model: z.string(), reason: z.string() });
+
 /** What `relayq status --json` prints. */
 export const batchStatusSchema = batchSchema
   .extend({
     accounts: counts.describe('requests per account that served the batch'),
-    cost: z.number().nullable(),
+    cost: z.number().nullable().describe('list-price cost; null when some model has no known price'),
+    cost_unknown: z
+      .object({ models: z.array(unpricedModelSchema), tokens: z.number(), partial_cost: z.number() })
+      .nullable()
+      .describe('when the cost is unknown: the models without a price and why, their tokens, the cost of the rest'),
     currency: z.string(),
     rate_per_s: z.number(),
     eta_ms: z.number().nullable(),
@@ -238,7 +244,8 @@ const usageGroupSchema = z.object({
   reasoning_tokens: z.number(),
   cost: z.number().nullable(),
   partial_cost: z.number().optional(),
-  unpriced_models: z.array(z.string()).optional(),
+  unpriced_models: z.array(unpricedModelSchema).optional(),
+  unpriced_tokens: z.number().optional(),
 });
 export const usageResponseSchema = z
   .object({
