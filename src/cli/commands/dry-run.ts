@@ -27,7 +27,7 @@ export function printEstimate(estimate: Estimate, json: boolean, availability: r
     `${formatNumber(estimate.lines)} lines (${estimate.input_format ?? 'unknown'} format): ${formatNumber(estimate.prompts)} prompts, ${formatNumber(estimate.rejected)} rejected\n` +
       `${renderTable(['PROVIDER', 'MODEL', 'PROMPTS', 'INPUT TOKENS (EST.)', 'MAX OUTPUT TOKENS', 'COST (AT MOST)', 'ACCOUNTS'], rows)}\n` +
       `total: about ${formatNumber(estimate.total.input_tokens)} input tokens, at most ${formatNumber(estimate.total.max_output_tokens)} output tokens, ` +
-      `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices (input estimated at 4 characters a token; every answer at its output limit)\n` +
+      `${estimate.total.max_cost === null ? 'cost unknown (below)' : `at most ${formatCost(estimate.total.max_cost, estimate.currency)} at list prices`} (input estimated at 4 characters a token; every answer at its output limit)\n` +
       estimate.groups
         .filter((group) => group.cost_unknown_reason !== undefined)
         .map((group) => `cost unknown: ${group.cost_unknown_reason}\n`)
