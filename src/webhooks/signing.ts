@@ -29,11 +29,7 @@ export function signatureOf(secret: string, id: string, timestampSeconds: number
   return `v1,${mac}`;
 }
 
-export interface SignedHeaders {
-  'webhook-id': string;
-  'webhook-timestamp': string;
-  'webhook-signature': string;
-}
+export type SignedHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
 
 /** The three Standard Webhooks headers of a message, signed with every secret given (newest first). */
 export function signedHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): SignedHeaders {
