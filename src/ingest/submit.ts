@@ -27,6 +27,7 @@ import { createLineReader } from './formats/line-reader.ts';
 import { readInputLines } from './read-lines.ts';
 import { boundedReject } from './rejected-line.ts';
 import type { InputFormat } from './formats/detect.ts';
+import { checkWebhookUrls, type AddressPolicy, type Resolver } from '../webhooks/address-guard.ts';
 
 export interface SubmitOptions {
   /** Resubmit into this batch (a retried submit adds no duplicates); a new batch when left out. */
@@ -53,6 +54,16 @@ export interface SubmitOptions {
   retryErrored?: boolean;
   /** Line size, JSON nesting depth and custom_id length a line may have (the config's `ingest`). */
   limits?: Partial<IngestLimits>;
+  /**
+   * Callback URLs that get the batch's end event (`--webhook`, the API's submit, OpenAI's
+   * `metadata.webhook_url`). Each is checked before the batch is made: http(s), and refused
+   * (WebhookAddressError) when its host resolves to an address the policy refuses.
+   */
+  webhooks?: string[];
+  /** The config's `webhooks` (which addresses are allowed); the default refuses every non-public one. */
+  webhookPolicy?: AddressPolicy;
+  /** Resolves webhook host names for that check (tests stub it). */
+  webhookResolver?: Resolver;
 }
 
 export interface SubmitProgress {
@@ -105,6 +116,13 @@ export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: s
     input.once('error', fail);
   });
   const bytesTotal = (await stat(file)).size;
+  const webhooks =
+    options.webhooks === undefined || options.webhooks.length === 0
+      ? undefined
+      : await checkWebhookUrls(options.webhooks, options.webhookPolicy, options.webhookResolver).catch((error: unknown) => {
+          input.destroy();
+          throw error;
+        });
   await openBatch(redis, keys, batchId, {
     source: basename(file),
     sourcePath: resolve(file),
@@ -113,6 +131,7 @@ export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: s
     windowMs: options.windowMs,
     retentionSeconds: options.retentionSeconds,
     ingestLeaseMs,
+    webhooks,
   });
   const lease = setInterval(() => void renewIngestLease(redis, keys, batchId).catch(() => {}), ingestLeaseMs / 5);
   lease.unref();

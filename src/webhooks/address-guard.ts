@@ -168,3 +168,16 @@ export async function checkWebhookUrl(text: string, policy: AddressPolicy, resol
   }
   return url;
 }
+
+const refuseAll: AddressPolicy = { allowPrivateNetworks: false, allowHosts: [] };
+
+/** The callback URLs of a batch, checked (checkWebhookUrl) and without repeats. */
+export async function checkWebhookUrls(
+  urls: readonly string[],
+  policy: AddressPolicy = refuseAll,
+  resolver: Resolver = systemResolver,
+): Promise<string[]> {
+  const checked: string[] = [];
+  for (const url of urls) checked.push((await checkWebhookUrl(url, policy, resolver)).href);
+  return [...new Set(checked)];
+}

@@ -3,8 +3,7 @@
  * (`{"id":"evt_…","object":"event","type":"batch.completed","created_at":<unix s>,"data":{"id":"batch_…"}}`),
  * with relayq's status, counts, usage and where to fetch the results added inside `data`.
  */
-import { randomBytes } from 'node:crypto';
-import type { BatchInfo, BatchUsage } from '../batches/batch-store.ts';
+import { newEventId, type BatchInfo, type BatchUsage } from '../batches/batch-store.ts';
 import type { BatchStatus } from '../batches/status.ts';
 
 export const webhookEventTypes = ['batch.completed', 'batch.failed', 'batch.cancelled', 'batch.expired'] as const;
@@ -26,9 +25,7 @@ export function eventTypeOf(status: BatchStatus | string): WebhookEventType | nu
   }
 }
 
-export function newEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
-}
+export { newEventId };
 
 export const eventIdPattern = /^evt_[a-z0-9]+$/;
 
