@@ -64,6 +64,16 @@ export const commandGroups: CommandGroup[] = [
     ],
   },
   {
+    load: async () => (await import('./commands/webhooks.ts')).registerWebhooksCommand,
+    commands: [
+      {
+        name: 'webhooks',
+        term: 'webhooks',
+        description: 'webhook endpoints, signing secrets and the delivery log (batch.completed, failed, cancelled, expired)',
+      },
+    ],
+  },
+  {
     load: async () => (await import('./commands/register-service-commands.ts')).registerServiceCommands,
     commands: [
       {

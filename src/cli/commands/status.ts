@@ -13,6 +13,8 @@ import { colourOn, formatCost, paint, statusColour } from '../style.ts';
 import { batchWaitingReasons, type WaitingPool } from '../../scheduler/waiting.ts';
 import { routeModel } from '../../accounts/routing.ts';
 import { providerAvailability, unavailableLines, type ProviderWanted } from '../availability.ts';
+import { listEventLogs, type EventLog } from '../../webhooks/delivery-log.ts';
+import { renderEventLog } from './webhooks.ts';
 
 export interface StatusView {
   batch: BatchInfo;
@@ -25,6 +27,8 @@ export interface StatusView {
   /** Results per second: measured between two looks when watching, else since the batch started. */
   rate: number;
   eta_ms: number | null;
+  /** The batch's webhook events and their deliveries (no secrets). */
+  webhook_events: EventLog[];
 }
 
 export async function loadStatus(runtime: Runtime, batchId: string, prices: PriceTable, rate?: number): Promise<StatusView | null> {
@@ -45,7 +49,17 @@ export async function loadStatus(runtime: Runtime, batchId: string, prices: Pric
   const measured = rate ?? (done * 1000) / elapsed;
   const eta = counts.pending === 0 ? 0 : measured > 0 ? (counts.pending / measured) * 1000 : null;
   const models = [...new Map(rows.map((row) => [`${row.provider}|${row.model}`, { provider: row.provider, model: row.model }])).values()];
-  return { batch, accounts, models, cost: report.total.cost, currency: report.currency, rate: measured, eta_ms: eta };
+  const webhookEvents = batch.event_id === null ? [] : await listEventLogs(runtime.redis, runtime.keys, { batchId, limit: 10 });
+  return {
+    batch,
+    accounts,
+    models,
+    cost: report.total.cost,
+    currency: report.currency,
+    rate: measured,
+    eta_ms: eta,
+    webhook_events: webhookEvents,
+  };
 }
 
 const ingestNote: Readonly<Record<BatchInfo['ingest'], string>> = {
@@ -97,6 +111,12 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
         .join(' ')}`,
     );
   }
+  if (batch.webhooks.length > 0 && view.webhook_events.length === 0)
+    lines.push(`webhooks   ${batch.webhooks.map((url) => escapeForTerminal(url)).join(' ')} (when the batch ends)`);
+  if (batch.event_id !== null && view.webhook_events.length === 0)
+    lines.push(`webhooks   event ${batch.event_id} not sent yet (workers send it)`);
+  for (const [index, line] of view.webhook_events.flatMap((log) => renderEventLog(log, false)).entries())
+    lines.push(`${index === 0 ? 'webhooks  ' : '          '} ${line}`);
   for (const reject of rejectLines.slice(0, 20))
     lines.push(`  line ${reject.line}: ${escapeForTerminal(reject.error.split('\n')[0] ?? '')}`);
   if (counts.rejected > 20 && rejectLines.length > 0) lines.push(`  ... ${counts.rejected - 20} more (relayq status ${batch.id} --json)`);
@@ -158,7 +178,15 @@ function providersOf(view: StatusView, waiting: readonly WaitingPool[], config: 
 }
 
 export function statusJson(view: StatusView) {
-  return { ...view.batch, accounts: view.accounts, cost: view.cost, currency: view.currency, rate_per_s: view.rate, eta_ms: view.eta_ms };
+  return {
+    ...view.batch,
+    accounts: view.accounts,
+    cost: view.cost,
+    currency: view.currency,
+    rate_per_s: view.rate,
+    eta_ms: view.eta_ms,
+    webhook_events: view.webhook_events,
+  };
 }
 
 /** Redraws the status every interval until the batch ends; exits with the batch's outcome. */
