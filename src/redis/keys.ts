@@ -49,6 +49,7 @@ export interface Keys {
   schedWaiting(): string;
   /** String, short-lived: the answer of one call taking parked prompts, kept for a resent call (see unparkJobs-5.lua). */
   schedUnparkAnswer(token: string): string;
+  // Webhook state lives under `hooks:`, apart from BullMQ's own keys of the "webhook" queue.
   /** Sorted set: batch ends whose event is not in the webhook queue yet, `<batch>|<event id>` -> ms (see finalizeBatch-8.lua). */
   webhookOutbox(): string;
   /** Sorted set: webhook event ids by creation time (ms). */
@@ -93,13 +94,13 @@ export function createKeys(prefix: string): Keys {
     schedParked: (pool) => `${tag}:sched:pool:${pool}:parked`,
     schedWaiting: () => `${tag}:sched:waiting`,
     schedUnparkAnswer: (token) => `${tag}:sched:unpark:${token}`,
-    webhookOutbox: () => `${tag}:webhook:outbox`,
-    webhookEvents: () => `${tag}:webhook:events`,
-    webhookEvent: (id) => `${tag}:webhook:event:${id}`,
-    webhookDeliveries: (id) => `${tag}:webhook:event:${id}:deliveries`,
-    webhookAttempts: (id) => `${tag}:webhook:event:${id}:attempts`,
-    webhookBatchEvents: (id) => `${tag}:webhook:batch:${id}`,
-    webhookEndpoints: () => `${tag}:webhook:endpoints`,
-    webhookSecrets: () => `${tag}:webhook:secrets`,
+    webhookOutbox: () => `${tag}:hooks:outbox`,
+    webhookEvents: () => `${tag}:hooks:events`,
+    webhookEvent: (id) => `${tag}:hooks:event:${id}`,
+    webhookDeliveries: (id) => `${tag}:hooks:event:${id}:deliveries`,
+    webhookAttempts: (id) => `${tag}:hooks:event:${id}:attempts`,
+    webhookBatchEvents: (id) => `${tag}:hooks:batch:${id}`,
+    webhookEndpoints: () => `${tag}:hooks:endpoints`,
+    webhookSecrets: () => `${tag}:hooks:secrets`,
   };
 }

@@ -53,19 +53,26 @@ export interface EventLog extends Omit<EventRecord, 'payload'> {
   attempts: AttemptRecord[];
 }
 
+/** A MULTI's answers, with the first failed command's error thrown (ioredis hands them back instead). */
+async function checked(replies: Promise<[Error | null, unknown][] | null>): Promise<void> {
+  for (const [error] of (await replies) ?? []) if (error) throw error;
+}
+
 /** Records the event once (a second call keeps the first body); returns the stored record. */
 export async function recordEvent(redis: Redis, keys: Keys, event: EventRecord): Promise<EventRecord> {
   const key = keys.webhookEvent(event.id);
   const fresh = await redis.hsetnx(key, 'payload', event.payload);
   if (fresh === 1) {
-    await redis
-      .multi()
-      .hset(key, 'batch_id', event.batch_id, 'type', event.type, 'tenant', event.tenant ?? '', 'created_at', event.created_at)
-      .expire(key, logRetentionSeconds)
-      .zadd(keys.webhookEvents(), event.created_at, event.id)
-      .rpush(keys.webhookBatchEvents(event.batch_id), event.id)
-      .expire(keys.webhookBatchEvents(event.batch_id), logRetentionSeconds)
-      .exec();
+    await checked(
+      redis
+        .multi()
+        .hset(key, 'batch_id', event.batch_id, 'type', event.type, 'tenant', event.tenant ?? '', 'created_at', event.created_at)
+        .expire(key, logRetentionSeconds)
+        .zadd(keys.webhookEvents(), event.created_at, event.id)
+        .rpush(keys.webhookBatchEvents(event.batch_id), event.id)
+        .expire(keys.webhookBatchEvents(event.batch_id), logRetentionSeconds)
+        .exec(),
+    );
   }
   return (await readEvent(redis, keys, event.id)) ?? event;
 }
@@ -86,7 +93,7 @@ export async function readEvent(redis: Redis, keys: Keys, id: string): Promise<E
 /** Adds a pending delivery unless the target has one already. */
 export async function addDelivery(redis: Redis, keys: Keys, eventId: string, delivery: Delivery): Promise<void> {
   const key = keys.webhookDeliveries(eventId);
-  await redis.multi().hsetnx(key, delivery.target, JSON.stringify(delivery)).expire(key, logRetentionSeconds).exec();
+  await checked(redis.multi().hsetnx(key, delivery.target, JSON.stringify(delivery)).expire(key, logRetentionSeconds).exec());
 }
 
 export async function setDelivery(redis: Redis, keys: Keys, eventId: string, delivery: Delivery): Promise<void> {
@@ -100,7 +107,7 @@ export async function getDelivery(redis: Redis, keys: Keys, eventId: string, tar
 
 export async function recordAttempt(redis: Redis, keys: Keys, eventId: string, attempt: AttemptRecord): Promise<void> {
   const key = keys.webhookAttempts(eventId);
-  await redis.multi().rpush(key, JSON.stringify(attempt)).expire(key, logRetentionSeconds).exec();
+  await checked(redis.multi().rpush(key, JSON.stringify(attempt)).expire(key, logRetentionSeconds).exec());
 }
 
 export async function readEventLog(redis: Redis, keys: Keys, id: string): Promise<EventLog | null> {

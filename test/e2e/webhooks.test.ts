@@ -117,6 +117,7 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     expect(batch?.event_id).toBe(verified.id);
     const [log] = await listEventLogs(redis, keys, { batchId: report.batchId });
     expect(log?.deliveries).toMatchObject([{ state: 'delivered', attempts: 1, last_status_code: 200 }]);
+    expect((await listEventLogs(redis, keys)).map((event) => event.batch_id)).toContain(report.batchId);
   });
 
   it('retries a 500 about 5 s later with the same webhook-id and a fresh timestamp', async () => {
