@@ -165,7 +165,9 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     expect(await redis.llen(keys.webhookBatchEvents(report.batchId))).toBe(1);
   });
 
-  it('a cancelled and an expired batch send their events', async () => {
+  it('a cancelled, an expired and a failed batch (every line rejected) send their events', async () => {
+    const typeAt = (path: string) =>
+      JSON.parse(receiver.requests.find(hooked(path))?.body ?? '{}') as { type: string; data: { id: string } };
     for (const running of workers.splice(0)) await running.close();
     const cancelled = await submitFile(redis, queue, keys, promptFile(30, 'cancel'), {
       attempts: 3,
@@ -177,17 +179,24 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
       webhooks: [`${receiver.url}/expired`],
       webhookPolicy: policy,
     });
+    const rejected = await submitFile(
+      redis,
+      queue,
+      keys,
+      writePromptFile(tempDir('relayq-hooks'), ['{"custom_id": "a", "params": 1}', 'not json'], 'bad.jsonl'),
+      { attempts: 3, webhooks: [`${receiver.url}/failed`], webhookPolicy: policy },
+    );
+    expect(rejected.status).toBe('failed');
     // No worker runs: every prompt is still queued when the batches end.
     expect((await cancelBatch({ redis, keys, queue }, cancelled.batchId, { waitMs: 10_000 })).batch?.status).toBe('cancelled');
     expect((await expireBatch({ redis, keys, queue }, expired.batchId, { waitMs: 10_000 })).batch?.status).toBe('expired');
     await worker();
     await until(
-      () => receiver.requests.some(hooked('/cancelled')) && receiver.requests.some(hooked('/expired')),
+      () => ['/cancelled', '/expired', '/failed'].every((path) => receiver.requests.some(hooked(path))),
       30_000,
-      'the cancelled and expired events',
+      'the cancelled, expired and failed events',
     );
-    const typeAt = (path: string) =>
-      JSON.parse(receiver.requests.find(hooked(path))?.body ?? '{}') as { type: string; data: { id: string } };
+    expect(typeAt('/failed')).toMatchObject({ type: 'batch.failed', data: { id: rejected.batchId, counts: { rejected: 2 } } });
     expect(typeAt('/cancelled')).toMatchObject({ type: 'batch.cancelled', data: { id: cancelled.batchId } });
     expect(typeAt('/expired')).toMatchObject({ type: 'batch.expired', data: { id: expired.batchId } });
   });
