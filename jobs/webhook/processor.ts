@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import type { Config } from '../../src/config/schema.ts';
 import type { Keys } from '../../src/redis/keys.ts';
-import { parseWebhookUrl } from '../../src/webhooks/address-guard.ts';
+import { parseWebhookUrl, WebhookAddressError } from '../../src/webhooks/address-guard.ts';
 import {
   addDelivery,
   getDelivery,
@@ -119,6 +119,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       next_attempt_at: null,
       delivered_at: null,
     };
+    // A registered endpoint is signed with its own tenant's secret (every batch's when it has
+    // none); a URL given at submit with the secret of the batch's tenant.
+    let signingTenant = event.tenant;
     if (data.endpointId !== null) {
       const endpoint = await getEndpoint(redis, keys, data.endpointId);
       if (endpoint === null || endpoint.disabled_at !== null) {
@@ -127,26 +130,20 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         await setDelivery(redis, keys, eventId, { ...before, state: 'skipped', last_error: reason, next_attempt_at: null });
         return;
       }
+      signingTenant = endpoint.tenant;
     }
     const attempt = before.attempts + 1;
     const timestamp = Math.floor(Date.now() / 1000);
     const at = Date.now();
+    const secrets = await signingSecrets(redis, keys, signingTenant, secretsKey);
+    const headers = signedHeaders(secrets, eventId, timestamp, event.payload);
     let outcome: Awaited<ReturnType<typeof deliverOnce>>;
     try {
       parseWebhookUrl(data.url);
-      const secrets = await signingSecrets(redis, keys, event.tenant, secretsKey);
-      const headers = signedHeaders(secrets, eventId, timestamp, event.payload);
       outcome = await deliverOnce(dispatcher, data.url, headers, event.payload, config.webhooks.timeoutMs);
     } catch (error) {
-      outcome = {
-        ok: false,
-        statusCode: null,
-        latencyMs: 0,
-        error: (error as Error).message,
-        retryAfterMs: null,
-        refused: true,
-        response: '',
-      };
+      if (!(error instanceof WebhookAddressError)) throw error;
+      outcome = { ok: false, statusCode: null, latencyMs: 0, error: error.message, retryAfterMs: null, refused: true, response: '' };
     }
     const gone = outcome.statusCode === 410;
     const final = outcome.ok || gone || outcome.refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
