@@ -112,6 +112,7 @@ export function refusedRange(address: string): string | null {
 
 /** The URL of a webhook, checked for form: http(s), a host, no credentials in it. */
 export function parseWebhookUrl(text: string): URL {
+  if (text.length > maxUrlLength) throw new WebhookAddressError(`a webhook URL may have at most ${maxUrlLength} characters`);
   let url: URL;
   try {
     url = new URL(text);
@@ -169,6 +170,10 @@ export async function checkWebhookUrl(text: string, policy: AddressPolicy, resol
   return url;
 }
 
+const maxUrlLength = 2048;
+/** Callback URLs one batch may have. */
+export const maxBatchWebhooks = 10;
+
 const refuseAll: AddressPolicy = { allowPrivateNetworks: false, allowHosts: [] };
 
 /** The callback URLs of a batch, checked (checkWebhookUrl) and without repeats. */
@@ -177,6 +182,10 @@ export async function checkWebhookUrls(
   policy: AddressPolicy = refuseAll,
   resolver: Resolver = systemResolver,
 ): Promise<string[]> {
+  if (urls.length > maxBatchWebhooks)
+    throw new WebhookAddressError(
+      `a batch may have at most ${maxBatchWebhooks} webhook URLs, not ${urls.length} (register endpoints with relayq webhooks add)`,
+    );
   const checked: string[] = [];
   for (const url of urls) checked.push((await checkWebhookUrl(url, policy, resolver)).href);
   return [...new Set(checked)];

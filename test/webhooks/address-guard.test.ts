@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkWebhookUrl,
+  checkWebhookUrls,
   normalizeAddress,
   refusedRange,
   WebhookAddressError,
