@@ -62,6 +62,10 @@ describe('addresses', () => {
     await expect(checkWebhookUrl('http://internal.example/hook', defaults, resolver)).rejects.toThrow(/loopback address/);
     await expect(checkWebhookUrl('http://169.254.169.254/', defaults, resolver)).rejects.toThrow(WebhookAddressError);
     await expect(checkWebhookUrl('https://public.example/hook', defaults, resolver)).resolves.toBeInstanceOf(URL);
+    await expect(checkWebhookUrl(`https://public.example/${'x'.repeat(3000)}`, defaults, resolver)).rejects.toThrow(/at most 2048/);
+    const many = Array.from({ length: 11 }, (_, i) => `https://public.example/${i}`);
+    await expect(checkWebhookUrls(many, defaults, resolver)).rejects.toThrow(/at most 10 webhook URLs/);
+    await expect(checkWebhookUrls([...many.slice(0, 2), many[0] as string], defaults, resolver)).resolves.toEqual(many.slice(0, 2));
     // A name that does not resolve now is accepted; its deliveries say why they fail.
     await expect(checkWebhookUrl('https://nowhere.example/hook', defaults, resolver)).resolves.toBeInstanceOf(URL);
     await expect(
