@@ -66,7 +66,7 @@ describe('relayq webhooks on the command line', () => {
 
   it('run --webhook delivers before it exits; the secret verifies; status shows the delivery; secrets are encrypted at rest', async () => {
     const run = await runCli(['run', file, '-c', config, '--webhook', `${receiver.url}/run`, '-o', `${dir}/out.jsonl`], {
-      env,
+      env: { ...env, LOG_LEVEL: 'debug' },
       timeoutMs: 60_000,
     });
     expect(run.stderr).toContain('completed');
@@ -80,6 +80,9 @@ describe('relayq webhooks on the command line', () => {
     const event = new Webhook(secret).verify(delivery.body, headersOf(delivery)) as { data: { id: string } };
     const batchId = event.data.id;
 
+    // The worker logged the delivery at debug level, and nothing of the secret.
+    expect(run.stderr).toContain('webhook delivered');
+    expect(run.stderr).not.toContain(secret.slice('whsec_'.length));
     const stored = Object.values(await redis.hgetall(keys.webhookSecrets())).join('');
     expect(stored).toContain('gcm1.');
     expect(stored).not.toContain(secret.slice('whsec_'.length));
