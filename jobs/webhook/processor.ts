@@ -17,7 +17,7 @@ import {
 } from '../../src/webhooks/delivery-log.ts';
 import { deliverOnce } from '../../src/webhooks/deliver.ts';
 import { disableEndpoint, endpointsFor, getEndpoint, listEndpoints } from '../../src/webhooks/endpoints.ts';
-import { batchEvent, tenantOf } from '../../src/webhooks/events.ts';
+import { batchEvent, tenantOf, type WebhookEventType } from '../../src/webhooks/events.ts';
 import { signingSecrets } from '../../src/webhooks/signing-secrets.ts';
 import { signedHeaders } from '../../src/webhooks/signing.ts';
 import { deliveryJobOptions, DeliveryRetry, retryDelayMs } from './options.ts';
@@ -46,62 +46,55 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
   const secretsKey = config.secrets.key;
 
   async function fanOut(eventId: string, batchId: string): Promise<void> {
+    const batch = await getBatch(redis, keys, batchId);
+    const current = batch !== null && batch.event_id === eventId ? batch : null;
     let stored = await readEvent(redis, keys, eventId);
     if (stored === null) {
-      const batch = await getBatch(redis, keys, batchId);
-      if (batch === null || batch.event_id !== eventId) return;
-      const event = batchEvent(eventId, batch);
-      if (event === null) return;
+      const event = current === null ? null : batchEvent(eventId, current);
+      if (current === null || event === null) return;
       stored = await recordEvent(redis, keys, {
         id: eventId,
         batch_id: batchId,
         type: event.type,
-        tenant: tenantOf(batch),
+        tenant: tenantOf(current),
         created_at: event.created_at * 1000,
         payload: JSON.stringify(event),
       });
-      const targets = [
-        ...batch.webhooks.map((url) => ({ url, endpointId: null })),
-        ...endpointsFor(await listEndpoints(redis, keys), event.type, tenantOf(batch)).map((endpoint) => ({
-          url: endpoint.url,
-          endpointId: endpoint.id,
-        })),
-      ];
-      const jobs = [];
-      for (const target of targets) {
-        const id = targetOf(target);
-        await addDelivery(redis, keys, eventId, {
-          target: id,
-          url: target.url,
-          endpoint_id: target.endpointId,
-          state: 'pending',
-          attempts: 0,
-          last_status_code: null,
-          last_error: null,
-          next_attempt_at: null,
-          delivered_at: null,
-        });
-        jobs.push({
-          name: 'delivery',
-          data: { kind: 'delivery' as const, eventId, target: id, url: target.url, endpointId: target.endpointId },
-          opts: deliveryJobOptions(deliveryJobId(eventId, id)),
-        });
-      }
-      if (jobs.length > 0) await queue.addBulk(jobs);
-      logger.info({ batchId, eventId, type: event.type, targets: jobs.length }, 'webhook event recorded');
-      return;
     }
-    // A rerun after the event was recorded: queue the deliveries again (their ids make it a no-op).
-    const deliveries = await redis.hvals(keys.webhookDeliveries(eventId));
-    const jobs = deliveries.map((text) => {
+    // The targets: those already recorded (a rerun after a crash midway), the batch's own URLs
+    // and the endpoints that want the event. Recording and queueing twice changes nothing.
+    const targets = new Map<string, { url: string; endpointId: string | null }>();
+    for (const text of await redis.hvals(keys.webhookDeliveries(eventId))) {
       const delivery = JSON.parse(text) as Delivery;
-      return {
+      targets.set(delivery.target, { url: delivery.url, endpointId: delivery.endpoint_id });
+    }
+    if (current !== null) {
+      const type = stored.type as WebhookEventType;
+      for (const url of current.webhooks) targets.set(targetOf({ url, endpointId: null }), { url, endpointId: null });
+      for (const endpoint of endpointsFor(await listEndpoints(redis, keys), type, tenantOf(current)))
+        targets.set(endpoint.id, { url: endpoint.url, endpointId: endpoint.id });
+    }
+    const jobs = [];
+    for (const [id, target] of targets) {
+      await addDelivery(redis, keys, eventId, {
+        target: id,
+        url: target.url,
+        endpoint_id: target.endpointId,
+        state: 'pending',
+        attempts: 0,
+        last_status_code: null,
+        last_error: null,
+        next_attempt_at: null,
+        delivered_at: null,
+      });
+      jobs.push({
         name: 'delivery',
-        data: { kind: 'delivery' as const, eventId, target: delivery.target, url: delivery.url, endpointId: delivery.endpoint_id },
-        opts: deliveryJobOptions(deliveryJobId(eventId, delivery.target)),
-      };
-    });
+        data: { kind: 'delivery' as const, eventId, target: id, url: target.url, endpointId: target.endpointId },
+        opts: deliveryJobOptions(deliveryJobId(eventId, id)),
+      });
+    }
     if (jobs.length > 0) await queue.addBulk(jobs);
+    logger.info({ batchId, eventId, type: stored.type, targets: jobs.length }, 'webhook event recorded');
   }
 
   async function deliver(job: Job<WebhookJob>, data: DeliveryJob): Promise<void> {
