@@ -9,4 +9,7 @@ export const jobTypes: JobTypes = {
   prompt: {
     createProcessor: async (parts) => (await import('./prompt/processor.ts')).createPromptProcessor(parts),
   },
+  webhook: {
+    createProcessor: async (parts) => (await import('./webhook/processor.ts')).createWebhookProcessor(parts),
+  },
 };

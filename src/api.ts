@@ -36,6 +36,8 @@ export type { Config, LoadConfigOptions, BatchDefaults, BatchInfo, RejectedLine,
 export type { BatchStatus } from './batches/status.ts';
 export { isTerminal } from './batches/status.ts';
 export { ConfigError } from './config/load.ts';
+export { WebhookAddressError } from './webhooks/address-guard.ts';
+export type { BatchEvent, WebhookEventType } from './webhooks/events.ts';
 
 /**
  * Reads and checks relayq's config: `options.path`, else $RELAYQ_CONFIG, else config/relayq.yaml
@@ -60,6 +62,12 @@ export interface SubmitOptions {
   onProgress?: (progress: SubmitProgress) => void;
   /** Called for each line that is rejected (bad JSON, unknown model, ...). */
   onReject?: (reject: RejectedLine) => void;
+  /**
+   * Callback URLs that get the batch's signed end event (batch.completed, .failed, .cancelled,
+   * .expired). Checked against the config's `webhooks` first: a non-public address throws
+   * `WebhookAddressError` and no batch is made.
+   */
+  webhooks?: string[];
 }
 
 /**
@@ -76,6 +84,7 @@ export async function submit(config: Config, file: string, options: SubmitOption
       ...options,
       attempts: config.worker.attempts,
       routing: config.routing,
+      webhookPolicy: config.webhooks,
     });
   } finally {
     await queue.close();

@@ -18,6 +18,7 @@ export interface PromptProcessorDeps {
   executors: Executors;
   scheduler: Scheduler;
   logger: Logger;
+  onBatchEnded?: () => void;
 }
 
 /**
@@ -36,7 +37,7 @@ const retrySoonMs = 50;
  * (a BullMQ DelayedError) and comes back when its accounts have room.
  */
 export function createPromptProcessor(deps: PromptProcessorDeps) {
-  const { redis, keys, executors, scheduler, logger } = deps;
+  const { redis, keys, executors, scheduler, logger, onBatchEnded } = deps;
   // Batch state (cancelled, paused, expired), cached for about a second: no round trip per prompt.
   const gate = createDispatchGate(redis, keys);
   /** How long a prompt of a paused batch waits before it looks again. */
@@ -175,7 +176,10 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
 
   async function store(batchId: string, record: ResultRecord): Promise<void> {
     const outcome = await writeResult(redis, keys, batchId, record);
-    if (outcome === 'completed-batch') logger.info({ batchId }, 'batch completed');
+    if (outcome === 'completed-batch') {
+      logger.info({ batchId }, 'batch completed');
+      onBatchEnded?.();
+    }
   }
 }
 

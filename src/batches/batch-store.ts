@@ -74,6 +74,10 @@ export interface BatchInfo {
   /** Attempts beyond the first, over all results. */
   retries: number;
   metadata: Record<string, string>;
+  /** Callback URLs given at submit (`--webhook`); registered endpoints come on top. */
+  webhooks: string[];
+  /** The webhook event of the batch's end, once it ended. */
+  event_id: string | null;
   defaults: BatchDefaults;
   /** Seconds the batch's keys stay in Redis after it ends. */
   retention_s: number;
@@ -87,6 +91,11 @@ export interface RejectedLine {
 
 export function newBatchId(): string {
   return `batch_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
+}
+
+/** The id of the webhook event of a batch's end (given when the batch ends, see finalizeBatch). */
+export function newEventId(): string {
+  return `evt_${randomBytes(12).toString('hex')}`;
 }
 
 export const batchIdPattern = /^batch_[a-z0-9]+$/;
@@ -120,6 +129,8 @@ export interface OpenBatchOptions {
   ingestLeaseMs?: number;
   /** The tenant the batch belongs to (the API key's); kept from the batch's first opening. */
   tenant?: string;
+  /** Callback URLs of the batch (checked by the caller); replace those of an earlier submit when given. */
+  webhooks?: string[];
 }
 
 /**
@@ -148,6 +159,7 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
     tx.hsetnx(key, 'tenant', options.tenant);
     tx.zadd(keys.tenantBatches(options.tenant), 'NX', now, id);
   }
+  if (options.webhooks !== undefined && options.webhooks.length > 0) tx.hset(key, 'webhooks', JSON.stringify(options.webhooks));
   if (options.sourcePath !== undefined) {
     tx.hset(key, 'source_path', options.sourcePath);
     tx.hset(keys.batchSources(), options.sourcePath, id);
@@ -158,7 +170,7 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
     `local status = redis.call('HGET', KEYS[1], 'status')
      if status == 'finalizing' or status == 'completed' or status == 'failed' then
        redis.call('HSET', KEYS[1], 'status', 'in_progress')
-       redis.call('HDEL', KEYS[1], 'finalizing_at', 'completed_at', 'failed_at')
+       redis.call('HDEL', KEYS[1], 'finalizing_at', 'completed_at', 'failed_at', 'event_id')
      end
      for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end`,
     7,
@@ -215,7 +227,13 @@ export async function closeAbandonedIngest(redis: Redis, keys: Keys, id: string)
 
 /** `finalizing` → `completed`, and the retention time on every key of an ended batch. Idempotent. */
 export async function finalizeBatch(redis: Redis, keys: Keys, id: string): Promise<BatchStatus> {
-  return (await withScripts(redis).finalizeBatch(keys.batch(id), ...batchDataKeys(keys, id), Date.now())) as BatchStatus;
+  return (await withScripts(redis).finalizeBatch(
+    keys.batch(id),
+    ...batchDataKeys(keys, id),
+    keys.webhookOutbox(),
+    Date.now(),
+    newEventId(),
+  )) as BatchStatus;
 }
 
 /** A batch left in `finalizing` this long (its finalizer died) is finalized by the next reader. */
@@ -286,6 +304,8 @@ export function batchFromRecord(id: string, record: Record<string, string>, resu
     attempt_errors: byPrefix('attempt_error:'),
     retries: int('retries'),
     metadata: parseJsonObject(record.metadata) as Record<string, string>,
+    webhooks: parseStringArray(record.webhooks),
+    event_id: record.event_id ?? null,
     defaults: parseJsonObject(record.defaults) as BatchDefaults,
     retention_s: int('retention_s'),
   };
@@ -298,6 +318,16 @@ function parseJsonObject(text: string | undefined): Record<string, unknown> {
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
+  }
+}
+
+function parseStringArray(text: string | undefined): string[] {
+  if (!text) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
   }
 }
 

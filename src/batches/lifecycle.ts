@@ -7,7 +7,8 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { closeAbandonedIngest, getBatch, listBatches, type BatchInfo } from './batch-store.ts';
+import { closeAbandonedIngest, finalizeBatch, getBatch, listBatches, type BatchInfo } from './batch-store.ts';
+import { isTerminal } from './status.ts';
 import { activeStatuses, type BatchStatus } from './status.ts';
 import { sweepBatch, unparkBatch, type BatchDeps, type SweepProgress } from './sweep.ts';
 
@@ -108,9 +109,18 @@ export async function maintainBatches(deps: BatchDeps, options: { limit?: number
       // A cancel of a batch whose submit died midway ends here once that submit's lease ran out.
       await closeAbandonedIngest(deps.redis, deps.keys, batch.id);
       touched.push(batch.id);
+    } else if (isTerminal(batch.status) && batch.event_id === null && endedRecently(batch)) {
+      // Its finisher died between ending it and sealing it: sealing gives it its webhook event.
+      await finalizeBatch(deps.redis, deps.keys, batch.id);
     }
   }
   return touched;
+}
+
+/** Batches that ended within the hour are sealed by maintenance when their finisher could not. */
+function endedRecently(batch: BatchInfo): boolean {
+  const ended = batch.completed_at ?? batch.cancelled_at ?? batch.expired_at ?? batch.failed_at;
+  return ended !== null && Date.now() - Date.parse(ended) < 3_600_000;
 }
 
 /** Runs maintainBatches every `intervalMs` until stopped. */

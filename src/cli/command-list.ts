@@ -68,6 +68,16 @@ export const commandGroups: CommandGroup[] = [
     commands: [{ name: 'keys', term: 'keys', description: 'API keys for relayq server: create (shown once), list, revoke' }],
   },
   {
+    load: async () => (await import('./commands/webhooks.ts')).registerWebhooksCommand,
+    commands: [
+      {
+        name: 'webhooks',
+        term: 'webhooks',
+        description: 'webhook endpoints, signing secrets and the delivery log (batch.completed, failed, cancelled, expired)',
+      },
+    ],
+  },
+  {
     load: async () => (await import('./commands/register-service-commands.ts')).registerServiceCommands,
     commands: [
       {

@@ -88,10 +88,25 @@ async function reportError(error: unknown): Promise<number> {
     { RedisAuthError, RedisUnavailableError },
     { UsageError },
     { CannotReadError, CannotWriteError, EmptyInputError },
-  ] = await Promise.all([import('../config/load.ts'), import('../redis/embedded.ts'), import('./context.ts'), import('./file-errors.ts')]);
+    { WebhookAddressError },
+    { SecretKeyError },
+  ] = await Promise.all([
+    import('../config/load.ts'),
+    import('../redis/embedded.ts'),
+    import('./context.ts'),
+    import('./file-errors.ts'),
+    import('../webhooks/address-guard.ts'),
+    import('../webhooks/secret-box.ts'),
+  ]);
   const say = (message: string) => process.stderr.write(`relayq: ${message.replace(/\n+$/, '')}\n`);
   if (process.env.RELAYQ_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  if (error instanceof ConfigError || error instanceof UsageError || error instanceof RedisAuthError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof UsageError ||
+    error instanceof RedisAuthError ||
+    error instanceof WebhookAddressError ||
+    error instanceof SecretKeyError
+  ) {
     say(error.message);
     return exitCodes.usage;
   }

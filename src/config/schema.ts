@@ -124,6 +124,27 @@ export const configSchema = z
     ingest: ingestLimitsSchema.prefault({}),
     /** `relayq server`: where it listens, and the origin clients reach it at. */
     server: serverConfigSchema.prefault({}),
+    /** Webhook deliveries (made by workers). */
+    webhooks: z
+      .object({
+        /** Deliver to loopback, private, link-local, CGNAT and other non-public addresses too (local testing). */
+        allowPrivateNetworks: z.boolean().default(false),
+        /** Host names delivered to whatever address they resolve to. */
+        allowHosts: z.array(z.string().min(1)).default([]),
+        /** How long a receiver has to connect, answer and send its body. */
+        timeoutMs: positiveInt.default(15_000),
+        /** Deliveries one worker process makes at once. */
+        concurrency: positiveInt.default(8),
+      })
+      .strict()
+      .prefault({}),
+    secrets: z
+      .object({
+        /** Encrypts webhook signing secrets at rest (AES-256-GCM); use `${ENV_VAR}`, not the key itself. */
+        key: z.string().min(16, 'must be at least 16 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -27,6 +27,7 @@ import { createLineReader } from './formats/line-reader.ts';
 import { readInputLines } from './read-lines.ts';
 import { boundedReject } from './rejected-line.ts';
 import type { InputFormat } from './formats/detect.ts';
+import { checkWebhookUrls, type AddressPolicy, type Resolver } from '../webhooks/address-guard.ts';
 
 export interface SubmitOptions {
   /** Resubmit into this batch (a retried submit adds no duplicates); a new batch when left out. */
@@ -60,6 +61,16 @@ export interface SubmitOptions {
    * batch then keeps no source path (`retry` cannot read it again, `--resume` does not apply).
    */
   sourceName?: string;
+  /**
+   * Callback URLs that get the batch's end event (`--webhook`, the API's submit, OpenAI's
+   * `metadata.webhook_url`). Each is checked before the batch is made: http(s), and refused
+   * (WebhookAddressError) when its host resolves to an address the policy refuses.
+   */
+  webhooks?: string[];
+  /** The config's `webhooks` (which addresses are allowed); the default refuses every non-public one. */
+  webhookPolicy?: AddressPolicy;
+  /** Resolves webhook host names for that check (tests stub it). */
+  webhookResolver?: Resolver;
 }
 
 export interface SubmitProgress {
@@ -112,6 +123,13 @@ export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: s
     input.once('error', fail);
   });
   const bytesTotal = (await stat(file)).size;
+  const webhooks =
+    options.webhooks === undefined || options.webhooks.length === 0
+      ? undefined
+      : await checkWebhookUrls(options.webhooks, options.webhookPolicy, options.webhookResolver).catch((error: unknown) => {
+          input.destroy();
+          throw error;
+        });
   await openBatch(redis, keys, batchId, {
     source: options.sourceName ?? basename(file),
     sourcePath: options.sourceName === undefined ? resolve(file) : undefined,
@@ -121,6 +139,7 @@ export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: s
     windowMs: options.windowMs,
     retentionSeconds: options.retentionSeconds,
     ingestLeaseMs,
+    webhooks,
   });
   const lease = setInterval(() => void renewIngestLease(redis, keys, batchId).catch(() => {}), ingestLeaseMs / 5);
   lease.unref();

@@ -11,6 +11,7 @@ import { isTerminal } from '../batches/status.ts';
 import { batchWaitingReasons, type WaitingPool } from '../scheduler/waiting.ts';
 import type { PriceTable } from '../usage/prices.ts';
 import { buildUsageReport, type UnpricedModel } from '../usage/report.ts';
+import { listEventLogs, type EventLog } from '../webhooks/delivery-log.ts';
 import { readBatchUsage } from '../usage/usage-store.ts';
 import { providerAvailability, type ProviderAvailabilityNote, type ProviderWanted } from './availability.ts';
 import type { OperationDeps } from './deps.ts';
@@ -28,6 +29,8 @@ export interface StatusView {
   /** Results per second: measured between two looks when watching, else since the batch started. */
   rate: number;
   eta_ms: number | null;
+  /** The batch's webhook events and their deliveries (no secrets). */
+  webhook_events: EventLog[];
 }
 
 export async function loadStatus(deps: OperationDeps, batchId: string, prices: PriceTable, rate?: number): Promise<StatusView | null> {
@@ -53,7 +56,18 @@ export async function loadStatus(deps: OperationDeps, batchId: string, prices: P
     total.cost === null
       ? { models: total.unpriced_models ?? [], tokens: total.unpriced_tokens ?? 0, partial_cost: total.partial_cost ?? 0 }
       : null;
-  return { batch, accounts, models, cost: total.cost, cost_unknown: costUnknown, currency: report.currency, rate: measured, eta_ms: eta };
+  const webhookEvents = batch.event_id === null ? [] : await listEventLogs(deps.redis, deps.keys, { batchId, limit: 10 });
+  return {
+    batch,
+    accounts,
+    models,
+    cost: total.cost,
+    cost_unknown: costUnknown,
+    currency: report.currency,
+    rate: measured,
+    eta_ms: eta,
+    webhook_events: webhookEvents,
+  };
 }
 
 /** Rejected lines a status report lists at most (all of them are counted). */
@@ -114,5 +128,6 @@ export function statusJson(view: StatusView) {
     currency: view.currency,
     rate_per_s: view.rate,
     eta_ms: view.eta_ms,
+    webhook_events: view.webhook_events,
   };
 }

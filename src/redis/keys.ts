@@ -55,6 +55,23 @@ export interface Keys {
   schedWaiting(): string;
   /** String, short-lived: the answer of one call taking parked prompts, kept for a resent call (see unparkJobs-5.lua). */
   schedUnparkAnswer(token: string): string;
+  // Webhook state lives under `hooks:`, apart from BullMQ's own keys of the "webhook" queue.
+  /** Sorted set: batch ends whose event is not in the webhook queue yet, `<batch>|<event id>` -> ms (see finalizeBatch-8.lua). */
+  webhookOutbox(): string;
+  /** Sorted set: webhook event ids by creation time (ms). */
+  webhookEvents(): string;
+  /** Hash: one webhook event: batch, type, tenant, created_at, payload (the JSON body sent). */
+  webhookEvent(eventId: string): string;
+  /** Hash: the event's deliveries, target id -> delivery state JSON. */
+  webhookDeliveries(eventId: string): string;
+  /** List: every delivery attempt of the event, oldest first, as JSON. */
+  webhookAttempts(eventId: string): string;
+  /** List: the webhook event ids of a batch, oldest first. */
+  webhookBatchEvents(batchId: string): string;
+  /** Hash: registered webhook endpoints, endpoint id -> JSON. */
+  webhookEndpoints(): string;
+  /** Hash: signing secrets by tenant (`*` for batches without one) -> JSON of sealed secrets. */
+  webhookSecrets(): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -86,5 +103,13 @@ export function createKeys(prefix: string): Keys {
     schedParked: (pool) => `${tag}:sched:pool:${pool}:parked`,
     schedWaiting: () => `${tag}:sched:waiting`,
     schedUnparkAnswer: (token) => `${tag}:sched:unpark:${token}`,
+    webhookOutbox: () => `${tag}:hooks:outbox`,
+    webhookEvents: () => `${tag}:hooks:events`,
+    webhookEvent: (id) => `${tag}:hooks:event:${id}`,
+    webhookDeliveries: (id) => `${tag}:hooks:event:${id}:deliveries`,
+    webhookAttempts: (id) => `${tag}:hooks:event:${id}:attempts`,
+    webhookBatchEvents: (id) => `${tag}:hooks:batch:${id}`,
+    webhookEndpoints: () => `${tag}:hooks:endpoints`,
+    webhookSecrets: () => `${tag}:hooks:secrets`,
   };
 }

@@ -15,7 +15,7 @@ const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
   finishIngest: 'finishIngest-3.lua',
   storeResults: 'storeResults-6.lua',
-  finalizeBatch: 'finalizeBatch-7.lua',
+  finalizeBatch: 'finalizeBatch-8.lua',
   transitionBatch: 'transitionBatch-1.lua',
   pendingLines: 'pendingLines-2.lua',
   reopenResults: 'reopenResults-7.lua',

@@ -3,10 +3,13 @@
  * processor). `src/` never imports `jobs/`; the entry points (`cli.ts`, `index.ts` at the
  * package root) pass `jobs/index.ts`'s list to `startWorker`.
  */
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PromptJob } from '../batches/prompt-job.ts';
+import type { Config } from '../config/schema.ts';
+import type { WebhookJob } from '../webhooks/webhook-job.ts';
+import type { Dispatcher } from 'undici';
 import type { Keys } from '../redis/keys.ts';
 import type { Executors } from '../providers/index.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -18,6 +21,18 @@ export interface WorkerParts {
   executors: Executors;
   scheduler: Scheduler;
   logger: Logger;
+  /** Called when a job of this worker ended a batch (its webhook event goes out at once). */
+  onBatchEnded?: () => void;
+}
+
+/** What the webhook processor works with. */
+export interface WebhookWorkerParts {
+  redis: Redis;
+  keys: Keys;
+  config: Config;
+  queue: Queue<WebhookJob>;
+  dispatcher: Dispatcher;
+  logger: Logger;
 }
 
 /** A BullMQ processor of one queue's jobs. */
@@ -27,4 +42,6 @@ export type JobProcessor<Data> = (job: Job<Data>) => Promise<unknown>;
 export interface JobTypes {
   /** Prompt jobs (queue "prompt"): built once per worker, loaded only when a worker starts. */
   prompt: { createProcessor(parts: WorkerParts): Promise<JobProcessor<PromptJob>> };
+  /** Webhook jobs (queue "webhook"): batch events fanned out into signed deliveries. */
+  webhook: { createProcessor(parts: WebhookWorkerParts): Promise<JobProcessor<WebhookJob>> };
 }

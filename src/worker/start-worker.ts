@@ -13,10 +13,15 @@ import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import { promptBackoff } from './backoff.ts';
+import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
+import { startOutboxPump } from '../webhooks/outbox.ts';
+import { webhookBackoff, webhookQueueName, type WebhookJob } from '../webhooks/webhook-job.ts';
 import type { JobTypes } from './job-types.ts';
 
 export interface RunningWorker {
   worker: Worker<PromptJob>;
+  /** Delivers webhooks (queue "webhook"). */
+  webhookWorker: Worker<WebhookJob>;
   scheduler: Scheduler;
   /** Finishes in-flight jobs, then closes; `force` stops at once (their jobs come back after the lock expires). */
   close(force?: boolean): Promise<void>;
@@ -57,7 +62,28 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   await scheduler.start();
   const liveAccounts = () => scheduler.liveAccounts();
   const executors = createExecutors({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
-  const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger });
+  // Batch ends go from the outbox into the webhook queue: every half second, and at once when a
+  // prompt of this worker ended a batch.
+  const webhookQueue = new Queue<WebhookJob>(webhookQueueName, { connection: redis, prefix: keys.bullPrefix });
+  webhookQueue.on('error', errorEventLogger(logger, 'webhook queue'));
+  const outbox = startOutboxPump(redis, keys, webhookQueue, {
+    onError: (error) => logger.warn({ err: error }, 'moving batch events into the webhook queue failed; trying again shortly'),
+  });
+  const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger, onBatchEnded: outbox.nudge });
+  const dispatcher = createWebhookDispatcher({ policy: config.webhooks, timeoutMs: config.webhooks.timeoutMs });
+  const webhookProcessor = await jobs.webhook.createProcessor({ redis, keys, config, queue: webhookQueue, dispatcher, logger });
+  const webhookConnection = createRedis(redisUrl, {}, logger);
+  const webhookWorker = new Worker<WebhookJob>(webhookQueueName, webhookProcessor, {
+    connection: webhookConnection,
+    prefix: keys.bullPrefix,
+    concurrency: config.webhooks.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: 10,
+    settings: { backoffStrategy: webhookBackoff },
+    autorun: true,
+  });
+  webhookWorker.on('error', errorEventLogger(logger, 'webhook worker', 'error'));
   const workerConnection = createRedis(redisUrl, {}, logger);
   const worker = new Worker<PromptJob>(promptQueueName, processor, {
     connection: workerConnection,
@@ -73,7 +99,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   });
   worker.on('error', errorEventLogger(logger, 'worker', 'error'));
   worker.on('failed', (job, error) => logFailedAttempt(logger, job, error));
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
   // Expires batches past their window and finishes interrupted cancels, even when nobody looks.
   const maintenance = startBatchMaintenance(
     { redis, keys, queue },
@@ -82,6 +108,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   let closed = false;
   return {
     worker,
+    webhookWorker,
     scheduler,
     close: async (force = false) => {
       if (closed) return;
@@ -90,9 +117,13 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
       scheduler.shutdown();
       await maintenance.stop();
       await worker.close(force);
+      await outbox.stop();
+      await webhookWorker.close(force);
+      await dispatcher.close();
       scheduler.stop();
       await queue.close();
-      for (const connection of [redis, workerConnection]) await connection.quit().catch(() => connection.disconnect());
+      await webhookQueue.close();
+      for (const connection of [redis, workerConnection, webhookConnection]) await connection.quit().catch(() => connection.disconnect());
     },
   };
 }

@@ -94,7 +94,10 @@ describe('relayq usage costs', () => {
 
     const usage = await runCli(['usage', '--by', 'model', '--json', '-c', config], { env });
     expect(usage.code).toBe(0);
-    const report = JSON.parse(usage.stdout) as { groups: { key: string; cost: number | null; requests: number }[]; total: { cost: number } };
+    const report = JSON.parse(usage.stdout) as {
+      groups: { key: string; cost: number | null; requests: number }[];
+      total: { cost: number };
+    };
     const costs = Object.fromEntries(report.groups.map((group) => [group.key, group.cost]));
     for (const [model, cost] of expected) expect(costs[model], model).toBeCloseTo(cost, 6);
     const sum = [...expected.values()].reduce((a, b) => a + b, 0);
@@ -125,7 +128,11 @@ describe('relayq usage costs', () => {
       expect(report.total.cost).toBeNull();
       expect(report.total.unpriced_tokens).toBe((house?.input_tokens ?? 0) + (house?.output_tokens ?? 0));
       expect(report.total.unpriced_models).toEqual([
-        { provider: 'anthropic', model: 'claude-house-model-1', reason: expect.stringContaining('no price for Anthropic model "claude-house-model-1"') },
+        {
+          provider: 'anthropic',
+          model: 'claude-house-model-1',
+          reason: expect.stringContaining('no price for Anthropic model "claude-house-model-1"'),
+        },
       ]);
       expect(report.total.partial_cost).toBeGreaterThan(0);
       const text = await runCli(['usage', '--by', 'model', '-c', config], { env });

@@ -43,7 +43,17 @@ describe('rejected lines on the terminal', () => {
       { id: 'batch_x', status: 'in_progress', source: 'a\u001b[2J.jsonl', metadata: JSON.stringify({ team: 'x\ny' }), rejected: '1' },
       0,
     );
-    const view: StatusView = { batch, accounts: {}, models: [], cost: null, cost_unknown: null, currency: 'USD', rate: 0, eta_ms: null };
+    const view: StatusView = {
+      batch,
+      accounts: {},
+      models: [],
+      cost: null,
+      cost_unknown: null,
+      currency: 'USD',
+      rate: 0,
+      eta_ms: null,
+      webhook_events: [],
+    };
     const text = renderStatus(view, false, [{ line: 1, error: 'bad \u001b]0;title\u0007' }]);
     // Nothing below U+0020 but the newlines between the status lines.
     expect([...text].filter((char) => char < ' ' && char !== '\n')).toEqual([]);

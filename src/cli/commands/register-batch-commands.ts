@@ -36,6 +36,7 @@ interface SubmitFlags {
   window?: string;
   retention?: string;
   errorsOut?: string;
+  webhook?: string[];
   dryRun?: boolean;
   prices?: string;
   json?: boolean;
@@ -52,7 +53,12 @@ function addSubmitOptions(command: Command): Command {
     .option('--tag <key=value>', 'a tag kept on the batch (repeatable)', (value: string, all: string[] = []) => [...all, value])
     .option('--window <duration>', 'completion window (e.g. 24h): what has not run by then is marked expired')
     .option('--retention <duration>', 'how long results stay in Redis after the batch ends', '7d')
-    .option('--errors-out <file>', 'write every rejected line ({line, custom_id, error}) to this JSONL file');
+    .option('--errors-out <file>', 'write every rejected line ({line, custom_id, error}) to this JSONL file')
+    .option(
+      '--webhook <url>',
+      'POST the signed batch.completed/failed/cancelled/expired event to this URL when the batch ends (repeatable)',
+      (value: string, all: string[] = []) => [...all, value],
+    );
 }
 
 function tagsOf(tags: string[] | undefined): Record<string, string> | undefined {
@@ -83,6 +89,7 @@ function submitOptionsOf(flags: SubmitFlags): SubmitCommandOptions {
     windowMs: flags.window ? parseDuration(flags.window, '--window') : undefined,
     retentionSeconds: flags.retention ? Math.round(parseDuration(flags.retention, '--retention') / 1000) : undefined,
     errorsOut: flags.errorsOut,
+    webhooks: flags.webhook,
   };
 }
 

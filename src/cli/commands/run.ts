@@ -2,6 +2,8 @@ import { getBatch, type BatchInfo } from '../../batches/batch-store.ts';
 import type { ExportFormat } from '../../batches/export/export-results.ts';
 import { startBatchMaintenance } from '../../batches/lifecycle.ts';
 import { isTerminal } from '../../batches/status.ts';
+import { readEventLog } from '../../webhooks/delivery-log.ts';
+import { listEndpoints } from '../../webhooks/endpoints.ts';
 import type { Runtime } from '../../runtime.ts';
 import { startWorker } from '../../worker/start-worker.ts';
 import { jobTypes } from '../job-types.ts';
@@ -28,6 +30,7 @@ export async function runCommand(runtime: Runtime, file: string, options: RunCom
   try {
     report = await submitWithProgress(runtime, file, options);
     batch = await waitForBatch(runtime, report.batchId, started);
+    await waitForWebhooks(runtime, batch);
   } finally {
     await maintenance.stop();
     await worker.close();
@@ -48,6 +51,37 @@ export async function runCommand(runtime: Runtime, file: string, options: RunCom
   ];
   process.stderr.write(`${lines.join('\n')}\n`);
   return outcomeExitCode(batch);
+}
+
+/** How long `run` waits for its batch's webhook deliveries before its worker stops. */
+const webhookWaitMs = 20_000;
+
+/**
+ * The in-process worker sends the batch's end event: `run` waits (a while) for each delivery to
+ * succeed or fail for good; one still being retried then is left to `relayq worker`.
+ */
+async function waitForWebhooks(runtime: Runtime, batch: BatchInfo): Promise<void> {
+  const wanted = batch.webhooks.length > 0 || (await listEndpoints(runtime.redis, runtime.keys)).some((e) => e.disabled_at === null);
+  if (!wanted) return;
+  const deadline = Date.now() + webhookWaitMs;
+  for (;;) {
+    const eventId = (await getBatch(runtime.redis, runtime.keys, batch.id))?.event_id ?? null;
+    const log = eventId === null ? null : await readEventLog(runtime.redis, runtime.keys, eventId);
+    const open = log === null ? null : log.deliveries.filter((d) => d.state === 'pending' || d.state === 'retrying');
+    if (open !== null && open.length === 0) {
+      for (const delivery of log?.deliveries ?? [])
+        if (delivery.state !== 'delivered')
+          process.stderr.write(`webhook    ${delivery.url} ${delivery.state}: ${delivery.last_error ?? ''}\n`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write(
+        `webhook    event ${eventId ?? '(not recorded yet)'} not delivered yet; a running \`relayq worker\` keeps retrying (relayq webhooks deliveries --batch ${batch.id})\n`,
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 async function waitForBatch(runtime: Runtime, batchId: string, started: number): Promise<BatchInfo> {

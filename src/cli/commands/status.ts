@@ -9,6 +9,7 @@ import { formatDuration } from '../durations.ts';
 import { exitCodes } from '../exit-codes.ts';
 import { bar, formatNumber } from '../progress.ts';
 import { colourOn, formatCost, paint, statusColour } from '../style.ts';
+import { renderEventLog } from './webhooks.ts';
 
 export { loadStatus, statusJson, type StatusView };
 
@@ -63,6 +64,12 @@ export function renderStatus(view: StatusView, colour: boolean, rejectLines: { l
         .join(' ')}`,
     );
   }
+  if (batch.webhooks.length > 0 && view.webhook_events.length === 0)
+    lines.push(`webhooks   ${batch.webhooks.map((url) => escapeForTerminal(url)).join(' ')} (when the batch ends)`);
+  if (batch.event_id !== null && view.webhook_events.length === 0)
+    lines.push(`webhooks   event ${batch.event_id} not sent yet (workers send it)`);
+  for (const [index, line] of view.webhook_events.flatMap((log) => renderEventLog(log, false)).entries())
+    lines.push(`${index === 0 ? 'webhooks  ' : '          '} ${line}`);
   for (const reject of rejectLines.slice(0, 20))
     lines.push(`  line ${reject.line}: ${escapeForTerminal(reject.error.split('\n')[0] ?? '')}`);
   if (counts.rejected > 20 && rejectLines.length > 0) lines.push(`  ... ${counts.rejected - 20} more (relayq status ${batch.id} --json)`);

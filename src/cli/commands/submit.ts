@@ -16,6 +16,8 @@ export interface SubmitCommandOptions {
   retryErrored?: boolean;
   /** Write every rejected line here as JSONL ({line, custom_id, error}). */
   errorsOut?: string;
+  /** `--webhook` URLs that get the batch's end event. */
+  webhooks?: string[];
 }
 
 /** Rejected lines printed on stderr; beyond this many, only counted (all of them are in `relayq status --json` and --errors-out). */
@@ -60,6 +62,8 @@ export async function submitWithProgress(runtime: Runtime, file: string, options
     retentionSeconds: options.retentionSeconds,
     retryErrored: options.retryErrored,
     limits: runtime.config.ingest,
+    webhooks: options.webhooks,
+    webhookPolicy: runtime.config.webhooks,
     onReject: (reject) => {
       rejectedCount += 1;
       errorsFile?.write(`${JSON.stringify(reject)}\n`);

@@ -25,7 +25,7 @@ if reopened > 0 then
   local status = redis.call('HGET', KEYS[1], 'status')
   if status ~= 'in_progress' and status ~= 'paused' then
     redis.call('HSET', KEYS[1], 'status', 'in_progress')
-    redis.call('HDEL', KEYS[1], 'finalizing_at', 'completed_at', 'failed_at')
+    redis.call('HDEL', KEYS[1], 'finalizing_at', 'completed_at', 'failed_at', 'event_id')
   end
   redis.call('HSET', KEYS[1], 'retried_at', ARGV[1])
 end

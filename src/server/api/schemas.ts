@@ -3,6 +3,7 @@
  * which `/openapi.json` is generated (fastify-type-provider-zod's jsonSchemaTransform).
  */
 import { z } from 'zod';
+import { attemptSchema, deliverySchema } from '../../webhooks/delivery-log.ts';
 import { batchIdPattern, batchStatuses } from '../../batches/batch-store.ts';
 import { exportFormats, exportOrders } from '../../batches/export/export-results.ts';
 import { durationMs, sinceMs } from '../../lib/duration.ts';
@@ -61,6 +62,8 @@ export const batchSchema = z
       system: z.string().optional(),
     }),
     retention_s: z.number(),
+    webhooks: z.array(z.string()).describe('callback URLs that get the batch end event'),
+    event_id: z.string().nullable().describe('the id of the webhook event of the batch end, once it ended'),
   })
   .meta({ id: 'Batch' });
 
@@ -84,6 +87,19 @@ export const batchStatusSchema = batchSchema
       .nullable()
       .describe('when the cost is unknown: the models without a price and why, their tokens, the cost of the rest'),
     currency: z.string(),
+    webhook_events: z
+      .array(
+        z.object({
+          id: z.string(),
+          batch_id: z.string(),
+          type: z.string(),
+          tenant: z.string().nullable(),
+          created_at: z.number(),
+          deliveries: z.array(deliverySchema),
+          attempts: z.array(attemptSchema),
+        }),
+      )
+      .describe('the batch end event with its deliveries and attempts (no secrets)'),
     rate_per_s: z.number(),
     eta_ms: z.number().nullable(),
     waiting: z.array(z.object({ provider: z.string(), accounts: z.array(z.string()), prompts: z.number(), reason: z.string() })),
