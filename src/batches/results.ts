@@ -4,7 +4,7 @@ import type { ProviderName } from '../config/schema.ts';
 import type { ErrorKind } from '../executors/errors.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts, type ScriptedRedis } from '../redis/scripts.ts';
-import { promptClass } from '../usage/prompt-class.ts';
+import { promptClass } from './prompt-class.ts';
 import { finalizeBatch } from './batch-store.ts';
 
 export type ResultStatus = 'succeeded' | 'errored' | 'cancelled' | 'expired';

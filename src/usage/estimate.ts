@@ -16,7 +16,7 @@ import { boundedReject } from '../ingest/rejected-line.ts';
 import type { InputFormat } from '../ingest/formats/detect.ts';
 import type { ParsedLine } from '../ingest/parse-line.ts';
 import { costOf, type PriceTable } from './prices.ts';
-import { promptClass } from './prompt-class.ts';
+import { promptClass } from '../batches/prompt-class.ts';
 import { estimateRequest } from './token-estimate.ts';
 
 export interface EstimateGroup {
@@ -69,7 +69,7 @@ export async function estimateFile(file: string, options: EstimateOptions): Prom
   const limits = { ...defaultIngestLimits, ...options.limits };
   const reader = createLineReader({ defaults: options.defaults, routing: options.routing, limits });
   const groups = new Map<string, EstimateGroup>();
-  // Per group and prompt size class: prompts and tokens, priced by class (src/usage/prompt-class.ts).
+  // Per group and prompt size class: prompts and tokens, priced by class (src/batches/prompt-class.ts).
   const classes = new Map<EstimateGroup, Map<string, { requests: number; input: number; output: number }>>();
   const rejects: RejectedLine[] = [];
   let lines = 0;

@@ -117,7 +117,7 @@ function fromEntry(entry: PriceEntry, usage: PricedUsage): number {
 /**
  * The dataset's price of the usage. Its prices may depend on each request's prompt size, so the
  * sum is priced as `requests` times its average request: exact when all of them share a prompt
- * size class (src/usage/prompt-class.ts), as recorded usage rows do.
+ * size class (src/batches/prompt-class.ts), as recorded usage rows do.
  */
 function fromDataset(usage: PricedUsage): Costing {
   if (!isProviderName(usage.provider)) return { cost: null, reason: `unknown provider "${usage.provider}"` };

@@ -1,13 +1,13 @@
 /**
  * Reads the usage counters results write (storeResults-6.lua): a hash per UTC day of
  * `metric|provider|account|batch|model` → count, with `|>N` after the model for prompts of more
- * than N tokens (their prompt size class, src/usage/prompt-class.ts, for prices by prompt size). Only final results count, once each, so a
+ * than N tokens (their prompt size class, src/batches/prompt-class.ts, for prices by prompt size). Only final results count, once each, so a
  * prompt retried after a 429 is billed once here, as upstream bills it.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { utcDay } from '../batches/results.ts';
-import { isPromptClass } from './prompt-class.ts';
+import { isPromptClass } from '../batches/prompt-class.ts';
 
 export const usageMetrics = [
   'requests',

@@ -99,8 +99,12 @@ export function batchEvent(eventId: string, batch: BatchInfo): BatchEvent | null
   };
 }
 
-/** The tenant of a batch: its `tenant` tag (`--tag tenant=NAME`), else none. */
-export function tenantOf(batch: Pick<BatchInfo, 'metadata'>): string | null {
+/**
+ * The tenant of a batch: the one of the API key that made it (`relayq server`), else its `tenant`
+ * tag (`relayq submit --tag tenant=NAME`), else none.
+ */
+export function tenantOf(batch: Pick<BatchInfo, 'metadata' | 'tenant'>): string | null {
+  if (batch.tenant !== null && batch.tenant !== '') return batch.tenant;
   const tenant = batch.metadata.tenant;
   return typeof tenant === 'string' && tenant !== '' ? tenant : null;
 }

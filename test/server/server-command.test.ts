@@ -117,8 +117,11 @@ describe('relayq server and relayq keys', () => {
         port,
         method: 'POST',
         path: '/api/batches',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
+        // 100-continue: the server sends it as it takes the request in, so the signal below comes
+        // after the request reached the server, however slow the machine.
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson', expect: '100-continue' },
       });
+      const taken = new Promise<void>((resolve) => request.once('continue', () => resolve()));
       const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
         request.on('response', (response) => {
           let body = '';
@@ -127,6 +130,8 @@ describe('relayq server and relayq keys', () => {
         });
         request.on('error', reject);
       });
+      request.flushHeaders();
+      await taken;
       await new Promise<void>((resolve) => request.write(`${upload.slice(0, 25).join('\n')}\n`, () => resolve()));
       child.kill('SIGTERM');
       // Until the signal is handled /healthz still answers 200; then new connections are refused.

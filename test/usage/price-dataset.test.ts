@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.ts';
 import { providers } from '../../src/providers/index.ts';
 import { costOf, loadPrices, type PricedUsage } from '../../src/usage/prices.ts';
-import { promptClass, promptClassBoundaries } from '../../src/usage/prompt-class.ts';
+import { promptClass, promptClassBoundaries } from '../../src/batches/prompt-class.ts';
 import { tempDir } from '../helpers/files.ts';
 
 /** [relayq provider, model as a line names it, input, output, cache read] in USD per million tokens. */

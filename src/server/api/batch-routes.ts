@@ -13,6 +13,7 @@ import { getBatch, listBatchPage, type BatchDefaults, type RejectedLine } from '
 import { exportResults } from '../../batches/export/export-results.ts';
 import { cancelBatch, pauseBatch, resumeBatch, type LifecycleOutcome } from '../../batches/lifecycle.ts';
 import { submitFile, type SubmitOptions } from '../../ingest/submit.ts';
+import { WebhookAddressError } from '../../webhooks/address-guard.ts';
 import { batchStatusReport } from '../../operations/batch-status.ts';
 import type { PriceTable } from '../../usage/prices.ts';
 import { principalOf } from '../auth.ts';
@@ -106,6 +107,11 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
             metadata: query.tag,
             windowMs: query.window,
             retentionSeconds: query.retention === undefined ? undefined : Math.round(query.retention / 1000),
+            webhooks: query.webhook,
+            webhookPolicy: ctx.config.webhooks,
+          }).catch((error: unknown) => {
+            if (error instanceof WebhookAddressError) throw new ApiError('invalid_request', error.message);
+            throw error;
           });
           return reply.code(201).send(answer);
         } finally {

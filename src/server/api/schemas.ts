@@ -135,6 +135,11 @@ export const submitQuerySchema = z.object({
   window: duration('window').optional().describe('completion window (24h): what has not run by then is marked expired'),
   retention: duration('retention').optional().describe('how long results stay after the batch ends (default 7d)'),
   tag: tags.optional().describe('key=value, repeatable: tags kept on the batch'),
+  webhook: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .describe('--webhook: a URL that gets the signed batch end event, repeatable (see the README: Webhooks)'),
 });
 
 export const submitResponseSchema = z

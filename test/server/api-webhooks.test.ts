@@ -1,0 +1,90 @@
+/**
+ * Webhooks through relayq's own /api: `POST /api/batches?webhook=URL` attaches a callback; the
+ * batch's end event reaches a real receiver on 127.0.0.1, signed with the tenant's secret; a URL
+ * the address guard refuses is a 400 before any batch is made (the address is an IP literal, so
+ * nothing is resolved and nothing is connected to).
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentSecret } from '../../src/webhooks/signing-secrets.ts';
+import { anthropicBatchLine, promptText } from '../helpers/files.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+describe('/api webhooks', () => {
+  let server: TestServer;
+  let receiver: Server;
+  let receiverUrl = '';
+  const received: Received[] = [];
+  let key = '';
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    server = await startTestServer({ config: { webhooks: { allowPrivateNetworks: true } } });
+    key = await server.createKey('carol');
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  const submit = (query: string, body: string) =>
+    fetch(`${server.url}/api/batches${query}`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body });
+
+  it('delivers the batch end event of an /api submit, signed with the tenant secret', async () => {
+    const input = Array.from({ length: 3 }, (_, i) => anthropicBatchLine(`w${i}`, promptText(i))).join('\n');
+    const response = await submit(`?webhook=${encodeURIComponent(receiverUrl)}`, input);
+    expect(response.status).toBe(201);
+    const { batch } = (await response.json()) as { batch: { id: string; webhooks: string[] } };
+    expect(batch.webhooks).toEqual([receiverUrl]);
+    for (let i = 0; received.length === 0 && i < 400; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(received).toHaveLength(1);
+    const [delivery] = received;
+    const secret = await currentSecret(server.ctx.redis, server.ctx.keys, 'carol', undefined);
+    const event = new Webhook(secret).verify(delivery?.body ?? '', {
+      'webhook-id': String(delivery?.headers['webhook-id']),
+      'webhook-timestamp': String(delivery?.headers['webhook-timestamp']),
+      'webhook-signature': String(delivery?.headers['webhook-signature']),
+    }) as { type: string; data: { id: string } };
+    expect(event.type).toBe('batch.completed');
+    expect(event.data.id).toBe(batch.id);
+  });
+
+  it('refuses a webhook URL of a private address with a 400 and makes no batch', async () => {
+    const guarded = await startTestServer({ worker: false });
+    try {
+      const other = await guarded.createKey('dave');
+      const response = await fetch(`${guarded.url}/api/batches?webhook=${encodeURIComponent('http://10.0.0.1/hook')}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${other}` },
+        body: anthropicBatchLine('x', promptText(1)),
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { error: { type: string; message: string } };
+      expect(body.error.type).toBe('invalid_request');
+      expect(body.error.message).toMatch(/10\.0\.0\.1/);
+      const list = await fetch(`${guarded.url}/api/batches`, { headers: { authorization: `Bearer ${other}` } });
+      expect(((await list.json()) as { data: unknown[] }).data).toEqual([]);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
