@@ -8,6 +8,7 @@ import { cancelBatch, expireIfDue, maintainBatches, pauseBatch, resumeBatch } fr
 import { getResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { withScripts } from '../../src/redis/scripts.ts';
 import { anthropicBatchLine, tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
@@ -140,6 +141,50 @@ describe('batch lifecycle without a worker', () => {
     expect(await redis.hget(keys.batch(report.batchId), 'status')).toBe('in_progress');
     expect(gate.cached(report.batchId)).toBe('expired');
     expect(await gate.check(report.batchId)).toBe('expired');
+  });
+
+  it('a cancel whose process died after the batch turned cancelling is carried on by maintenance', async () => {
+    const { report } = await submitted(10);
+    // What cancelBatch does first; then the process running it died before the sweep.
+    await withScripts(redis).transitionBatch(keys.batch(report.batchId), 'cancelling', 'cancelling_at', Date.now(), 'in_progress');
+    expect(await queue.getWaitingCount()).toBe(10);
+    expect(await maintainBatches({ redis, keys, queue })).toEqual([report.batchId]);
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch?.status).toBe('cancelled');
+    expect(batch?.counts).toEqual({ total: 10, succeeded: 0, errored: 0, cancelled: 10, expired: 0, pending: 0, rejected: 0 });
+    expect(await queue.getWaitingCount()).toBe(0);
+    // Nothing left to do: the next round leaves it alone.
+    expect(await maintainBatches({ redis, keys, queue })).toEqual([]);
+  });
+
+  it('a batch left finalizing by a finalizer that died is sealed by the next reader once the grace time passed', async () => {
+    const { report } = await submitted(2);
+    const id = report.batchId;
+    for (let i = 0; i < 2; i += 1) {
+      await queue.remove(promptJobId(id, `p${i}`));
+      await writeResult(redis, keys, id, succeeded(`p${i}`, i + 1));
+    }
+    expect((await getBatch(redis, keys, id))?.status).toBe('completed');
+    // The state the last result's writer leaves when it dies before sealing: finalizing, no retention yet.
+    const leftFinalizing = async (finalizingAt: number) => {
+      await redis.hset(keys.batch(id), 'status', 'finalizing', 'finalizing_at', finalizingAt);
+      await redis.hdel(keys.batch(id), 'completed_at');
+      await redis.persist(keys.batch(id));
+      await redis.persist(keys.batchResults(id));
+    };
+    // A finalizer may still be at work for a few seconds: a reader then leaves the batch as it is.
+    await leftFinalizing(Date.now());
+    expect((await getBatch(redis, keys, id))?.status).toBe('finalizing');
+    expect(await redis.ttl(keys.batch(id))).toBe(-1);
+
+    await leftFinalizing(Date.now() - 6_000);
+    const batch = await getBatch(redis, keys, id);
+    expect(batch?.status).toBe('completed');
+    expect(batch?.completed_at).not.toBeNull();
+    expect(batch?.counts).toEqual({ total: 2, succeeded: 2, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    // Sealed: the batch's keys carry its retention time again.
+    expect(await redis.ttl(keys.batch(id))).toBeGreaterThan(0);
+    expect(await redis.ttl(keys.batchResults(id))).toBeGreaterThan(0);
   });
 
   it('retry takes errored results back and queues those prompts again from the input file', async () => {
