@@ -87,6 +87,40 @@ describe('waiting without blocking others', () => {
     expect(harness.simulator.stats().byStatus['429'] ?? 0).toBe(0);
   });
 
+  it('parks prompts whose account has room only in more than 5 s, instead of holding worker slots', async () => {
+    harness = await startHarness({
+      name: 'park-long',
+      simulator: { latencyMs: 1 },
+      // 6 requests/min: one now, the next in 10 s.
+      config: (url) => ({
+        worker: { concurrency: 8 },
+        accounts: [{ id: 'slow', provider: 'anthropic', baseUrl: url, apiKey: 'sk-slow', limits: { rpm: 6 } }],
+      }),
+    });
+    const h = harness;
+    const batchId = await h.submit(Array.from({ length: 3 }, (_, i) => anthropicLine(`p${i}`, promptText(i))));
+    await until(
+      async () => (await batchWaitingReasons(h.redis, h.keys, batchId))[0]?.prompts === 2,
+      'the two prompts without room to be parked',
+      8_000,
+    );
+    const [waiting] = await batchWaitingReasons(h.redis, h.keys, batchId);
+    expect(waiting).toMatchObject({ provider: 'anthropic', accounts: ['slow'], prompts: 2, blocked: false });
+    // Parked: delayed in BullMQ, not active in a worker's line; only the first prompt was sent.
+    expect(await h.queue.getActiveCount()).toBe(0);
+    expect(await h.queue.getDelayedCount()).toBe(2);
+    expect(h.simulator.stats().requests).toBe(1);
+    expect((await h.batch(batchId)).counts).toEqual({
+      total: 3,
+      succeeded: 1,
+      errored: 0,
+      cancelled: 0,
+      expired: 0,
+      pending: 2,
+      rejected: 0,
+    });
+  });
+
   it('hands the prompts waiting in line back to the queue when a worker stops, for another worker to finish', async () => {
     harness = await startHarness({
       name: 'stop',
