@@ -64,7 +64,43 @@ for (const { source, url, covs } of byScript.values()) {
   const inline = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(source);
   const sourceMap = inline ? JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8')) : undefined;
   const data = await convert({ code: source, ast: parseAstAsync(source), coverage: { url, functions: merged.functions }, sourceMap });
-  map.merge(data);
+  for (const child of Object.values(data)) foldIn(child);
+}
+
+/**
+ * Adds a child process's hits to the suite's coverage of the same file. The suite's statements,
+ * branches and functions stay what is counted (the two come from different compilers, so their
+ * exact locations differ a little: a plain merge would count some of them twice); a child's hit
+ * counts for the suite's item on the same lines.
+ */
+function foldIn(child) {
+  if (!map.data[child.path]) {
+    map.merge({ [child.path]: child });
+    return;
+  }
+  const own = map.fileCoverageFor(child.path).data;
+  const lines = (loc) => `${loc.start.line}:${loc.end.line}`;
+  const hitsBy = (items, counts, locOf) => {
+    const hits = new Map();
+    for (const [id, item] of Object.entries(items)) {
+      const key = lines(locOf(item));
+      const count = counts[id];
+      hits.set(
+        key,
+        Array.isArray(count) ? (hits.get(key) ?? count.map(() => 0)).map((n, i) => n + (count[i] ?? 0)) : (hits.get(key) ?? 0) + count,
+      );
+    }
+    return hits;
+  };
+  const statements = hitsBy(child.statementMap, child.s, (item) => item);
+  for (const [id, item] of Object.entries(own.statementMap)) own.s[id] += statements.get(lines(item)) ?? 0;
+  const functions = hitsBy(child.fnMap, child.f, (item) => item.decl);
+  for (const [id, item] of Object.entries(own.fnMap)) own.f[id] += functions.get(lines(item.decl)) ?? 0;
+  const branches = hitsBy(child.branchMap, child.b, (item) => item.loc);
+  for (const [id, item] of Object.entries(own.branchMap)) {
+    const hits = branches.get(lines(item.loc));
+    if (hits && hits.length === own.b[id].length) own.b[id] = own.b[id].map((n, i) => n + hits[i]);
+  }
 }
 
 // Only the project's own sources, by path relative to the package root.
