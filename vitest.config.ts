@@ -8,5 +8,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start simulators and workers; two cores do not gain from many forks.
     maxWorkers: 2,
+    // `npm run coverage` (scripts/coverage/run.js) turns this on and merges in the coverage of
+    // the relayq processes the tests spawn.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts', 'jobs/**/*.ts', 'cli.ts', 'index.ts'],
+      reporter: ['json'],
+      reportsDirectory: 'coverage/tests',
+    },
   },
 });

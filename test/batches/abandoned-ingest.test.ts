@@ -68,7 +68,16 @@ describe('a batch whose ingest died midway', () => {
     expect(outcome).toMatchObject({
       changed: true,
       inFlight: 0,
-      batch: { status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: total } },
+      batch: { status: 'cancelled', ingest: 'done' },
+    });
+    expect(outcome.batch?.counts).toEqual({
+      total: total,
+      succeeded: 0,
+      errored: 0,
+      cancelled: total,
+      expired: 0,
+      pending: 0,
+      rejected: 0,
     });
     expect(await queue.getWaitingCount()).toBe(0);
   });
@@ -78,13 +87,26 @@ describe('a batch whose ingest died midway', () => {
     const report = await submitFile(redis, queue, keys, file, { attempts: 1, batchId: id });
     expect(report.accepted + report.alreadyAccepted).toBe(30);
     expect(await queue.getWaitingCount()).toBe(30);
-    expect(await getBatch(redis, keys, id)).toMatchObject({ status: 'in_progress', ingest: 'done', counts: { total: 30, pending: 30 } });
+    const batch = await getBatch(redis, keys, id);
+    expect(batch).toMatchObject({ status: 'in_progress', ingest: 'done' });
+    expect(batch?.counts).toEqual({ total: 30, succeeded: 0, errored: 0, cancelled: 0, expired: 0, pending: 30, rejected: 0 });
   });
 
   it('can be expired', async () => {
     const id = await diedMidway();
     const outcome = await expireBatch({ redis, keys, queue }, id, { waitMs: 2_000 });
-    expect(outcome.batch).toMatchObject({ status: 'expired', counts: { pending: 0 } });
+    expect(outcome.batch?.status).toBe('expired');
+    const total = outcome.batch?.counts.total ?? 0;
+    expect(total).toBeGreaterThan(0);
+    expect(outcome.batch?.counts).toEqual({
+      total: total,
+      succeeded: 0,
+      errored: 0,
+      cancelled: 0,
+      expired: total,
+      pending: 0,
+      rejected: 0,
+    });
   });
 
   it('a cancel leaves the lines of a submit still reading to it, and ends the batch once that submit is gone', async () => {
@@ -94,10 +116,13 @@ describe('a batch whose ingest died midway', () => {
     await withScripts(redis).acceptLines(keys.batchLines(id), keys.batchResults(id), keys.batch(id), Date.now(), 'a', 1, 'b', 2);
     await renewIngestLease(redis, keys, id);
     const outcome = await cancelBatch({ redis, keys, queue }, id);
-    expect(outcome).toMatchObject({ changed: true, batch: { status: 'cancelling', counts: { pending: 2 } } });
+    expect(outcome).toMatchObject({ changed: true, batch: { status: 'cancelling' } });
+    expect(outcome.batch?.counts).toEqual({ total: 2, succeeded: 0, errored: 0, cancelled: 0, expired: 0, pending: 2, rejected: 0 });
     // The submit died without finishing: its lease is gone (as when it runs out).
     await redis.del(keys.batchIngest(id));
     expect(await maintainBatches({ redis, keys, queue })).toContain(id);
-    expect(await getBatch(redis, keys, id)).toMatchObject({ status: 'cancelled', ingest: 'done', counts: { pending: 0, cancelled: 2 } });
+    const ended = await getBatch(redis, keys, id);
+    expect(ended).toMatchObject({ status: 'cancelled', ingest: 'done' });
+    expect(ended?.counts).toEqual({ total: 2, succeeded: 0, errored: 0, cancelled: 2, expired: 0, pending: 0, rejected: 0 });
   });
 });

@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
-import { createDispatchGate, decide, recordAttemptError } from '../../src/batches/dispatch-gate.ts';
+import { createDispatchGate, recordAttemptError } from '../../src/batches/dispatch-gate.ts';
 import { cancelBatch, expireIfDue, maintainBatches, pauseBatch, resumeBatch } from '../../src/batches/lifecycle.ts';
 import { getResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import { withScripts } from '../../src/redis/scripts.ts';
 import { anthropicBatchLine, tempDir, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
@@ -87,12 +88,10 @@ describe('batch lifecycle without a worker', () => {
     await writeResult(redis, keys, report.batchId, succeeded('p0', 1));
     await queue.remove(promptJobId(report.batchId, 'p0'));
     const outcome = await cancelBatch({ redis, keys, queue }, report.batchId);
-    expect(outcome).toMatchObject({
-      changed: true,
-      removed: 24,
-      inFlight: 0,
-      batch: { status: 'cancelled', counts: { total: 25, succeeded: 1, cancelled: 24, pending: 0 } },
-    });
+    expect(outcome).toMatchObject({ changed: true, removed: 24, inFlight: 0, batch: { status: 'cancelled' } });
+    expect(outcome.batch?.counts).toEqual({ total: 25, succeeded: 1, errored: 0, cancelled: 24, expired: 0, pending: 0, rejected: 0 });
+    // A cancelled result is no error: no error kind is counted for it.
+    expect(outcome.batch?.errors).toEqual({});
     expect(await queue.getWaitingCount()).toBe(0);
     expect(await getResult(redis, keys, report.batchId, 'p5')).toMatchObject({
       status: 'cancelled',
@@ -102,8 +101,17 @@ describe('batch lifecycle without a worker', () => {
     });
     expect(await getResult(redis, keys, report.batchId, 'p0')).toMatchObject({ status: 'succeeded' });
     expect((await cancelBatch({ redis, keys, queue }, report.batchId)).changed).toBe(false);
-    // A submit into a cancelled batch records nothing.
-    expect(decide('cancelled', null)).toBe('cancelled');
+    // A submit into a cancelled batch records nothing: no line, no job, no count.
+    const more = writePromptFile(
+      tempDir('relayq-life'),
+      Array.from({ length: 5 }, (_, i) => anthropicBatchLine(`late${i}`, `late prompt ${i}`)),
+    );
+    const late = await submitFile(redis, queue, keys, more, { attempts: 3, batchId: report.batchId });
+    expect(late).toMatchObject({ accepted: 0, status: 'cancelled', stoppedBy: 'cancelled' });
+    expect(await redis.hlen(keys.batchLines(report.batchId))).toBe(25);
+    expect(await queue.getJob(promptJobId(report.batchId, 'late0'))).toBeUndefined();
+    expect(await queue.getWaitingCount()).toBe(0);
+    expect((await getBatch(redis, keys, report.batchId))?.counts).toEqual(outcome.batch?.counts);
   });
 
   it('a batch whose completion window ended expires what has not run', async () => {
@@ -114,9 +122,69 @@ describe('batch lifecycle without a worker', () => {
     expect(gate.cached(report.batchId)).toBe('expired');
     expect(await maintainBatches({ redis, keys, queue })).toEqual([report.batchId]);
     const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch).toMatchObject({ status: 'expired', counts: { total: 10, expired: 10, pending: 0 } });
+    expect(batch?.status).toBe('expired');
+    expect(batch?.counts).toEqual({ total: 10, succeeded: 0, errored: 0, cancelled: 0, expired: 10, pending: 0, rejected: 0 });
+    expect(batch?.errors).toEqual({});
     expect(batch?.expired_at).not.toBeNull();
     expect(await expireIfDue({ redis, keys, queue }, batch!)).toBe(false);
+  });
+
+  it('the dispatch gate sees a window end from its cached expiry time, before its cache entry ages out', async () => {
+    const { report } = await submitted(2, { windowMs: 300 });
+    const gate = createDispatchGate(redis, keys, { ttlMs: 60_000 });
+    expect(await gate.check(report.batchId)).toBe('run');
+    const expiresAt = (await getBatch(redis, keys, report.batchId))?.expires_at;
+    expect(typeof expiresAt).toBe('string');
+    const end = Date.parse(String(expiresAt));
+    while (Date.now() <= end) await new Promise((resolve) => setTimeout(resolve, Math.max(1, end - Date.now() + 1)));
+    // The batch record still says in_progress (nobody expired it yet); the gate must not run its prompts.
+    expect(await redis.hget(keys.batch(report.batchId), 'status')).toBe('in_progress');
+    expect(gate.cached(report.batchId)).toBe('expired');
+    expect(await gate.check(report.batchId)).toBe('expired');
+  });
+
+  it('a cancel whose process died after the batch turned cancelling is carried on by maintenance', async () => {
+    const { report } = await submitted(10);
+    // What cancelBatch does first; then the process running it died before the sweep.
+    await withScripts(redis).transitionBatch(keys.batch(report.batchId), 'cancelling', 'cancelling_at', Date.now(), 'in_progress');
+    expect(await queue.getWaitingCount()).toBe(10);
+    expect(await maintainBatches({ redis, keys, queue })).toEqual([report.batchId]);
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch?.status).toBe('cancelled');
+    expect(batch?.counts).toEqual({ total: 10, succeeded: 0, errored: 0, cancelled: 10, expired: 0, pending: 0, rejected: 0 });
+    expect(await queue.getWaitingCount()).toBe(0);
+    // Nothing left to do: the next round leaves it alone.
+    expect(await maintainBatches({ redis, keys, queue })).toEqual([]);
+  });
+
+  it('a batch left finalizing by a finalizer that died is sealed by the next reader once the grace time passed', async () => {
+    const { report } = await submitted(2);
+    const id = report.batchId;
+    for (let i = 0; i < 2; i += 1) {
+      await queue.remove(promptJobId(id, `p${i}`));
+      await writeResult(redis, keys, id, succeeded(`p${i}`, i + 1));
+    }
+    expect((await getBatch(redis, keys, id))?.status).toBe('completed');
+    // The state the last result's writer leaves when it dies before sealing: finalizing, no retention yet.
+    const leftFinalizing = async (finalizingAt: number) => {
+      await redis.hset(keys.batch(id), 'status', 'finalizing', 'finalizing_at', finalizingAt);
+      await redis.hdel(keys.batch(id), 'completed_at');
+      await redis.persist(keys.batch(id));
+      await redis.persist(keys.batchResults(id));
+    };
+    // A finalizer may still be at work for a few seconds: a reader then leaves the batch as it is.
+    await leftFinalizing(Date.now());
+    expect((await getBatch(redis, keys, id))?.status).toBe('finalizing');
+    expect(await redis.ttl(keys.batch(id))).toBe(-1);
+
+    await leftFinalizing(Date.now() - 6_000);
+    const batch = await getBatch(redis, keys, id);
+    expect(batch?.status).toBe('completed');
+    expect(batch?.completed_at).not.toBeNull();
+    expect(batch?.counts).toEqual({ total: 2, succeeded: 2, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    // Sealed: the batch's keys carry its retention time again.
+    expect(await redis.ttl(keys.batch(id))).toBeGreaterThan(0);
+    expect(await redis.ttl(keys.batchResults(id))).toBeGreaterThan(0);
   });
 
   it('retry takes errored results back and queues those prompts again from the input file', async () => {
@@ -137,7 +205,10 @@ describe('batch lifecycle without a worker', () => {
     const retried = await submitFile(redis, queue, keys, file, { attempts: 3, batchId: report.batchId, retryErrored: true });
     expect(retried).toMatchObject({ retried: 2, status: 'in_progress' });
     const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch).toMatchObject({ counts: { succeeded: 4, errored: 0, pending: 2 }, errors: {}, attempt_errors: { rate_limited: 1 } });
+    expect(batch?.counts).toEqual({ total: 6, succeeded: 4, errored: 0, cancelled: 0, expired: 0, pending: 2, rejected: 0 });
+    // The errors of the results taken back are counted out again; the attempts' errors stay.
+    expect(batch?.errors).toEqual({});
+    expect(batch?.attempt_errors).toEqual({ rate_limited: 1 });
     expect(await redis.ttl(keys.batchResults(report.batchId))).toBe(-1);
     expect(await queue.getWaitingCount()).toBe(2);
     expect(await queue.getJob(promptJobId(report.batchId, 'p5'))).toBeDefined();

@@ -10,32 +10,54 @@ import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redi
 describe('the batch commands', () => {
   let simulator: RunningSimulator;
   let redis: Redis;
-  const prefix = testPrefix('cli');
-  const dir = tempDir('relayq-cli');
-  let config: string;
-  let file: string;
-  let batchId = '';
+  const prefixes: string[] = [];
   const env = () => ({ REDIS_URL: testRedisUrl() });
 
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 1 });
     redis = testRedis();
-    config = writeConfig(dir, {
+  });
+
+  afterAll(async () => {
+    await simulator.close();
+    for (const prefix of prefixes) await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  interface Setup {
+    prefix: string;
+    dir: string;
+    config: string;
+    file: string;
+  }
+
+  /** A key prefix, config and prompt file of the test's own: 20 prompts, id-4 refused every time. */
+  function setup(): Setup {
+    const prefix = testPrefix('cli');
+    prefixes.push(prefix);
+    const dir = tempDir('relayq-cli');
+    const config = writeConfig(dir, {
       redis: { prefix },
       accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-cli', models: ['claude-*'] }],
     });
     const lines = Array.from({ length: 20 }, (_, i) => anthropicBatchLine(`id-${i}`, promptText(i)));
     lines[4] = anthropicBatchLine('id-4', 'fails every time [[sim:fault=invalid]]');
-    file = writePromptFile(dir, lines);
-  });
+    return { prefix, dir, config, file: writePromptFile(dir, lines) };
+  }
 
-  afterAll(async () => {
-    await simulator.close();
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  /** `relayq run` over the setup's file: the finished batch's id, and what run printed. */
+  async function ranBatch(own: Setup, extra: string[] = []) {
+    const out = join(own.dir, 'out.jsonl');
+    const result = await runCli(['run', own.file, '-o', out, '--format', 'openai', '--tag', 'team=qa', ...extra, '-c', own.config], {
+      env: env(),
+    });
+    const batchId = /batch (batch_[a-z0-9]+)/.exec(result.stderr)?.[1] ?? '';
+    expect(batchId, result.stderr).not.toBe('');
+    return { batchId, out, result };
+  }
 
   it('submit --dry-run prints prompts, tokens, cost and accounts without submitting', async () => {
+    const { prefix, file, config } = setup();
     const result = await runCli(['submit', file, '--dry-run', '--json', '-c', config], { env: env() });
     expect(result.code).toBe(0);
     const estimate = JSON.parse(result.stdout);
@@ -49,19 +71,19 @@ describe('the batch commands', () => {
   });
 
   it('run --format openai writes the output and error files and exits 4 for an errored prompt', async () => {
-    const out = join(dir, 'out.jsonl');
-    const result = await runCli(['run', file, '-o', out, '--format', 'openai', '--tag', 'team=qa', '-c', config], { env: env() });
+    const own = setup();
+    const { out, result } = await ranBatch(own);
     expect(result.code).toBe(4);
     const output = readFileSync(out, 'utf8').trim().split('\n');
-    const errors = readFileSync(join(dir, 'out.errors.jsonl'), 'utf8').trim().split('\n');
+    const errors = readFileSync(join(own.dir, 'out.errors.jsonl'), 'utf8').trim().split('\n');
     expect(output).toHaveLength(19);
     expect(errors).toHaveLength(1);
     expect(JSON.parse(errors[0] as string)).toMatchObject({ custom_id: 'id-4', response: { status_code: 400 }, error: null });
-    batchId = /batch (batch_[a-z0-9]+)/.exec(result.stderr)?.[1] ?? '';
-    expect(batchId).not.toBe('');
   });
 
   it('batches, status and usage read it back, as tables and as JSON', async () => {
+    const { config, ...own } = setup();
+    const { batchId } = await ranBatch({ config, ...own });
     const list = await runCli(['batches', '-c', config], { env: env() });
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`${batchId}\\s+completed\\s+100%`));
@@ -70,11 +92,11 @@ describe('the batch commands', () => {
     expect(status).toMatchObject({
       id: batchId,
       status: 'completed',
-      counts: { total: 20, succeeded: 19, errored: 1 },
-      errors: { invalid_request: 1 },
       accounts: { sim: 20 },
       metadata: { team: 'qa' },
     });
+    expect(status.counts).toEqual({ total: 20, succeeded: 19, errored: 1, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    expect(status.errors).toEqual({ invalid_request: 1 });
     const usage = JSON.parse((await runCli(['usage', '--by', 'account', '--json', '-c', config], { env: env() })).stdout);
     expect(usage.groups).toMatchObject([{ key: 'sim', requests: 20, input_tokens: status.usage.input_tokens }]);
     // A finished batch: --watch returns at once with the batch's outcome.
@@ -82,6 +104,8 @@ describe('the batch commands', () => {
   });
 
   it('cancel refuses a finished batch, names a missing one, and retry queues the errored prompt again', async () => {
+    const { config, ...own } = setup();
+    const { batchId } = await ranBatch({ config, ...own });
     const cancel = await runCli(['cancel', batchId, '-c', config], { env: env() });
     expect(cancel.code).toBe(2);
     expect(cancel.stderr).toContain('is completed; it cannot be cancelled now');
@@ -90,10 +114,13 @@ describe('the batch commands', () => {
     expect(retry.code).toBe(0);
     expect(retry.stderr).toContain('1 errored prompts queued again');
     const status = JSON.parse((await runCli(['status', batchId, '--json', '-c', config], { env: env() })).stdout);
-    expect(status).toMatchObject({ status: 'in_progress', counts: { succeeded: 19, errored: 0, pending: 1 } });
+    expect(status.status).toBe('in_progress');
+    expect(status.counts).toEqual({ total: 20, succeeded: 19, errored: 0, cancelled: 0, expired: 0, pending: 1, rejected: 0 });
+    expect(status.errors).toEqual({});
   });
 
   it('explains itself: examples in --help, exit statuses, usage errors exit 2', async () => {
+    const { file, config } = setup();
     const help = await runCli(['submit', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Examples:');

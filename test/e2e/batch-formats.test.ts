@@ -123,7 +123,6 @@ describe('every batch file format, every result format', () => {
   let worker: RunningWorker;
   const prefix = testPrefix('formats');
   const keys = createKeys(prefix);
-  const batches: Record<string, string> = {};
 
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 1 });
@@ -151,28 +150,30 @@ describe('every batch file format, every result format', () => {
     redis.disconnect();
   });
 
-  it.each(Object.keys(files))('a %s file completes, each answer belonging to its prompt', async (format) => {
+  /** Submits the format's file and waits for the batch to complete: each test its own batch. */
+  async function completedBatch(format: string): Promise<string> {
     const file = writePromptFile(tempDir('relayq-formats'), files[format] as string[]);
     const report = await submitFile(redis, queue, keys, file, {
       attempts: 3,
       defaults: format === 'gemini-batch' ? { model: 'gemini-2.5-flash' } : undefined,
     });
     expect(report).toMatchObject({ accepted: count, rejected: 0, inputFormat: format });
-    batches[format] = report.batchId;
-    for (;;) {
-      const batch = await getBatch(redis, keys, report.batchId);
-      if (batch?.status === 'completed') break;
+    const deadline = Date.now() + 30_000;
+    while ((await getBatch(redis, keys, report.batchId))?.status !== 'completed') {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the ${format} batch to complete`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch).toMatchObject({
-      status: 'completed',
-      input_format: format,
-      counts: { total: count, succeeded: count, errored: 0, pending: 0 },
-    });
+    return report.batchId;
+  }
+
+  it.each(Object.keys(files))('a %s file completes, each answer belonging to its prompt', async (format) => {
+    const batchId = await completedBatch(format);
+    const batch = await getBatch(redis, keys, batchId);
+    expect(batch).toMatchObject({ status: 'completed', input_format: format });
+    expect(batch?.counts).toEqual({ total: count, succeeded: count, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
     expect(batch?.started_at).not.toBeNull();
     expect(batch?.finalizing_at).not.toBeNull();
-    for await (const record of scanResults(redis, keys, report.batchId)) {
+    for await (const record of scanResults(redis, keys, batchId)) {
       const n = Number(record.custom_id.slice(1));
       expect(record.status).toBe('succeeded');
       expect(answerOf(format, record.response?.body)).toBe(simulatedAnswer(prompts[n] as string));
@@ -186,7 +187,7 @@ describe('every batch file format, every result format', () => {
       output: (line: string) => void output.push(JSON.parse(line)),
       errors: (line: string) => void errors.push(JSON.parse(line)),
     };
-    await exportResults(redis, keys, batches[format] as string, sink, { format: as, order: 'input' });
+    await exportResults(redis, keys, await completedBatch(format), sink, { format: as, order: 'input' });
     return { output, errors };
   }
 

@@ -236,7 +236,7 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
     expect(
       records.filter((record) => record.status !== 'succeeded').map((record) => [record.custom_id, record.status, record.error]),
     ).toEqual([]);
-    expect(batch.counts).toMatchObject({ total, succeeded: total, errored: 0, pending: 0 });
+    expect(batch.counts).toEqual({ total: total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
     expect(await redis.scard(keys.batchErrored(batchId))).toBe(0);
     expect(await queue.getFailedCount()).toBe(0);
 

@@ -54,14 +54,20 @@ describe('a worker killed with SIGKILL mid-batch', () => {
     expect(report.accepted).toBe(total);
     const env = { REDIS_URL: testRedisUrl() };
     const results = () => redis.hlen(keys.batchResults(report.batchId));
+    const billed = () => simulator.stats().byStatus['200'] ?? 0;
 
     const first = spawnCli(['worker', '-c', config], { env });
     const firstExit = new Promise((resolve) => first.once('exit', resolve));
     await until(async () => (await results()) >= 300, 30_000, 'the first worker to store 300 results');
     first.kill('SIGKILL');
     await firstExit;
+    // Calls the dead worker had in flight end (answered or aborted) before anything is counted.
+    await until(async () => simulator.stats().inFlight === 0, 10_000, "the dead worker's calls to end");
     const afterKill = await results();
     expect(afterKill).toBeLessThan(total);
+    // Answers billed whose result the dead worker never stored: only these prompts may run twice.
+    const lost = billed() - afterKill;
+    expect(lost).toBeGreaterThanOrEqual(0);
     expect(await queue.getActiveCount()).toBeGreaterThan(0); // jobs the dead worker held
 
     const second = spawnCli(['worker', '-c', config], { env });
@@ -75,7 +81,9 @@ describe('a worker killed with SIGKILL mid-batch', () => {
     }
 
     const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch?.counts).toMatchObject({ total, succeeded: total, errored: 0, pending: 0 });
+    expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    // No double billing: every prompt answered once, plus once more only for the answers lost with the worker.
+    expect(billed()).toBe(total + lost);
     const seen = new Set<string>();
     for await (const line of readResultLines(redis, keys, report.batchId)) {
       const record = JSON.parse(line) as ResultRecord;
@@ -120,6 +128,9 @@ describe('a worker stopped with SIGTERM mid-batch', () => {
       const queued = await queue.getJobCountByTypes('waiting', 'delayed', 'prioritized');
       expect(results).toBeGreaterThanOrEqual(inFlight);
       expect(results + queued).toBe(200);
+      // Each answer it was billed for is stored, once.
+      expect(simulator.stats().byStatus['200'] ?? 0).toBe(results);
+      expect(simulator.stats().requests).toBe(results);
     } finally {
       await queue.close();
       await simulator.close();

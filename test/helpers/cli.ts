@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The command line from its TypeScript sources (through tsx), so tests never run a stale dist/. */
 export const relayqSource = resolve('cli.ts');
 const runTs = resolve('bin/run-ts.js');
+const childCoverageHook = pathToFileURL(resolve('scripts/coverage/child-hook.js')).href;
 
 export interface CliResult {
   code: number | null;
@@ -50,7 +52,9 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
   if (!options.env || !('RELAYQ_CONFIG' in options.env)) delete env.RELAYQ_CONFIG;
   if (options.env && !('REDIS_URL' in options.env)) delete env.REDIS_URL;
-  return spawn(process.execPath, [runTs, relayqSource, ...args], {
+  // npm run coverage: the child records its coverage too (scripts/coverage/child-hook.js).
+  const coverage = env.RELAYQ_CHILD_COVERAGE ? ['--import', childCoverageHook] : [];
+  return spawn(process.execPath, [...coverage, runTs, relayqSource, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env,
     stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],

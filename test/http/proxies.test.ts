@@ -4,6 +4,7 @@
  * simulator's answers.
  */
 import { lookup } from 'node:dns/promises';
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cachedDispatcherCount, closeDispatchers } from '../../src/http/dispatchers.ts';
 import { simulatedAnswer } from '../../src/simulator/answer.ts';
@@ -16,6 +17,13 @@ import {
   type RunningSocks5Proxy,
 } from '../helpers/proxies.ts';
 import { call, connectionReturned, deadPort, failureOf, promptRequest, testAccount, type CallMode } from './anthropic-client.ts';
+
+/** Whether this machine can listen on the IPv6 loopback; the IPv6 tests are reported skipped, not passed, without it. */
+const hasIpv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+});
 
 // Characters that must be percent-encoded in a URL, to prove they are decoded before use.
 const credentials: ProxyCredentials = { username: 'relayq-user', password: 'pa:ss/w@rd' };
@@ -237,9 +245,8 @@ describe('host names: socks5h:// resolves at the proxy, socks5:// on this machin
     expect(socksProxy.stats.targets).toEqual([{ host: 'relayq-test.invalid', port: 8080, addressType: 'domain' }]);
   });
 
-  it.each(['socks5', 'socks5h'] as const)('%s:// sends an IPv6 literal as an IPv6 address', async (scheme) => {
-    const ipv6Simulator = await startSimulator({}, { host: '::1' }).catch(() => undefined);
-    if (ipv6Simulator === undefined) return; // no IPv6 loopback on this machine
+  it.skipIf(!hasIpv6Loopback).each(['socks5', 'socks5h'] as const)('%s:// sends an IPv6 literal as an IPv6 address', async (scheme) => {
+    const ipv6Simulator = await startSimulator({}, { host: '::1' });
     try {
       socksProxy = await startSocks5Proxy();
       const account = testAccount({ baseUrl: ipv6Simulator.url, proxy: socksProxy.url(scheme) });

@@ -164,6 +164,22 @@ describe('admission', () => {
     expect(counts).toEqual({ x: 5, y: 5 });
   });
 
+  it('gives an account of weight 3 about three times the prompts of a weight-1 account with the same room', async () => {
+    const x = account('x', { limits: { rpm: 600 }, weight: 3 });
+    const y = account('y', { limits: { rpm: 600 } });
+    await registerAccounts(redis, keys, [x, y]);
+    // y listed first: without the weight, ties and equal room would favour it.
+    const pair = candidates([y], [x]);
+    const counts = { x: 0, y: 0 };
+    for (let i = 0; i < 10; i += 1) {
+      const answer = await admit(pair);
+      if (answer.type === 'admitted') counts[answer.account.id as 'x' | 'y'] += 1;
+    }
+    // Headroom × weight: x is chosen until its fill drops below a third of y's (10 → 3 of 10).
+    expect(counts.x + counts.y).toBe(10);
+    expect(counts.x).toBeGreaterThanOrEqual(7);
+  });
+
   it('skips disabled accounts and answers "blocked" when every candidate is disabled', async () => {
     const a = account('a', { limits: { rpm: 600 } });
     const b = account('b', { enabled: false });

@@ -41,6 +41,11 @@ describe('a crashed worker', () => {
     await until(async () => (await leases()) === 2, 'the first worker to hold both slots');
     doomed.kill('SIGKILL');
     await exited;
+    // Calls the dead worker had in flight end (answered or aborted) before anything is counted.
+    await until(() => harness!.simulator.stats().inFlight === 0, "the dead worker's calls to end");
+    const billed = () => harness!.simulator.stats().byStatus['200'] ?? 0;
+    // Answers billed whose result the dead worker never stored: only these prompts may run twice.
+    const lost = billed() - (await harness.redis.hlen(harness.keys.batchResults(batchId)));
     const [held] = await readAccountStates(harness.redis, harness.keys, ['slow']);
     expect(held?.usage.inFlight).toBe(2);
 
@@ -48,6 +53,8 @@ describe('a crashed worker', () => {
     await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the batch to finish on the second worker');
     const results = await harness.results(batchId);
     expect(results.filter((record) => record.status === 'succeeded')).toHaveLength(4);
+    // No double billing: each prompt answered once, plus once more only for answers lost with the worker.
+    expect(billed()).toBe(4 + lost);
     // Nothing stays held: the dead worker's leases expired, the live worker's were released.
     expect(await leases()).toBe(0);
     const [after] = await readAccountStates(harness.redis, harness.keys, ['slow']);

@@ -39,7 +39,7 @@ describe('waiting without blocking others', () => {
 
     await until(async () => (await harness!.batch(batchId)).counts.succeeded >= 40, 'the Anthropic prompts to finish');
     const batch = await harness.batch(batchId);
-    expect(batch.counts).toMatchObject({ succeeded: 40, errored: 0, pending: 10 });
+    expect(batch.counts).toEqual({ total: 50, succeeded: 40, errored: 0, cancelled: 0, expired: 0, pending: 10, rejected: 0 });
     await until(
       async () => (await batchWaitingReasons(harness!.redis, harness!.keys, batchId)).length > 0,
       'the OpenAI prompts to be parked',
@@ -85,6 +85,40 @@ describe('waiting without blocking others', () => {
     expect(results.filter((record) => record.custom_id.startsWith('a')).length).toBeLessThan(40);
     expect(results.every((record) => record.status === 'succeeded')).toBe(true);
     expect(harness.simulator.stats().byStatus['429'] ?? 0).toBe(0);
+  });
+
+  it('parks prompts whose account has room only in more than 5 s, instead of holding worker slots', async () => {
+    harness = await startHarness({
+      name: 'park-long',
+      simulator: { latencyMs: 1 },
+      // 6 requests/min: one now, the next in 10 s.
+      config: (url) => ({
+        worker: { concurrency: 8 },
+        accounts: [{ id: 'slow', provider: 'anthropic', baseUrl: url, apiKey: 'sk-slow', limits: { rpm: 6 } }],
+      }),
+    });
+    const h = harness;
+    const batchId = await h.submit(Array.from({ length: 3 }, (_, i) => anthropicLine(`p${i}`, promptText(i))));
+    await until(
+      async () => (await batchWaitingReasons(h.redis, h.keys, batchId))[0]?.prompts === 2,
+      'the two prompts without room to be parked',
+      8_000,
+    );
+    const [waiting] = await batchWaitingReasons(h.redis, h.keys, batchId);
+    expect(waiting).toMatchObject({ provider: 'anthropic', accounts: ['slow'], prompts: 2, blocked: false });
+    // Parked: delayed in BullMQ, not active in a worker's line; only the first prompt was sent.
+    expect(await h.queue.getActiveCount()).toBe(0);
+    expect(await h.queue.getDelayedCount()).toBe(2);
+    expect(h.simulator.stats().requests).toBe(1);
+    expect((await h.batch(batchId)).counts).toEqual({
+      total: 3,
+      succeeded: 1,
+      errored: 0,
+      cancelled: 0,
+      expired: 0,
+      pending: 2,
+      rejected: 0,
+    });
   });
 
   it('hands the prompts waiting in line back to the queue when a worker stops, for another worker to finish', async () => {

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inputTokensOf } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator, type SimulatorConfigInput } from '../../src/simulator/server.ts';
-import { messagesBody, postMessages, sleep, type SimResponse } from './client.ts';
+import { messagesBody, postMessages, type SimResponse } from './client.ts';
 
 let sim: RunningSimulator | undefined;
 
@@ -10,7 +10,14 @@ async function start(config: SimulatorConfigInput): Promise<RunningSimulator> {
   return sim;
 }
 
+// The buckets refill by the clock (Date.now): the clock stands still unless a test moves it, so
+// no refill happens while requests are on their way, however slow the machine.
+const start0 = Date.parse('2026-01-01T00:00:00.000Z');
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'], now: start0 });
+});
 afterEach(async () => {
+  vi.useRealTimers();
   await sim?.close();
   sim = undefined;
 });
@@ -42,14 +49,13 @@ describe('requests per minute', () => {
     expect(rejected.headers.get('retry-after')).toBe('1');
     expect(rejected.headers.get('anthropic-ratelimit-requests-limit')).toBe('120');
     expect(rejected.headers.get('anthropic-ratelimit-requests-remaining')).toBe('0');
-    const reset = Date.parse(rejected.headers.get('anthropic-ratelimit-requests-reset') ?? '');
-    expect(reset - Date.now()).toBeGreaterThan(3000); // ~5 s of refill to full
-    expect(reset - Date.now()).toBeLessThanOrEqual(5000);
+    // 10 requests taken at 2 a second: full again in 5 s.
+    expect(rejected.headers.get('anthropic-ratelimit-requests-reset')).toBe(new Date(start0 + 5000).toISOString());
     expect(rejected.headers.get('request-id')).toMatch(/^req_/);
     // No token limits configured: no token headers.
     expect(rejected.headers.get('anthropic-ratelimit-input-tokens-limit')).toBeNull();
 
-    await sleep(600); // 1.2 requests refilled
+    vi.setSystemTime(start0 + 600); // 1.2 requests refilled
     expect((await postMessages(target, messagesBody('again'), { key: 'k' })).status).toBe(200);
     expect((await postMessages(target, messagesBody('again'), { key: 'k' })).status).toBe(429);
   });
@@ -100,7 +106,7 @@ describe('output tokens per minute', () => {
   it('holds the reservation while a request is in flight', async () => {
     const target = await start({ defaultLimits: { outputTpm: 600 }, burstSeconds: 10, latencyMs: 300 });
     const slow = postMessages(target, messagesBody('first', { max_tokens: 60 }));
-    await sleep(50);
+    await vi.waitFor(() => expect(target.stats().inFlight).toBe(1));
     expect((await postMessages(target, messagesBody('second', { max_tokens: 60 }))).status).toBe(429);
     expect((await slow).status).toBe(200);
     expect((await postMessages(target, messagesBody('third', { max_tokens: 60 }))).status).toBe(200);

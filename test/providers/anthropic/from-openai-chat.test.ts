@@ -91,6 +91,12 @@ describe('OpenAI chat → Anthropic Messages', () => {
     ]);
   });
 
+  it('takes max_completion_tokens over the deprecated max_tokens when a body sets both', () => {
+    const messages = [{ role: 'user', content: 'Hi' }];
+    expect(toAnthropic({ model: 'gpt-4o', messages, max_tokens: 400, max_completion_tokens: 50 }).body.max_tokens).toBe(50);
+    expect(toAnthropic({ model: 'gpt-4o', messages, max_tokens: 400 }).body.max_tokens).toBe(400);
+  });
+
   it('maps tool_choice and parallel_tool_calls', () => {
     const tools = [
       { type: 'function', function: { name: 'a', parameters: weatherSchema } },

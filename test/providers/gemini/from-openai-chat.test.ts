@@ -112,6 +112,12 @@ describe('OpenAI chat → Gemini GenerateContentRequest', () => {
     ]);
   });
 
+  it('takes max_completion_tokens over the deprecated max_tokens when a body sets both', () => {
+    const messages = [{ role: 'user', content: 'Hi' }];
+    const both = toGemini({ model: 'gpt-4o', messages, max_tokens: 400, max_completion_tokens: 50 }).body;
+    expect(both.generationConfig).toMatchObject({ maxOutputTokens: 50 });
+  });
+
   it('asks for JSON without a schema for json_object', () => {
     const { body } = toGemini({
       model: 'g',

@@ -52,7 +52,13 @@ describe.each(modes.map((mode) => [modeName(mode), mode] as const))('OpenAIExecu
     expect(error.retryAfterMs).toBeGreaterThan(50_000);
     expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
     expect(error.headers['x-ratelimit-remaining-requests']).toBe('0');
-    expect(error.headers['x-ratelimit-reset-requests']).toMatch(/^\d+(\.\d+)?s$/);
+    // Go's duration format, as OpenAI writes it: `59.998s` just under a minute, `1m0s` at a full one.
+    const reset = error.headers['x-ratelimit-reset-requests'] ?? '';
+    const parts = /^(?:(\d+)m)?(\d+(?:\.\d+)?)s$/.exec(reset);
+    expect(parts, `reset ${reset}`).not.toBeNull();
+    const resetMs = (Number(parts?.[1] ?? 0) * 60 + Number(parts?.[2])) * 1000;
+    expect(resetMs).toBeGreaterThan(50_000);
+    expect(resetMs).toBeLessThanOrEqual(60_000);
   });
 
   it('maps an injected 429 to rate_limited with retryAfterMs', async () => {
