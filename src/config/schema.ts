@@ -83,6 +83,14 @@ export const serverConfigSchema = z
       .optional(),
     /** Bytes a prompt file sent to `/api` may take (default 256 MB, Anthropic's Message Batches limit); more answers 413. */
     maxUploadBytes: positiveInt.default(256 * 1024 * 1024),
+    /** Files uploaded through the OpenAI-compatible `POST /v1/files`: where they are kept, and how large one may be (default 200 MB, OpenAI's batch input limit). */
+    files: z
+      .object({
+        dir: z.string().min(1).default('.relayq/files'),
+        maxBytes: positiveInt.default(200 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type ServerConfig = z.infer<typeof serverConfigSchema>;

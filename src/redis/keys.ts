@@ -33,6 +33,10 @@ export interface Keys {
   apiKeys(): string;
   /** Hash: SHA-256 of an API key (hex) -> its name. */
   apiKeyHashes(): string;
+  /** Hash: uploaded file id → its record (JSON: name, bytes, purpose, tenant, created_at; the bytes are on disk). */
+  files(): string;
+  /** Hash: batch id → what the OpenAI-compatible `POST /v1/batches` was given (input_file_id, endpoint, completion_window). */
+  openAiBatches(): string;
   /** Hash: usage of one UTC day, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD. */
   usageDay(day: string): string;
   /** Hash: the scheduling state of every account, `<account>|<field>` -> value (see src/scheduler). */
@@ -92,6 +96,8 @@ export function createKeys(prefix: string): Keys {
     tenantBatches: (tenant) => `${tag}:tenant:${tenant}:batches`,
     apiKeys: () => `${tag}:api-keys`,
     apiKeyHashes: () => `${tag}:api-key-hashes`,
+    files: () => `${tag}:files`,
+    openAiBatches: () => `${tag}:openai-batches`,
     usageDay: (day) => `${tag}:usage:${day}`,
     accountsState: () => `${tag}:accounts:state`,
     accountLeases: () => `${tag}:accounts:leases`,

@@ -24,7 +24,7 @@ export interface ReceivedUpload {
 }
 
 /** Counts the bytes, stops past the limit, and notes whether anything but blanks came. */
-class UploadMeter extends Transform {
+export class UploadMeter extends Transform {
   bytes = 0;
   hasContent = false;
 
