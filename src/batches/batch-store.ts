@@ -450,3 +450,19 @@ export async function batchForSource(redis: Redis, keys: Keys, sourcePath: strin
   if (id === null) return null;
   return (await redis.exists(keys.batch(id))) === 1 ? id : null;
 }
+
+/**
+ * Deletes an ended batch: its record, results and indexes (the tenant's list, the source file's
+ * entry). Its usage stays counted (what was spent was spent). False when there was no such batch.
+ */
+export async function deleteBatch(redis: Redis, keys: Keys, batch: Pick<BatchInfo, 'id' | 'tenant' | 'source_path'>): Promise<boolean> {
+  const tx = redis
+    .multi()
+    .del(keys.batch(batch.id), ...batchDataKeys(keys, batch.id), keys.batchIngest(batch.id), keys.batchOrder(batch.id))
+    .zrem(keys.batches(), batch.id);
+  if (batch.tenant !== null) tx.zrem(keys.tenantBatches(batch.tenant), batch.id);
+  if (batch.source_path !== null) tx.hdel(keys.batchSources(), batch.source_path);
+  const replies = (await tx.exec()) ?? [];
+  for (const [error] of replies) if (error) throw error;
+  return Number(replies[0]?.[1] ?? 0) > 0;
+}

@@ -5,12 +5,10 @@
  * batch's results in OpenAI's batch output lines, streamed from Redis.
  */
 import { createReadStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getBatch } from '../../batches/batch-store.ts';
-import { exportResults } from '../../batches/export/export-results.ts';
 import { isTerminal } from '../../batches/status.ts';
 import {
   deleteFile,
@@ -26,6 +24,7 @@ import { canSee, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { UploadMeter } from '../api/upload.ts';
+import { resultStream } from '../result-stream.ts';
 import { resultFileOf } from './batch-object.ts';
 
 const fileObject = (file: StoredFile) => ({
@@ -141,26 +140,7 @@ export function registerFileRoutes(app: FastifyInstance, ctx: ServerContext): vo
     if (found.kind === 'upload') {
       return reply.type('application/octet-stream').send(createReadStream(filePath(dir, found.file.id)));
     }
-    const stream = new PassThrough();
-    const write = async (line: string) => {
-      if (stream.destroyed) throw new Error('the client went away');
-      if (!stream.write(`${line}\n`))
-        await new Promise<void>((resolve) => {
-          stream.once('drain', resolve);
-          stream.once('close', resolve);
-        });
-    };
-    const skip = () => {};
-    exportResults(
-      ctx.redis,
-      ctx.keys,
-      found.batch.id,
-      found.part === 'output' ? { output: write, errors: skip } : { output: skip, errors: write },
-      { format: 'openai', order: 'input' },
-    ).then(
-      () => stream.end(),
-      (error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))),
-    );
+    const stream = resultStream(ctx, found.batch.id, 'openai', found.part);
     return reply.type('application/octet-stream').send(stream);
   });
 }
