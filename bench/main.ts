@@ -8,6 +8,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   ingest: () => import('./ingest.ts'),
   startup: () => import('./startup.ts'),
   overload: () => import('./overload.ts'),
+  upload: () => import('./upload.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

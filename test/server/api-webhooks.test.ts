@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import OpenAI, { toFile } from 'openai';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentSecret } from '../../src/webhooks/signing-secrets.ts';
@@ -66,6 +67,27 @@ describe('/api webhooks', () => {
     }) as { type: string; data: { id: string } };
     expect(event.type).toBe('batch.completed');
     expect(event.data.id).toBe(batch.id);
+  });
+
+  it('attaches metadata.webhook_url of an OpenAI batches.create', async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    const before = received.length;
+    const input = Array.from({ length: 2 }, (_, i) => anthropicBatchLine(`o${i}`, promptText(i))).join('\n');
+    const file = await client.files.create({ file: await toFile(Buffer.from(input), 'in.jsonl'), purpose: 'batch' });
+    const batch = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { webhook_url: receiverUrl },
+    });
+    for (let i = 0; received.length === before && i < 400; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(received).toHaveLength(before + 1);
+    const event = await client.webhooks.unwrap(
+      received[before]?.body ?? '',
+      received[before]?.headers as Record<string, string>,
+      await currentSecret(server.ctx.redis, server.ctx.keys, 'carol', undefined),
+    );
+    expect(event).toMatchObject({ type: 'batch.completed', data: { id: batch.id } });
   });
 
   it('refuses a webhook URL of a private address with a 400 and makes no batch', async () => {
