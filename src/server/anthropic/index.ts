@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -64,8 +65,8 @@ export const anthropicFace: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const write = (line: string) =>
         new Promise<void>((resolve, reject) => out.write(`${line}\n`, (error) => (error ? reject(error) : resolve())));
       const meter = new UploadMeter(limit);
-      const source = request.raw.pipe(meter);
-      request.raw.once('error', (error) => meter.destroy(error));
+      // pipeline, not pipe: a request that breaks off destroys the meter, which ends the read with an error.
+      const source = pipeline(request.raw, meter, () => {});
       try {
         await readBatchRequests(source, { reader: createLineReader({ routing: ctx.config.routing, limits: ctx.config.ingest }), write });
       } finally {

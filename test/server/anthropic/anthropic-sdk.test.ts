@@ -4,6 +4,7 @@
  * answering its own prompt; list pagination; cancel mid-way; delete; tenant isolation; the first
  * bad request named in a 400; errors in Anthropic's shape.
  */
+import { request as httpRequest } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedAnswer } from '../../../src/simulator/answer.ts';
@@ -110,6 +111,21 @@ describe('the Anthropic Message Batches API, through @anthropic-ai/sdk', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('a body that breaks off makes no batch', async () => {
+    const carol = clientOf(await server.createKey('carol'));
+    await new Promise<void>((resolve) => {
+      const upload = httpRequest(`${server.url}/v1/messages/batches`, {
+        method: 'POST',
+        headers: { 'x-api-key': carol.apiKey ?? '', 'content-type': 'application/json', 'content-length': '100000' },
+      });
+      upload.on('error', () => resolve());
+      upload.on('close', () => resolve());
+      upload.write(`{"requests": [${JSON.stringify(request('c1', promptText(1)))},`, () => setTimeout(() => upload.destroy(), 100));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await carol.messages.batches.list()).data).toEqual([]);
   });
 
   it("keeps tenants apart and answers bad input in Anthropic's shape", async () => {

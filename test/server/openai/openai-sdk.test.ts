@@ -4,6 +4,8 @@
  * line answering its own prompt; rejected lines as the batch's `errors` with their line numbers;
  * list pagination; cancel mid-way; tenant isolation; the API's errors in OpenAI's shape.
  */
+import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatedAnswer } from '../../../src/simulator/answer.ts';
@@ -153,6 +155,32 @@ describe('the OpenAI Files and Batches API, through the openai SDK', () => {
     } finally {
       await slowServer.close();
     }
+  });
+
+  it('an upload that breaks off stores no file', async () => {
+    const before = (await alice.files.list()).data.length;
+    const boundary = 'relayq-test-boundary';
+    await new Promise<void>((resolve) => {
+      const request = httpRequest(`${server.url}/v1/files`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${alice.apiKey}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': '100000',
+        },
+      });
+      request.on('error', () => resolve());
+      request.on('close', () => resolve());
+      request.write(
+        `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="half.jsonl"\r\ncontent-type: application/jsonl\r\n\r\n`,
+      );
+      request.write(`${chatLine('h', promptText(1))}\n`, () => setTimeout(() => request.destroy(), 100));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await alice.files.list()).data).toHaveLength(before);
+    // Nor any bytes on disk: the directory holds exactly the stored files.
+    const stored = (await alice.files.list()).data.length + (await bob.files.list()).data.length;
+    expect(readdirSync(server.ctx.config.server.files.dir)).toHaveLength(stored);
   });
 
   it("keeps tenants apart: another key gets 404 for a batch and a file; errors in OpenAI's shape", async () => {
