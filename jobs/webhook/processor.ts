@@ -1,10 +1,6 @@
-import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
+import type { Job } from 'bullmq';
 import { getBatch } from '../../src/batches/batch-store.ts';
-import type { Config } from '../../src/config/schema.ts';
-import type { Keys } from '../../src/redis/keys.ts';
+import type { WebhookWorkerParts } from '../../src/worker/job-types.ts';
 import { parseWebhookUrl, WebhookAddressError } from '../../src/webhooks/address-guard.ts';
 import {
   addDelivery,
@@ -24,15 +20,8 @@ import { deliveryJobOptions, DeliveryRetry, retryDelayMs } from './options.ts';
 import { webhookJobSchema, type DeliveryJob, type WebhookJob } from './payload.ts';
 import { deliveryJobId, targetOf } from './queue.ts';
 
-export interface WebhookProcessorDeps {
-  redis: Redis;
-  keys: Keys;
-  config: Config;
-  /** The webhook queue, for the deliveries an event fans out into. */
-  queue: Queue<WebhookJob>;
-  dispatcher: Dispatcher;
-  logger: Logger;
-}
+/** The worker's parts it works with (the webhook queue, for the deliveries an event fans out into). */
+export type WebhookProcessorDeps = WebhookWorkerParts;
 
 /**
  * Runs webhook jobs. An event job records the event's body once (a rerun sends the same body)

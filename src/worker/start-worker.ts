@@ -1,4 +1,4 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type BackoffStrategy, type Job, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
@@ -72,31 +72,36 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger, onBatchEnded: outbox.nudge });
   const dispatcher = createWebhookDispatcher({ policy: config.webhooks, timeoutMs: config.webhooks.timeoutMs });
   const webhookProcessor = await jobs.webhook.createProcessor({ redis, keys, config, queue: webhookQueue, dispatcher, logger });
-  const webhookConnection = createRedis(redisUrl, {}, logger);
-  const webhookWorker = new Worker<WebhookJob>(webhookQueueName, webhookProcessor, {
-    connection: webhookConnection,
+  /** A BullMQ worker's options: the prefix, lock and stall settings every queue of relayq shares. */
+  const workerOptions = (
+    connection: WorkerOptions['connection'],
+    concurrency: number,
+    backoffStrategy: BackoffStrategy,
+  ): WorkerOptions => ({
+    connection,
     prefix: keys.bullPrefix,
-    concurrency: config.webhooks.concurrency,
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    maxStalledCount: 10,
-    settings: { backoffStrategy: webhookBackoff },
-    autorun: true,
-  });
-  webhookWorker.on('error', errorEventLogger(logger, 'webhook worker', 'error'));
-  const workerConnection = createRedis(redisUrl, {}, logger);
-  const worker = new Worker<PromptJob>(promptQueueName, processor, {
-    connection: workerConnection,
-    prefix: keys.bullPrefix,
-    concurrency: config.worker.concurrency,
+    concurrency,
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
     // A job whose worker died goes back to the queue; only a job that kills workers over and
     // over ends as failed.
     maxStalledCount: 10,
-    settings: { backoffStrategy: promptBackoff },
+    settings: { backoffStrategy },
     autorun: true,
   });
+  const webhookConnection = createRedis(redisUrl, {}, logger);
+  const webhookWorker = new Worker<WebhookJob>(
+    webhookQueueName,
+    webhookProcessor,
+    workerOptions(webhookConnection, config.webhooks.concurrency, webhookBackoff),
+  );
+  webhookWorker.on('error', errorEventLogger(logger, 'webhook worker', 'error'));
+  const workerConnection = createRedis(redisUrl, {}, logger);
+  const worker = new Worker<PromptJob>(
+    promptQueueName,
+    processor,
+    workerOptions(workerConnection, config.worker.concurrency, promptBackoff),
+  );
   worker.on('error', errorEventLogger(logger, 'worker', 'error'));
   worker.on('failed', (job, error) => logFailedAttempt(logger, job, error));
   await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
