@@ -461,7 +461,9 @@ export async function deleteBatch(redis: Redis, keys: Keys, batch: Pick<BatchInf
     .del(keys.batch(batch.id), ...batchDataKeys(keys, batch.id), keys.batchIngest(batch.id), keys.batchOrder(batch.id))
     .zrem(keys.batches(), batch.id);
   if (batch.tenant !== null) tx.zrem(keys.tenantBatches(batch.tenant), batch.id);
-  if (batch.source_path !== null) tx.hdel(keys.batchSources(), batch.source_path);
+  // The source file's entry goes only if it still names this batch (a later submit may have taken it).
+  if (batch.source_path !== null && (await redis.hget(keys.batchSources(), batch.source_path)) === batch.id)
+    tx.hdel(keys.batchSources(), batch.source_path);
   const replies = (await tx.exec()) ?? [];
   for (const [error] of replies) if (error) throw error;
   return Number(replies[0]?.[1] ?? 0) > 0;
