@@ -7,7 +7,8 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
-import { closeAbandonedIngest, finalizeBatch, getBatch, listBatches, type BatchInfo } from './batch-store.ts';
+import { listBatches } from './batch-list.ts';
+import { closeAbandonedIngest, finalizeBatch, getBatch, type BatchInfo } from './batch-store.ts';
 import { isTerminal } from './status.ts';
 import { activeStatuses, type BatchStatus } from './status.ts';
 import { sweepBatch, unparkBatch, type BatchDeps, type SweepProgress } from './sweep.ts';

@@ -2,7 +2,8 @@
  * Tokens and list-price cost since a time, grouped by account, model, batch, day or provider
  * (`relayq usage --json`, `GET /api/usage`). With a tenant, only the usage of that tenant's batches.
  */
-import { listBatchPage, listBatches, type BatchInfo } from '../batches/batch-store.ts';
+import { listBatchPage, listBatches } from '../batches/batch-list.ts';
+import type { BatchInfo } from '../batches/batch-store.ts';
 import type { PriceTable } from '../usage/prices.ts';
 import { buildUsageReport, type UsageGrouping, type UsageReport } from '../usage/report.ts';
 import { readBatchUsage, readDailyUsage } from '../usage/usage-store.ts';

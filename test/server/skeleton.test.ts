@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBatch, listBatchPage } from '../../src/batches/batch-store.ts';
+import { listBatchPage } from '../../src/batches/batch-list.ts';
+import { getBatch } from '../../src/batches/batch-store.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { authenticate, canSee } from '../../src/server/auth.ts';
 import { apiKeyPrefix, createApiKey, findApiKey, hashApiKey, listApiKeys, revokeApiKey } from '../../src/tenants/api-keys.ts';

@@ -36,6 +36,7 @@ function forbiddenOpener(): SocketOpener & { calls: string[] } {
 
 describe('addresses', () => {
   it('are refused by range, IPv4-mapped IPv6 as its IPv4 address', () => {
+    // refusedRange only classifies the text of an address: nothing is resolved or connected to.
     expect(refusedRange('169.254.169.254')).toBe('link-local');
     expect(refusedRange('10.0.0.1')).toBe('private');
     expect(refusedRange('127.0.0.1')).toBe('loopback');

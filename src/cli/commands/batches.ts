@@ -1,5 +1,6 @@
 import { escapeForTerminal } from '../../lib/terminal-text.ts';
-import { listBatches, type BatchInfo } from '../../batches/batch-store.ts';
+import { listBatches } from '../../batches/batch-list.ts';
+import type { BatchInfo } from '../../batches/batch-store.ts';
 import { maintainBatches } from '../../batches/lifecycle.ts';
 import type { Runtime } from '../../runtime.ts';
 import { formatNumber } from '../progress.ts';

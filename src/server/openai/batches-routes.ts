@@ -7,7 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getBatch, getRejects, listBatchPage, type BatchInfo } from '../../batches/batch-store.ts';
+import { listBatchPage } from '../../batches/batch-list.ts';
+import { getBatch, getRejects, type BatchInfo } from '../../batches/batch-store.ts';
 import { cancelBatch } from '../../batches/lifecycle.ts';
 import { isTerminal } from '../../batches/status.ts';
 import { filePath, getFile } from '../../files/file-store.ts';
