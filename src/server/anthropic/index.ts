@@ -18,7 +18,7 @@ import { isTerminal } from '../../batches/status.ts';
 import { createLineReader } from '../../ingest/formats/line-reader.ts';
 import { submitFile } from '../../ingest/submit.ts';
 import { UploadMeter } from '../api/upload.ts';
-import { operationDeps, visibleBatch } from '../api/batch-access.ts';
+import { configSubmitOptions, operationDeps, visibleBatch } from '../api/batch-access.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -74,9 +74,7 @@ export const anthropicFace: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         await new Promise<void>((resolve) => out.end(resolve));
       }
       const report = await submitFile(ctx.redis, ctx.promptQueue, ctx.keys, path, {
-        attempts: ctx.config.worker.attempts,
-        routing: ctx.config.routing,
-        limits: ctx.config.ingest,
+        ...configSubmitOptions(ctx),
         tenant: principal.tenant,
         sourceName: 'message_batch.jsonl',
         windowMs: 24 * 3600 * 1000,
@@ -126,7 +124,7 @@ export const anthropicFace: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     const batch = await visibleBatch(ctx, principalOf(request), request.params.id);
     if (!hasEnded(batch))
       throw new ApiError('invalid_request', `Batch ${batch.id} has not ended yet; its results are ready once processing_status is ended.`);
-    const stream = resultStream(ctx, batch.id, 'anthropic');
+    const stream = resultStream(ctx, batch.id, { format: 'anthropic' });
     return reply.type('application/binary').send(stream);
   });
 };

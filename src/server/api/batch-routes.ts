@@ -4,14 +4,13 @@
  * HTTP to the functions the command line calls (submitFile, batchStatusReport, exportResults,
  * cancelBatch, ...) and back.
  */
-import { PassThrough } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listBatchPage } from '../../batches/batch-list.ts';
 import { getBatch, type BatchDefaults, type RejectedLine } from '../../batches/batch-store.ts';
-import { exportResults } from '../../batches/export/export-results.ts';
+import { resultStream } from '../result-stream.ts';
 import { cancelBatch, pauseBatch, resumeBatch, type LifecycleOutcome } from '../../batches/lifecycle.ts';
 import { submitFile, type SubmitOptions } from '../../ingest/submit.ts';
 import { WebhookAddressError } from '../../webhooks/address-guard.ts';
@@ -20,7 +19,7 @@ import type { PriceTable } from '../../usage/prices.ts';
 import { principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { operationDeps, visibleBatch } from './batch-access.ts';
+import { configSubmitOptions, operationDeps, visibleBatch } from './batch-access.ts';
 import {
   batchIdParamsSchema,
   batchListSchema,
@@ -48,9 +47,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
   async function ingestUpload(path: string, options: Partial<SubmitOptions>) {
     const rejects: RejectedLine[] = [];
     const report = await submitFile(ctx.redis, ctx.promptQueue, ctx.keys, path, {
-      attempts: ctx.config.worker.attempts,
-      routing: ctx.config.routing,
-      limits: ctx.config.ingest,
+      ...configSubmitOptions(ctx),
       ...options,
       onReject: (reject) => {
         if (rejects.length < answeredRejects) rejects.push(reject);
@@ -109,7 +106,6 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
             windowMs: query.window,
             retentionSeconds: query.retention === undefined ? undefined : Math.round(query.retention / 1000),
             webhooks: query.webhook,
-            webhookPolicy: ctx.config.webhooks,
           }).catch((error: unknown) => {
             if (error instanceof WebhookAddressError) throw new ApiError('invalid_request', error.message);
             throw error;
@@ -234,35 +230,8 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext, pr
     async (request, reply) => {
       const batch = await visibleBatch(ctx, principalOf(request), request.params.id);
       const { format, order, errors: which } = request.query;
-      const stream = new PassThrough();
-      const write = async (line: string) => {
-        if (stream.destroyed) throw new Error('the client went away');
-        if (!stream.write(`${line}\n`)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              stream.off('drain', done);
-              stream.off('close', done);
-              resolve();
-            };
-            stream.once('drain', done);
-            stream.once('close', done);
-          });
-        }
-      };
-      const ignore = async () => {};
-      void exportResults(
-        ctx.redis,
-        ctx.keys,
-        batch.id,
-        { output: which === 'only' ? ignore : write, errors: which === 'exclude' ? ignore : write },
-        { format, order },
-      ).then(
-        () => stream.end(),
-        (error: unknown) => {
-          if (!stream.destroyed) ctx.logger.error({ err: error, batchId: batch.id }, 'results export failed midway');
-          stream.destroy(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+      const part = which === 'only' ? 'errors' : which === 'exclude' ? 'output' : 'all';
+      const stream = resultStream(ctx, batch.id, { format, order, part });
       // A stream is sent as it is, never serialized; the response schema only documents what it carries.
       return reply.type('application/x-ndjson; charset=utf-8').send(stream as unknown as string);
     },

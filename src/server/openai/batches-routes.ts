@@ -17,7 +17,7 @@ import { WebhookAddressError } from '../../webhooks/address-guard.ts';
 import { canSee, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { operationDeps, visibleBatch } from '../api/batch-access.ts';
+import { configSubmitOptions, operationDeps, visibleBatch } from '../api/batch-access.ts';
 import { type OpenAiBatchRequest, toOpenAiBatch } from './batch-object.ts';
 
 const endpoints = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/completions'] as const;
@@ -60,15 +60,12 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: ServerContext): v
     const metadata = body.metadata ?? {};
     const webhook = metadata.webhook_url;
     const report = await submitFile(ctx.redis, ctx.promptQueue, ctx.keys, filePath(ctx.config.server.files.dir, file.id), {
-      attempts: ctx.config.worker.attempts,
-      routing: ctx.config.routing,
-      limits: ctx.config.ingest,
+      ...configSubmitOptions(ctx),
       tenant: principal.tenant,
       sourceName: file.filename,
       metadata,
       windowMs: 24 * 3600 * 1000,
       webhooks: webhook === undefined ? undefined : [webhook],
-      webhookPolicy: ctx.config.webhooks,
     }).catch((error: unknown) => {
       if (error instanceof WebhookAddressError)
         throw Object.assign(new ApiError('invalid_request', error.message), { param: 'metadata.webhook_url' });

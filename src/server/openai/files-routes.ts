@@ -140,7 +140,7 @@ export function registerFileRoutes(app: FastifyInstance, ctx: ServerContext): vo
     if (found.kind === 'upload') {
       return reply.type('application/octet-stream').send(createReadStream(filePath(dir, found.file.id)));
     }
-    const stream = resultStream(ctx, found.batch.id, 'openai', found.part);
+    const stream = resultStream(ctx, found.batch.id, { format: 'openai', part: found.part });
     return reply.type('application/octet-stream').send(stream);
   });
 }
