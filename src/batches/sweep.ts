@@ -130,6 +130,12 @@ async function sweepOne(
       await redis.hdel(keys.batchParked(batchId), customId);
       return 'in-flight';
     }
+    // The call may have finished between the first look and the removal (a completed job can be
+    // removed): its result is there, so nothing is parked for it.
+    if ((await redis.hexists(keys.batchResults(batchId), customId)) === 1) {
+      await redis.hdel(keys.batchParked(batchId), customId);
+      return 'done';
+    }
     return 'removed';
   }
   if (job && (await queue.remove(jobId)) === 0) return 'in-flight';

@@ -61,7 +61,7 @@ describe('pausing a batch while a worker is mid-call', () => {
   it('lets the calls in flight finish and keep their results, parks the rest, and sends nothing more until resumed', async () => {
     harness = await startHarness({
       name: 'pause-mid',
-      simulator: { latencyMs: 1500 },
+      simulator: { latencyMs: 3000 },
       config: (url) => ({
         worker: { concurrency: 2 },
         accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: url, apiKey: 'sk-ant-test' }],
