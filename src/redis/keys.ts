@@ -76,6 +76,13 @@ export interface Keys {
   webhookEndpoints(): string;
   /** Hash: signing secrets by tenant (`*` for batches without one) -> JSON of sealed secrets. */
   webhookSecrets(): string;
+  // The dashboard's own state lives under `dash:`.
+  /** Hash, expiring: one dashboard session (key name, key hash, CSRF token), by the sha256 of its cookie. */
+  dashboardSession(idHash: string): string;
+  /** Sorted set: the overview's samples of the last hour, ms -> JSON (the sparklines). */
+  dashboardSamples(): string;
+  /** String, short-lived: held by the server taking the next overview sample. */
+  dashboardSampler(): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -117,5 +124,8 @@ export function createKeys(prefix: string): Keys {
     webhookBatchEvents: (id) => `${tag}:hooks:batch:${id}`,
     webhookEndpoints: () => `${tag}:hooks:endpoints`,
     webhookSecrets: () => `${tag}:hooks:secrets`,
+    dashboardSession: (idHash) => `${tag}:dash:session:${idHash}`,
+    dashboardSamples: () => `${tag}:dash:samples`,
+    dashboardSampler: () => `${tag}:dash:sampler`,
   };
 }

@@ -5,7 +5,8 @@
  *
  * - `/healthz` (the process answers) and `/readyz` (Redis answers);
  * - `/api`: relayq's own API, what the command line does;
- * - `/v1` (files, batches): the OpenAI-compatible face; `/v1/messages/batches`: the Anthropic one.
+ * - `/v1` (files, batches): the OpenAI-compatible face; `/v1/messages/batches`: the Anthropic one;
+ * - `/` the dashboard (its pages, `/live/` fragments, `/assets/`) and bull-board at `/queues`.
  *
  * Each face is an encapsulated plugin with its own authentication hook and error handler, so it
  * answers in its API's error shape; everything else answers `{"error": {"type", "message"}}`.
@@ -21,6 +22,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { packageVersion } from '../lib/package-version.ts';
+import { dashboard } from '../dashboard/index.ts';
 import { anthropicFace } from './anthropic/index.ts';
 import { nativeApi } from './api/index.ts';
 import type { ServerContext } from './context.ts';
@@ -89,5 +91,6 @@ export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> 
   await app.register(nativeApi, { prefix: '/api', ctx });
   await app.register(openAiFace, { prefix: '/v1', ctx });
   await app.register(anthropicFace, { prefix: '/v1/messages/batches', ctx });
+  await app.register(dashboard, { ctx });
   return app;
 }

@@ -121,7 +121,11 @@ export async function revokeApiKey(redis: Redis, keys: Keys, name: string): Prom
 /** The live key a request presents; null for an unknown or revoked one. */
 export async function findApiKey(redis: Redis, keys: Keys, secret: string): Promise<ApiKeyInfo | null> {
   if (!secret.startsWith(apiKeyPrefix)) return null;
-  const hash = hashApiKey(secret);
+  return findApiKeyByHash(redis, keys, hashApiKey(secret));
+}
+
+/** The live key with this hash (what a dashboard session keeps instead of the key); null when unknown or revoked. */
+export async function findApiKeyByHash(redis: Redis, keys: Keys, hash: string): Promise<ApiKeyInfo | null> {
   const name = await redis.hget(keys.apiKeyHashes(), hash);
   if (name === null) return null;
   const stored = readStored(await redis.hget(keys.apiKeys(), name));
