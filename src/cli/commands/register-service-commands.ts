@@ -10,9 +10,13 @@ export function registerServiceCommands(program: Command): void {
     .command('worker')
     .option('-c, --config <file>', configHelp)
     .description('process prompt jobs until stopped (run as many as you like, on as many machines)')
-    .action(async (options: { config?: string }) => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port', portNumber)
+    .option('--metrics-host <host>', 'address the metrics port listens on', '127.0.0.1')
+    .action(async (options: { config?: string; metricsPort?: number; metricsHost: string }) => {
       const { workerCommand } = await import('./worker.ts');
-      process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true }, workerCommand);
+      process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true }, (runtime) =>
+        workerCommand(runtime, { metricsPort: options.metricsPort, metricsHost: options.metricsHost }),
+      );
     });
 
   program
@@ -45,6 +49,6 @@ export function registerServiceCommands(program: Command): void {
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port wants a port number (0 to 65535), not "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`a port number (0 to 65535) is wanted, not "${value}"`);
   return port;
 }
