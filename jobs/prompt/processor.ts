@@ -8,6 +8,7 @@ import { ProviderError } from '../../src/executors/errors.ts';
 import type { ExecuteRequest, ExecuteResult, JsonObject } from '../../src/executors/types.ts';
 import { providerModule, type Executors } from '../../src/providers/index.ts';
 import { prepareRequest, presentResult } from '../../src/translate/prepare.ts';
+import { failedCall, type UpstreamMeter } from '../../src/metrics/upstream-meter.ts';
 import type { Keys } from '../../src/redis/keys.ts';
 import { NoCandidateError, type PromptToSchedule, type Scheduler } from '../../src/scheduler/scheduler.ts';
 import { promptJobSchema, type PromptJob } from './payload.ts';
@@ -19,6 +20,8 @@ export interface PromptProcessorDeps {
   scheduler: Scheduler;
   logger: Logger;
   onBatchEnded?: () => void;
+  /** Counts each upstream call and its duration (for `/metrics`); none in tests that do not look. */
+  meter?: UpstreamMeter;
 }
 
 /**
@@ -37,7 +40,7 @@ const retrySoonMs = 50;
  * (a BullMQ DelayedError) and comes back when its accounts have room.
  */
 export function createPromptProcessor(deps: PromptProcessorDeps) {
-  const { redis, keys, executors, scheduler, logger, onBatchEnded } = deps;
+  const { redis, keys, executors, scheduler, logger, onBatchEnded, meter } = deps;
   // Batch state (cancelled, paused, expired), cached for about a second: no round trip per prompt.
   const gate = createDispatchGate(redis, keys);
   /** How long a prompt of a paused batch waits before it looks again. */
@@ -91,6 +94,7 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
             ? await collectStream(executor.executeStream(request, options, grant.account), payload.provider)
             : await executor.execute(request, options, grant.account);
         } catch (caught) {
+          meter?.record({ provider: payload.provider, account, ...failedCall(caught), seconds: (performance.now() - started) / 1000 });
           const error = caught instanceof ProviderError ? caught : null;
           const reaction = await scheduler.settle(grant, { ok: false, error });
           if (reaction === 'reschedule' && reschedules < maxReschedules) {
@@ -107,6 +111,13 @@ export function createPromptProcessor(deps: PromptProcessorDeps) {
           }
           throw caught;
         }
+        meter?.record({
+          provider: payload.provider,
+          account,
+          statusCode: result.statusCode,
+          outcome: 'ok',
+          seconds: (performance.now() - started) / 1000,
+        });
         const { usage } = result;
         const requestId = firstHeader(result.headers, provider.requestIdHeaders);
         // Read from the provider's own body: a translated job stores a chat.completion instead.

@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { getBatch } from '../../src/batches/batch-store.ts';
+import { countWebhookResult } from '../../src/metrics/totals.ts';
 import type { WebhookWorkerParts } from '../../src/worker/job-types.ts';
 import { parseWebhookUrl, WebhookAddressError } from '../../src/webhooks/address-guard.ts';
 import {
@@ -110,6 +111,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         const reason =
           endpoint === null ? 'the endpoint was removed' : `the endpoint is disabled (${endpoint.disabled_reason ?? 'by hand'})`;
         await setDelivery(redis, keys, eventId, { ...before, state: 'skipped', last_error: reason, next_attempt_at: null });
+        await countWebhookResult(redis, keys, 'skipped');
         return;
       }
       signingTenant = endpoint.tenant;
@@ -151,6 +153,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
         next_attempt_at: null,
         delivered_at: Date.now(),
       });
+      await countWebhookResult(redis, keys, 'delivered');
       logger.info(fields, 'webhook delivered');
       return;
     }
@@ -163,6 +166,7 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps) {
       last_error: outcome.error,
       next_attempt_at: retryIn === null ? null : Date.now() + retryIn,
     });
+    await countWebhookResult(redis, keys, final ? 'failed' : 'retrying');
     if (final) {
       logger.warn({ ...fields, err: outcome.error }, 'webhook delivery failed for good');
       return;

@@ -112,17 +112,21 @@ function today(now: number): string {
   return dayCache.day;
 }
 
-/** The usage hash field after the metric: provider|account|batch|model, and `|>N` for a prompt of more than N tokens. */
-function usageSuffix(record: ResultRecord, batchId: string): string {
+/**
+ * The usage hash fields after the metric: provider|account|batch|model for the day's hash,
+ * provider|account|model for the all-time metrics hash; each with `|>N` for a prompt of more than N tokens.
+ */
+function usageSuffixes(record: ResultRecord, batchId: string): [day: string, allTime: string] {
   const usage = record.usage;
   const size = promptClass(usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens);
-  const base = `${record.provider}|${record.account}|${batchId}|${record.model}`;
-  return size === '' ? base : `${base}|${size}`;
+  const tail = size === '' ? `${record.model}` : `${record.model}|${size}`;
+  return [`${record.provider}|${record.account}|${batchId}|${tail}`, `${record.provider}|${record.account}|${tail}`];
 }
 
 /**
- * Stores a prompt's result, its usage (per UTC day, by provider, account, batch and model) and
- * the batch counters; a second result for the same custom_id is ignored. The write that gives
+ * Stores a prompt's result, its usage (per UTC day, by provider, account, batch and model), the
+ * batch counters and the all-time counters of `/metrics`; a second result for the same custom_id
+ * is ignored. The write that gives
  * the batch its last result also seals the batch (one more round trip, once per batch).
  *
  * Results written in the same turn of the event loop (the prompts of one worker finish many at a
@@ -132,11 +136,12 @@ function usageSuffix(record: ResultRecord, batchId: string): string {
 export async function writeResult(redis: Redis, keys: Keys, batchId: string, record: ResultRecord): Promise<WriteOutcome> {
   const usage = record.usage;
   const ran = record.account !== null && record.provider !== null && record.model !== null;
+  const [daySuffix, allTimeSuffix] = ran ? usageSuffixes(record, batchId) : ['', ''];
   const fields: (string | number | Buffer)[] = [
     record.custom_id,
     encodeResult(record),
     record.status,
-    ran ? usageSuffix(record, batchId) : '',
+    daySuffix,
     record.status === 'errored' ? (record.error?.kind ?? 'internal') : '',
     record.attempts,
     usage.input_tokens,
@@ -144,6 +149,8 @@ export async function writeResult(redis: Redis, keys: Keys, batchId: string, rec
     usage.cache_read_tokens,
     usage.cache_write_tokens,
     usage.reasoning_tokens ?? 0,
+    `${record.provider ?? ''}|${record.model ?? ''}`,
+    allTimeSuffix,
   ];
   const answer = await writerFor(redis, keys).add(batchId, fields);
   if (answer === 0) return 'duplicate';
@@ -209,6 +216,7 @@ class ResultWriter {
       this.keys.usageDay(today(now)),
       batchKeys[3],
       batchKeys[4],
+      this.keys.metricsResults(),
       now,
       usageDaySeconds,
     ];

@@ -91,6 +91,14 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** `GET /metrics` (Prometheus), on the server and on `relayq worker --metrics-port`. */
+    metrics: z
+      .object({
+        /** When set, a scrape must send `Authorization: Bearer <token>`; use `${ENV_VAR}`, not the token itself. */
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type ServerConfig = z.infer<typeof serverConfigSchema>;

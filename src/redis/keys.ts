@@ -39,6 +39,13 @@ export interface Keys {
   openAiBatches(): string;
   /** Hash: usage of one UTC day, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD. */
   usageDay(day: string): string;
+  // All-time counters behind `/metrics` (src/metrics): never expire, hold no batch ids.
+  /** Hash: final results and their usage, `prompts|status|provider|model` and `metric|provider|account|model[|>N]` -> count. */
+  metricsResults(): string;
+  /** Hash: upstream calls by answer, `provider|account|code` -> count (code: the HTTP status, or `error`). */
+  metricsUpstream(): string;
+  /** Hash: webhook delivery attempts by result (`delivered`, `retrying`, `failed`, `skipped`) -> count. */
+  metricsWebhooks(): string;
   /** Hash: the scheduling state of every account, `<account>|<field>` -> value (see src/scheduler). */
   accountsState(): string;
   /** Sorted set: concurrency leases, `<account>|<lease id>` -> expiry (ms); expired ones free their slot. */
@@ -106,6 +113,9 @@ export function createKeys(prefix: string): Keys {
     files: () => `${tag}:files`,
     openAiBatches: () => `${tag}:openai-batches`,
     usageDay: (day) => `${tag}:usage:${day}`,
+    metricsResults: () => `${tag}:metrics:results`,
+    metricsUpstream: () => `${tag}:metrics:upstream`,
+    metricsWebhooks: () => `${tag}:metrics:webhooks`,
     accountsState: () => `${tag}:accounts:state`,
     accountLeases: () => `${tag}:accounts:leases`,
     accountErrors: (id) => `${tag}:account:${id}:errors`,

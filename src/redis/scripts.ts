@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 const scriptFiles = {
   acceptLines: 'acceptLines-3.lua',
   finishIngest: 'finishIngest-3.lua',
-  storeResults: 'storeResults-6.lua',
+  storeResults: 'storeResults-7.lua',
   finalizeBatch: 'finalizeBatch-8.lua',
   transitionBatch: 'transitionBatch-1.lua',
   pendingLines: 'pendingLines-2.lua',

@@ -25,7 +25,7 @@ export interface CachedAccount {
 const fields = [...limitFields, 'cfg_on', 'dis', 'dis_why', 'cool', 'cool_why', 'ovl'] as const satisfies readonly AccountStateField[];
 type CachedField = (typeof fields)[number];
 /** A worker whose heartbeat is older than this is gone. */
-const workerTimeoutMs = 15_000;
+export const workerTimeoutMs = 15_000;
 
 export class AccountCache {
   private readonly entries = new Map<string, CachedAccount>();

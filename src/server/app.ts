@@ -5,6 +5,7 @@
  *
  * - `/healthz` (the process answers) and `/readyz` (Redis answers);
  * - `/api`: relayq's own API, what the command line does;
+ * - `/metrics`: Prometheus metrics of the whole system (metrics-route.ts);
  * - `/v1` (files, batches): the OpenAI-compatible face; `/v1/messages/batches`: the Anthropic one;
  * - `/` the dashboard (its pages, `/live/` fragments, `/assets/`) and bull-board at `/queues`.
  *
@@ -27,6 +28,7 @@ import { anthropicFace } from './anthropic/index.ts';
 import { nativeApi } from './api/index.ts';
 import type { ServerContext } from './context.ts';
 import { ApiError, nativeErrorHandler } from './errors.ts';
+import { metricsRoute } from './metrics-route.ts';
 import { openAiFace } from './openai/index.ts';
 
 /** JSON bodies of routes that set no limit of their own. */
@@ -88,6 +90,7 @@ export async function buildServer(ctx: ServerContext): Promise<FastifyInstance> 
   // The servers entry names the public URL, known for sure only once the server listens.
   app.get('/openapi.json', { schema: { hide: true } }, async () => ({ ...app.swagger(), servers: [{ url: ctx.publicUrl }] }));
 
+  await app.register(metricsRoute, { ctx });
   await app.register(nativeApi, { prefix: '/api', ctx });
   await app.register(openAiFace, { prefix: '/v1', ctx });
   await app.register(anthropicFace, { prefix: '/v1/messages/batches', ctx });

@@ -1,6 +1,7 @@
 /** What every route of `relayq server` works with: the config, Redis, the prompt queue, the logger. */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Keys } from '../redis/keys.ts';
@@ -13,6 +14,8 @@ export interface ServerContext {
   logger: Logger;
   /** The absolute origin clients reach the server at, no trailing slash (URLs relayq hands out start with it). */
   publicUrl: string;
+  /** This process's own metrics (an in-process worker's upstream latency histogram), served with `/metrics`. */
+  processMetrics?: Registry;
 }
 
 /** The config's `server.publicUrl`, else the address the server listens on. */

@@ -59,6 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (options.worker) worker = await startWorker(config, options.redisUrl, logger, options.worker);
     // The public URL needs the port, known once listening: the context is filled in before the first request.
     const ctx: ServerContext = { config, redis, keys, promptQueue, logger, publicUrl: publicUrlOf(config, { host, port }) };
+    if (worker) ctx.processMetrics = worker.meter.registry;
     app = await buildServer(ctx);
     await app.listen({ host, port });
     const address = app.server.address() as AddressInfo;

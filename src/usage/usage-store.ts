@@ -1,5 +1,5 @@
 /**
- * Reads the usage counters results write (storeResults-6.lua): a hash per UTC day of
+ * Reads the usage counters results write (storeResults-7.lua): a hash per UTC day of
  * `metric|provider|account|batch|model` → count, with `|>N` after the model for prompts of more
  * than N tokens (their prompt size class, src/batches/prompt-class.ts, for prices by prompt size). Only final results count, once each, so a
  * prompt retried after a 429 is billed once here, as upstream bills it.

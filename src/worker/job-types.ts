@@ -10,6 +10,7 @@ import type { PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import type { WebhookJob } from '../webhooks/webhook-job.ts';
 import type { Dispatcher } from 'undici';
+import type { UpstreamMeter } from '../metrics/upstream-meter.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { Executors } from '../providers/index.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -23,6 +24,8 @@ export interface WorkerParts {
   logger: Logger;
   /** Called when a job of this worker ended a batch (its webhook event goes out at once). */
   onBatchEnded?: () => void;
+  /** Counts each upstream call and its duration (for `/metrics`). */
+  meter?: UpstreamMeter;
 }
 
 /** What the webhook processor works with. */

@@ -8,6 +8,7 @@ import { createRedis } from '../redis/connection.ts';
 import { createExecutors } from '../providers/index.ts';
 import { errorEventLogger } from '../log.ts';
 import { ProviderError } from '../executors/errors.ts';
+import { createUpstreamMeter, type UpstreamMeter } from '../metrics/upstream-meter.ts';
 import { createKeys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
@@ -23,6 +24,8 @@ export interface RunningWorker {
   /** Delivers webhooks (queue "webhook"). */
   webhookWorker: Worker<WebhookJob>;
   scheduler: Scheduler;
+  /** Counts this process's upstream calls (flushed to Redis every few seconds and on close) and times them. */
+  meter: UpstreamMeter;
   /** Finishes in-flight jobs, then closes; `force` stops at once (their jobs come back after the lock expires). */
   close(force?: boolean): Promise<void>;
 }
@@ -69,7 +72,12 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   const outbox = startOutboxPump(redis, keys, webhookQueue, {
     onError: (error) => logger.warn({ err: error }, 'moving batch events into the webhook queue failed; trying again shortly'),
   });
-  const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger, onBatchEnded: outbox.nudge });
+  const meter = createUpstreamMeter({
+    redis,
+    keys,
+    onError: (error) => logger.warn({ err: error }, 'counting upstream calls in Redis failed; trying again shortly'),
+  });
+  const processor = await jobs.prompt.createProcessor({ redis, keys, executors, scheduler, logger, onBatchEnded: outbox.nudge, meter });
   const dispatcher = createWebhookDispatcher({ policy: config.webhooks, timeoutMs: config.webhooks.timeoutMs });
   const webhookProcessor = await jobs.webhook.createProcessor({ redis, keys, config, queue: webhookQueue, dispatcher, logger });
   /** A BullMQ worker's options: the prefix, lock and stall settings every queue of relayq shares. */
@@ -115,6 +123,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     worker,
     webhookWorker,
     scheduler,
+    meter,
     close: async (force = false) => {
       if (closed) return;
       closed = true;
@@ -122,6 +131,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
       scheduler.shutdown();
       await maintenance.stop();
       await worker.close(force);
+      await meter.close().catch((error: unknown) => logger.warn({ err: error }, 'the last upstream counts did not reach Redis'));
       await outbox.stop();
       await webhookWorker.close(force);
       await dispatcher.close();

@@ -11,6 +11,7 @@ import { cancelBatch, expireBatch } from '../../src/batches/lifecycle.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
+import { readWebhookTotals } from '../../src/metrics/totals.ts';
 import { createKeys } from '../../src/redis/keys.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { listEventLogs } from '../../src/webhooks/delivery-log.ts';
@@ -73,6 +74,11 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     return running;
   }
 
+  /** The webhook delivery results `/metrics` counts. */
+  async function deliveryResults(): Promise<Record<string, number>> {
+    return Object.fromEntries((await readWebhookTotals(redis, keys)).map((row) => [row.result, row.count]));
+  }
+
   function promptFile(count: number, name: string): string {
     return writePromptFile(
       tempDir('relayq-hooks'),
@@ -118,6 +124,8 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     const [log] = await listEventLogs(redis, keys, { batchId: report.batchId });
     expect(log?.deliveries).toMatchObject([{ state: 'delivered', attempts: 1, last_status_code: 200 }]);
     expect((await listEventLogs(redis, keys)).map((event) => event.batch_id)).toContain(report.batchId);
+    await until(async () => (await deliveryResults()).delivered === 1, 5_000, 'the delivery to be counted');
+    expect(await deliveryResults()).toEqual({ delivered: 1 });
   });
 
   it('retries a 500 about 5 s later with the same webhook-id and a fresh timestamp', async () => {
@@ -144,6 +152,9 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     expect(delay).toBeGreaterThanOrEqual(4_500);
     expect(delay).toBeLessThanOrEqual(5_500);
     expect(log?.deliveries).toMatchObject([{ state: 'delivered', attempts: 2 }]);
+    // For /metrics: the failed attempt and the delivery (the first test's delivery is counted too).
+    await until(async () => (await deliveryResults()).delivered === 2, 5_000, 'the delivery to be counted');
+    expect(await deliveryResults()).toEqual({ delivered: 2, retrying: 1 });
     receiver.handle((_req, res) => void res.writeHead(200).end('ok'));
   });
 

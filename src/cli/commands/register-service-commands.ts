@@ -10,15 +10,19 @@ export function registerServiceCommands(program: Command): void {
     .command('worker')
     .option('-c, --config <file>', configHelp)
     .description('process prompt jobs until stopped (run as many as you like, on as many machines)')
-    .action(async (options: { config?: string }) => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port', portNumber('--metrics-port'))
+    .option('--metrics-host <host>', 'address the metrics port listens on', '127.0.0.1')
+    .action(async (options: { config?: string; metricsPort?: number; metricsHost: string }) => {
       const { workerCommand } = await import('./worker.ts');
-      process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true }, workerCommand);
+      process.exitCode = await withRuntime({ configPath: options.config, needAccounts: true }, (runtime) =>
+        workerCommand(runtime, { metricsPort: options.metricsPort, metricsHost: options.metricsHost }),
+      );
     });
 
   program
     .command('server')
     .description("serve relayq's /api and the OpenAI- and Anthropic-compatible batch APIs over HTTP, until stopped")
-    .option('-p, --port <port>', "port to listen on (default: the config's server.port, else 8080)", portNumber)
+    .option('-p, --port <port>', "port to listen on (default: the config's server.port, else 8080)", portNumber('--port'))
     .option('--host <host>', "address to listen on (default: the config's server.host, else 127.0.0.1)")
     .option('--worker', 'also run a prompt worker in this process (a one-box deployment)')
     .option('-c, --config <file>', configHelp)
@@ -43,8 +47,12 @@ export function registerServiceCommands(program: Command): void {
     });
 }
 
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port wants a port number (0 to 65535), not "${value}"`);
-  return port;
+/** The parser of a port option: a whole number from 0 to 65535. */
+function portNumber(option: string): (value: string) => number {
+  return (value) => {
+    const port = Number(value);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`${option} wants a port number (0 to 65535), not "${value}"`);
+    return port;
+  };
 }

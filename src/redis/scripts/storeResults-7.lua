@@ -9,25 +9,29 @@
   KEYS[4] usage hash of today (UTC): metric|provider|account|batch|model[|>N] -> count
   KEYS[5] batch done list    (custom_ids in the order results landed)
   KEYS[6] batch errored set
+  KEYS[7] all-time metrics hash: prompts|status|provider|model and metric|provider|account|model[|>N] -> count
 
   ARGV[1] now, ms since the epoch
   ARGV[2] seconds the day's usage hash is kept
-  ARGV[3..] per result, 11 fields:
+  ARGV[3..] per result, 13 fields:
     custom_id, encoded result, status (succeeded | errored | cancelled | expired),
     provider|account|batch|model[|>N] (the usage field suffix, "" when the prompt never ran;
     |>N for a prompt of more than N tokens),
     error kind ("" when none), attempts made,
-    input, output, cache read, cache write, reasoning tokens
+    input, output, cache read, cache write, reasoning tokens,
+    provider|model (the prompts field suffix; either part "" when not known),
+    provider|account|model[|>N] (the all-time usage field suffix, "" when the prompt never ran)
 
   Returns, per result: 0 when a result already existed, 1 when written, 2 when written and every
   prompt of the batch now has a result (the caller finalizes the batch).
 ]]
 local metrics = { 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens' }
-local fields = 11
+local fields = 13
 local outcomes = {}
 -- Counters are summed here and written once per call, not once per result.
 local counts = {}    -- batch record field -> increment
 local usage = {}     -- usage hash field -> increment
+local totals = {}    -- all-time metrics hash field -> increment
 local done, errored = {}, {}
 local function add(into, field, n)
   into[field] = (into[field] or 0) + n
@@ -40,6 +44,7 @@ for base = 3, #ARGV, fields do
     outcomes[#outcomes + 1] = 1
     done[#done + 1] = id
     add(counts, status, 1)
+    add(totals, 'prompts|' .. status .. '|' .. ARGV[base + 11], 1)
     if kind ~= '' then
       add(counts, 'error:' .. kind, 1)
       if status == 'errored' then errored[#errored + 1] = id end
@@ -47,12 +52,15 @@ for base = 3, #ARGV, fields do
     if attempts > 1 then add(counts, 'retries', attempts - 1) end
     if suffix ~= '' then
       suffix = '|' .. suffix
+      local total = '|' .. ARGV[base + 12]
       add(usage, 'requests' .. suffix, 1)
+      add(totals, 'requests' .. total, 1)
       for i = 1, 5 do
         local n = tonumber(ARGV[base + 5 + i])
         if n ~= 0 then
           add(counts, metrics[i], n)
           add(usage, metrics[i] .. suffix, n)
+          add(totals, metrics[i] .. total, n)
         end
       end
     end
@@ -67,6 +75,7 @@ for field, n in pairs(usage) do
   if redis.call('HINCRBY', KEYS[4], field, n) == n then fresh = true end
 end
 if fresh and redis.call('TTL', KEYS[4]) < 0 then redis.call('EXPIRE', KEYS[4], ARGV[2]) end
+for field, n in pairs(totals) do redis.call('HINCRBY', KEYS[7], field, n) end
 
 -- Did these results complete the batch? Then the last one written says so.
 local state = redis.call('HMGET', KEYS[1], 'ingest', 'status')
