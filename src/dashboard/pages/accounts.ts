@@ -37,12 +37,18 @@ function accountCard(account: AccountView, samples: Snapshot[], overview: Accoun
   const button = account.enabled
     ? html`<button class="action disable" hx-post="/accounts/${account.id}/disable" hx-confirm="Disable ${account.id} for every worker? Its prompts go to the other accounts." hx-target="#accounts" hx-swap="innerHTML">Disable</button>`
     : html`<button class="action enable" hx-post="/accounts/${account.id}/enable" hx-confirm="Enable ${account.id} for every worker?" hx-target="#accounts" hx-swap="innerHTML">Enable</button>`;
+  const hasLimits =
+    account.learned.adaptiveRpm !== null ||
+    dimensions.some(([d]) => account.configured[d] !== null || account.learned[d] !== null || account.effective[d] !== null);
   return html`<article class="account" id="account-${account.id}" data-health="${health}">
     <header><h2>${account.id}</h2><span class="dot ${health}"></span><span class="health">${healthText[health]}</span>
       <span class="muted">${account.provider ?? 'provider unknown'}${account.group ? ` · group ${account.group}` : ''}${account.inConfig ? '' : ' · not in this config'}</span>
       ${viewer.admin ? button : ''}</header>
     ${account.health.reason ? html`<p class="reason">${account.health.status === 'disabled' ? `Disabled${account.health.disabledBy ? ` by ${account.health.disabledBy}` : ''}` : 'Cooling down'}: ${account.health.reason}${account.health.until ? html` · until ${new Date(account.health.until).toLocaleTimeString('en-GB', { timeZone: 'UTC' })} UTC` : ''}</p>` : ''}
-    <table class="limits"><thead><tr><th>limit</th><th class="num">configured</th><th class="num">learned</th><th class="num">effective</th><th>left now</th></tr></thead><tbody>
+    ${
+      !hasLimits
+        ? html`<p class="muted">No limit configured or learned yet: relayq learns them from the provider's rate-limit headers.</p>`
+        : html`<table class="limits"><thead><tr><th>limit</th><th class="num">configured</th><th class="num">learned</th><th class="num">effective</th><th>left now</th></tr></thead><tbody>
       ${dimensions.map(([dimension, label]) => {
         const fill = dimension === 'concurrency' ? null : account.usage.available[dimension];
         const effective = account.effective[dimension];
@@ -51,7 +57,8 @@ function accountCard(account: AccountView, samples: Snapshot[], overview: Accoun
           <td>${fill === null || fill === undefined ? '' : html`<span class="meter"><span style="width:${(fill * 100).toFixed(0)}%"></span></span> ${(fill * 100).toFixed(0)}%`}</td></tr>`;
       })}
       ${account.learned.adaptiveRpm !== null ? html`<tr><td>adaptive requests/min</td><td></td><td class="num">${compact(account.learned.adaptiveRpm)}</td><td></td><td></td></tr>` : ''}
-    </tbody></table>
+    </tbody></table>`
+    }
     <div class="stats">
       <span>in flight <b class="in-flight">${account.usage.inFlight}</b></span>
       <span>admitted <b>${compact(account.counters.admitted)}</b></span>

@@ -74,9 +74,11 @@ export function batchSummary(view: StatusView, viewer: Viewer, notice?: string):
         html`<tr><td><a href="/accounts#account-${account}">${account}</a></td><td class="num">${compact(n)} requests</td></tr>`,
     )}</tbody></table>
     <p class="muted">${view.models.map((m) => `${m.provider} ${m.model}`).join(', ')}</p></section>
-    <section><h2>Failed attempts retried</h2><table><tbody>${Object.entries(batch.attempt_errors).map(
-      ([kind, n]) => html`<tr><td>${kind}</td><td class="num">${compact(n)}</td></tr>`,
-    )}</tbody></table></section>
+    <section><h2>Failed attempts retried</h2>${
+      Object.keys(batch.attempt_errors).length === 0
+        ? html`<p class="muted">None.</p>`
+        : html`<table><tbody>${Object.entries(batch.attempt_errors).map(([kind, n]) => html`<tr><td>${kind}</td><td class="num">${compact(n)}</td></tr>`)}</tbody></table>`
+    }</section>
   </div>`;
 }
 
@@ -103,8 +105,8 @@ export async function batchPage(ctx: ServerContext, view: StatusView, viewer: Vi
   <form class="lookup" method="get" action="/lookup"><input type="hidden" name="batch" value="${batch.id}"><label>Find a prompt by custom_id <input name="custom_id" required></label><button>Find</button></form></section>
   ${errorsSection(batch, examples)}
   <section><h2>Webhook deliveries</h2>${
-    view.webhook_events.length === 0
-      ? html`<p class="muted">No webhook event${isTerminal(batch.status) ? '' : ' yet (sent when the batch ends)'}.</p>`
+    view.webhook_events.every((event) => event.deliveries.length === 0)
+      ? html`<p class="muted">${view.webhook_events.length === 0 && !isTerminal(batch.status) ? 'None yet: webhooks are called when the batch ends.' : 'No webhook was given or registered for this batch.'}</p>`
       : html`<table><thead><tr><th>event</th><th>url</th><th>state</th><th class="num">attempts</th><th>last answer</th></tr></thead><tbody>${view.webhook_events.flatMap(
           (event) =>
             event.deliveries.map(
