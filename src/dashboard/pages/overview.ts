@@ -65,8 +65,7 @@ export async function overviewFragment(source: OverviewSource): Promise<Html> {
       ),
     )}
   </section>
-  <div class="columns">
-    <section><h2>Queues</h2>
+  <section><h2>Queues</h2>
       <table><thead><tr><th>queue</th>${queueStates.map((state) => html`<th class="num">${state}</th>`)}</tr></thead>
       <tbody>${Object.entries(current.queues).map(
         ([name, counts]) =>
@@ -74,6 +73,7 @@ export async function overviewFragment(source: OverviewSource): Promise<Html> {
       )}</tbody></table>
       <p class="muted">All queues waiting: ${compact(queueTotal(current, 'waiting') + queueTotal(current, 'prioritized'))}</p>
     </section>
+  <div class="columns">
     <section><h2>Batches by status</h2>
       <table><tbody>${Object.entries(current.batches)
         .filter(([, n]) => n > 0)
