@@ -6,26 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml, html } from '../../src/dashboard/html.ts';
 import { revokeApiKey } from '../../src/tenants/api-keys.ts';
+import { logInOverHttp } from '../helpers/dashboard.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
-
-function cookiesOf(response: Response): Record<string, string> {
-  return Object.fromEntries(response.headers.getSetCookie().map((line) => line.split(';')[0]!.split('=') as [string, string]));
-}
-
-async function logIn(key: string, next = '/'): Promise<{ response: Response; session: string | undefined; setCookie: string[] }> {
-  const form = await fetch(`${server.url}/login`);
-  const token = cookiesOf(form).rq_login_csrf!;
-  expect((await form.text()).includes(`value="${token}"`)).toBe(true);
-  const response = await fetch(`${server.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `rq_login_csrf=${token}` },
-    body: new URLSearchParams({ key, _csrf: token, next }).toString(),
-  });
-  return { response, session: cookiesOf(response).rq_session, setCookie: response.headers.getSetCookie() };
-}
 
 describe('dashboard sessions', () => {
   beforeAll(async () => {
@@ -35,9 +19,9 @@ describe('dashboard sessions', () => {
 
   it('logs in with a live key only, with a strict HttpOnly cookie, and ends the session when the key is revoked', async () => {
     const key = await server.createKey('viewer', { tenant: 'acme' });
-    expect((await logIn('rq_wrong')).response.status).toBe(401);
+    expect((await logInOverHttp(server.url, 'rq_wrong')).response.status).toBe(401);
 
-    const { response, session, setCookie } = await logIn(key, '/accounts');
+    const { response, session, setCookie } = await logInOverHttp(server.url, key, '/accounts');
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/accounts');
     const line = setCookie.find((cookie) => cookie.startsWith('rq_session='))!;
@@ -70,7 +54,7 @@ describe('dashboard sessions', () => {
     expect(noToken.status).toBe(403);
     expect(noToken.headers.getSetCookie().some((cookie) => cookie.startsWith('rq_session='))).toBe(false);
 
-    const { response, session } = await logIn(key, '//evil.example/');
+    const { response, session } = await logInOverHttp(server.url, key, '//evil.example/');
     expect(response.headers.get('location')).toBe('/');
     const cookie = `rq_session=${session}`;
     const page = await (await fetch(`${server.url}/`, { headers: { cookie } })).text();

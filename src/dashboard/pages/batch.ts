@@ -4,6 +4,9 @@
  * downloads in every export format, and (admins) cancel / pause / resume / retry.
  * `/lookup`: one prompt by custom_id: its request (while its job is queued), result, attempts, error.
  */
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import type { Job } from 'bullmq';
 import { getRejects, isTerminal, type BatchInfo } from '../../batches/batch-store.ts';
 import { exportFormats } from '../../batches/export/export-results.ts';
@@ -128,6 +131,34 @@ function json(value: unknown): Html {
   return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
 }
 
+/** Line `number` (1-based) of the batch's input file, when the file is still there; null otherwise. */
+export async function inputLine(path: string | null, number: number): Promise<string | null> {
+  if (
+    path === null ||
+    !(await access(path).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return null;
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  let at = 0;
+  try {
+    for await (const line of lines) if (++at === number) return line;
+    return null;
+  } finally {
+    lines.close();
+  }
+}
+
+function parsedOrText(line: string): Html {
+  try {
+    return json(JSON.parse(line));
+  } catch {
+    return html`<pre>${line}</pre>`;
+  }
+}
+
 /** The prompt's result and, while it is still queued, its job (the request, attempts, last error). */
 export async function lookupPage(ctx: ServerContext, batch: BatchInfo, customId: string): Promise<Html> {
   const [result, line, job] = await Promise.all([
@@ -140,6 +171,8 @@ export async function lookupPage(ctx: ServerContext, batch: BatchInfo, customId:
     return html`<h1>Prompt lookup</h1>${form}<p class="empty">Batch <a href="/batches/${batch.id}">${batch.id}</a> has no prompt with custom_id <code>${customId}</code>.</p>`;
   }
   const state = job ? await job.getState() : null;
+  const lineNumber = Number(line ?? result?.line ?? 0);
+  const input = job ? null : await inputLine(batch.source_path, lineNumber);
   return html`<h1>Prompt <code>${customId}</code></h1>${form}
   <p>Batch <a href="/batches/${batch.id}">${batch.id}</a> · line ${line ?? result?.line ?? '?'} · ${result ? html`<span class="status ${result.status}" id="prompt-status">${result.status}</span>` : html`<span class="status pending" id="prompt-status">pending</span>`}</p>
   ${
@@ -156,8 +189,8 @@ export async function lookupPage(ctx: ServerContext, batch: BatchInfo, customId:
   ${
     job
       ? html`<section><h2>Job</h2><p>state ${state} · attempts started ${job.attemptsStarted} · made ${job.attemptsMade}${job.failedReason ? html` · last error: ${job.failedReason}` : ''}</p><h3>Request</h3>${json(job.data)}</section>`
-      : result
-        ? html`<p class="muted">The request is no longer queued (finished jobs leave the queue); the result above is what the provider answered.</p>`
-        : ''
+      : input !== null
+        ? html`<section><h2>Request</h2><p class="muted">Line ${lineNumber} of ${batch.source}, as submitted.</p>${parsedOrText(input)}</section>`
+        : html`<p class="muted">The request is no longer queued (finished prompts leave the queue) and the input file is not on this server.</p>`
   }`;
 }

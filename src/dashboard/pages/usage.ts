@@ -1,7 +1,7 @@
 /** `/usage`: tokens and list-price cost over a period, by day, model, account, provider and (admins) tenant, as bar charts. */
 import { usageReport } from '../../operations/usage.ts';
 import type { ServerContext } from '../../server/context.ts';
-import { listApiKeys } from '../../tenants/api-keys.ts';
+import { listBatches } from '../../batches/batch-list.ts';
 import type { UsageGroup, UsageGrouping } from '../../usage/report.ts';
 import type { PriceTable } from '../../usage/prices.ts';
 import { bars } from '../charts.ts';
@@ -35,7 +35,9 @@ export async function usagePage(ctx: ServerContext, prices: PriceTable, viewer: 
   const currency = reports[0]?.currency ?? 'USD';
   let byTenant: Html = html``;
   if (viewer.admin) {
-    const tenants = [...new Set((await listApiKeys(ctx.redis, ctx.keys)).map((key) => key.tenant))];
+    // Tenants with batches in the period (batches made with the command line have none).
+    const batches = await listBatches(ctx.redis, ctx.keys, { limit: 10_000, since });
+    const tenants = [...new Set(batches.flatMap((batch) => (batch.tenant === null ? [] : [batch.tenant])))];
     const perTenant = await Promise.all(
       tenants.map(async (name) => ({ ...(await usageReport(ctx, { since, by: 'provider', prices, tenant: name })).total, key: name })),
     );
