@@ -8,8 +8,8 @@ import { cancelBatch, pauseBatch, resumeBatch, type LifecycleOutcome } from '../
 import { submitFile } from '../ingest/submit.ts';
 import { accountsOverview, setAccountEnabledIfKnown } from '../operations/accounts.ts';
 import { loadStatus } from '../operations/batch-status.ts';
-import { configSubmitOptions } from '../server/api/batch-access.ts';
-import type { ServerContext } from '../server/context.ts';
+import { configSubmitOptions } from '../ingest/config-options.ts';
+import type { DashboardContext } from './context.ts';
 import type { PriceTable } from '../usage/prices.ts';
 import type { Viewer } from './html.ts';
 import type { OverviewSource } from './overview-data.ts';
@@ -35,7 +35,7 @@ function said(action: string, outcome: LifecycleOutcome): string {
   return `Resumed: ${outcome.removed} prompts back in the queue.`;
 }
 
-export function registerActions(app: FastifyInstance, deps: { ctx: ServerContext; prices: PriceTable; source: OverviewSource }): void {
+export function registerActions(app: FastifyInstance, deps: { ctx: DashboardContext; prices: PriceTable; source: OverviewSource }): void {
   const { ctx, prices, source } = deps;
   const operationDeps = { config: ctx.config, redis: ctx.redis, keys: ctx.keys, queue: ctx.promptQueue };
   const batchDeps = { redis: ctx.redis, keys: ctx.keys, queue: ctx.promptQueue };

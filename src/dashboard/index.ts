@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { loadPrices } from '../usage/prices.ts';
 import { webhookQueueName } from '../webhooks/webhook-job.ts';
 import { errorEventLogger } from '../log.ts';
-import type { ServerContext } from '../server/context.ts';
+import type { DashboardContext } from './context.ts';
 import { html, sendPage, type Html, type Viewer } from './html.ts';
 import { overviewSource } from './overview-data.ts';
 import { registerActions } from './actions.ts';
@@ -56,7 +56,7 @@ function isPublic(url: string): boolean {
   return url === '/login' || url.startsWith('/login?') || url.startsWith('/assets/');
 }
 
-export async function dashboard(app: FastifyInstance, options: { ctx: ServerContext }): Promise<void> {
+export async function dashboard(app: FastifyInstance, options: { ctx: DashboardContext }): Promise<void> {
   const { ctx } = options;
   const prices = await loadPrices();
   const webhookQueue = new Queue(webhookQueueName, { connection: ctx.promptQueue.opts.connection, prefix: ctx.keys.bullPrefix });

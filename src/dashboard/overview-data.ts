@@ -12,7 +12,7 @@ import { listBatches } from '../batches/batch-list.ts';
 import { batchStatuses } from '../batches/batch-store.ts';
 import { accountsOverview, type AccountView } from '../operations/accounts.ts';
 import { usageReport } from '../operations/usage.ts';
-import type { ServerContext } from '../server/context.ts';
+import type { DashboardContext } from './context.ts';
 import type { PriceTable } from '../usage/prices.ts';
 
 export const queueStates = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
@@ -53,7 +53,7 @@ export function accountHealthView(account: AccountView): AccountHealthView {
 }
 
 export async function takeSnapshot(
-  ctx: ServerContext,
+  ctx: DashboardContext,
   queues: Record<string, Queue>,
   prices: PriceTable,
   now = Date.now(),
@@ -114,7 +114,7 @@ export interface OverviewSource {
 }
 
 export function overviewSource(
-  ctx: ServerContext,
+  ctx: DashboardContext,
   queues: Record<string, Queue>,
   prices: PriceTable,
   options: { sample?: boolean } = {},

@@ -48,10 +48,4 @@ export function principalOf(request: FastifyRequest): Principal {
   return principal;
 }
 
-/**
- * Whether the principal may see a batch or file of this tenant. Admin keys see every tenant; a
- * batch with no tenant (made with the command line) is seen only by admins.
- */
-export function canSee(principal: Principal, tenant: string | null): boolean {
-  return principal.admin || (tenant !== null && tenant === principal.tenant);
-}
+export { canSee } from '../tenants/visibility.ts';

@@ -13,7 +13,7 @@ import { exportFormats } from '../../batches/export/export-results.ts';
 import { promptJobId } from '../../batches/prompt-job.ts';
 import { getResult, getResults, type ResultRecord } from '../../batches/results.ts';
 import type { StatusView } from '../../operations/batch-status.ts';
-import type { ServerContext } from '../../server/context.ts';
+import type { DashboardContext } from '../context.ts';
 import { progressBar } from '../charts.ts';
 import { ago, compact, duration, html, money, type Html, type Viewer } from '../html.ts';
 
@@ -21,7 +21,7 @@ import { ago, compact, duration, html, money, type Html, type Viewer } from '../
 const sampledErrors = 200;
 const examplesPerKind = 3;
 
-export async function errorExamples(ctx: ServerContext, batchId: string): Promise<Map<string, ResultRecord[]>> {
+export async function errorExamples(ctx: DashboardContext, batchId: string): Promise<Map<string, ResultRecord[]>> {
   const [, ids] = await ctx.redis.sscan(ctx.keys.batchErrored(batchId), '0', 'COUNT', sampledErrors);
   const results = await getResults(ctx.redis, ctx.keys, batchId, ids.slice(0, sampledErrors));
   const byKind = new Map<string, ResultRecord[]>();
@@ -97,7 +97,7 @@ function errorsSection(batch: BatchInfo, examples: Map<string, ResultRecord[]>):
   )}</tbody></table></section>`;
 }
 
-export async function batchPage(ctx: ServerContext, view: StatusView, viewer: Viewer): Promise<Html> {
+export async function batchPage(ctx: DashboardContext, view: StatusView, viewer: Viewer): Promise<Html> {
   const { batch } = view;
   const [examples, rejects] = await Promise.all([errorExamples(ctx, batch.id), getRejects(ctx.redis, ctx.keys, batch.id, 100)]);
   return html`<h1>Batch <code>${batch.id}</code></h1>
@@ -160,7 +160,7 @@ function parsedOrText(line: string): Html {
 }
 
 /** The prompt's result and, while it is still queued, its job (the request, attempts, last error). */
-export async function lookupPage(ctx: ServerContext, batch: BatchInfo, customId: string): Promise<Html> {
+export async function lookupPage(ctx: DashboardContext, batch: BatchInfo, customId: string): Promise<Html> {
   const [result, line, job] = await Promise.all([
     getResult(ctx.redis, ctx.keys, batch.id, customId),
     ctx.redis.hget(ctx.keys.batchLines(batch.id), customId),

@@ -4,7 +4,7 @@
  */
 import { listBatchPage, listBatches } from '../../batches/batch-list.ts';
 import { batchStatuses, type BatchInfo } from '../../batches/batch-store.ts';
-import type { ServerContext } from '../../server/context.ts';
+import type { DashboardContext } from '../context.ts';
 import { progressBar } from '../charts.ts';
 import { ago, compact, duration, html, type Html, type Viewer } from '../html.ts';
 
@@ -64,7 +64,7 @@ function matchesTag(batch: BatchInfo, tag: string): boolean {
   return Object.entries(batch.metadata).some(([key, value]) => key.toLowerCase().includes(needle) || value.toLowerCase().includes(needle));
 }
 
-export async function visibleBatches(ctx: ServerContext, viewer: Viewer, filter: BatchFilter, now = Date.now()): Promise<BatchRow[]> {
+export async function visibleBatches(ctx: DashboardContext, viewer: Viewer, filter: BatchFilter, now = Date.now()): Promise<BatchRow[]> {
   const tenant = viewer.admin ? filter.tenant : viewer.tenant;
   const batches =
     tenant === undefined

@@ -1,12 +1,11 @@
 /** The dashboard's pages (GET) and the live fragments htmx polls under `/live/`. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { getBatch, type BatchInfo } from '../../batches/batch-store.ts';
-import { isBatchId } from '../../server/api/schemas.ts';
-import { canSee } from '../../server/auth.ts';
-import type { ServerContext } from '../../server/context.ts';
+import { batchIdPattern, getBatch, type BatchInfo } from '../../batches/batch-store.ts';
+import { canSee } from '../../tenants/visibility.ts';
+import type { DashboardContext } from '../context.ts';
 import { accountsOverview } from '../../operations/accounts.ts';
 import { loadStatus } from '../../operations/batch-status.ts';
-import { resultStream } from '../../server/result-stream.ts';
+import { resultStream } from '../../batches/export/result-stream.ts';
 import { exportFormats, type ExportFormat } from '../../batches/export/export-results.ts';
 import type { PriceTable } from '../../usage/prices.ts';
 import { html, sendPage, type Viewer } from '../html.ts';
@@ -19,7 +18,7 @@ import { overviewFragment, overviewPage } from './overview.ts';
 import { periods, usagePage } from './usage.ts';
 
 export interface PageDeps {
-  ctx: ServerContext;
+  ctx: DashboardContext;
   prices: PriceTable;
   source: OverviewSource;
 }
@@ -30,8 +29,8 @@ function viewerOf(request: FastifyRequest): Viewer {
 }
 
 /** The batch when the viewer may see it; null otherwise (a tenant learns nothing of other tenants' batches). */
-export async function viewableBatch(ctx: ServerContext, viewer: Viewer, id: string): Promise<BatchInfo | null> {
-  const batch = isBatchId(id) ? await getBatch(ctx.redis, ctx.keys, id) : null;
+export async function viewableBatch(ctx: DashboardContext, viewer: Viewer, id: string): Promise<BatchInfo | null> {
+  const batch = batchIdPattern.test(id) ? await getBatch(ctx.redis, ctx.keys, id) : null;
   return batch !== null && canSee(viewer, batch.tenant) ? batch : null;
 }
 

@@ -1,6 +1,6 @@
 /** `/usage`: tokens and list-price cost over a period, by day, model, account, provider and (admins) tenant, as bar charts. */
 import { usageReport } from '../../operations/usage.ts';
-import type { ServerContext } from '../../server/context.ts';
+import type { DashboardContext } from '../context.ts';
 import { listBatches } from '../../batches/batch-list.ts';
 import type { UsageGroup, UsageGrouping } from '../../usage/report.ts';
 import type { PriceTable } from '../../usage/prices.ts';
@@ -27,7 +27,7 @@ function chart(title: string, groups: UsageGroup[], currency: string, sortByKey:
   </section>`;
 }
 
-export async function usagePage(ctx: ServerContext, prices: PriceTable, viewer: Viewer, period: keyof typeof periods): Promise<Html> {
+export async function usagePage(ctx: DashboardContext, prices: PriceTable, viewer: Viewer, period: keyof typeof periods): Promise<Html> {
   const since = Date.now() - periods[period];
   const tenant = viewer.admin ? undefined : viewer.tenant;
   const reports = await Promise.all(groupings.map(([by]) => usageReport(ctx, { since, by, prices, tenant })));

@@ -22,7 +22,7 @@ import { configSubmitOptions, operationDeps, visibleBatch } from '../api/batch-a
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { resultStream } from '../result-stream.ts';
+import { resultStream } from '../../batches/export/result-stream.ts';
 import { anthropicErrorHandler } from './api-error.ts';
 import { readBatchRequests } from './batch-request-reader.ts';
 import { hasEnded, toMessageBatch } from './message-batch.ts';

@@ -1,24 +1,14 @@
 /** The batches a key may touch: its tenant's (every tenant's for an admin key); the rest are 404s. */
 import { getBatch, type BatchInfo } from '../../batches/batch-store.ts';
-import type { SubmitOptions } from '../../ingest/submit.ts';
 import type { OperationDeps } from '../../operations/deps.ts';
-import { canSee, type Principal } from '../auth.ts';
+import { canSee } from '../../tenants/visibility.ts';
+import type { Principal } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { isBatchId } from './schemas.ts';
 
 export function operationDeps(ctx: ServerContext): OperationDeps {
   return { config: ctx.config, redis: ctx.redis, keys: ctx.keys, queue: ctx.promptQueue };
-}
-
-/** The submit options every face's submit shares: the config's attempts, routing, ingest limits and webhook policy. */
-export function configSubmitOptions(ctx: ServerContext): Pick<SubmitOptions, 'attempts' | 'routing' | 'limits' | 'webhookPolicy'> {
-  return {
-    attempts: ctx.config.worker.attempts,
-    routing: ctx.config.routing,
-    limits: ctx.config.ingest,
-    webhookPolicy: ctx.config.webhooks,
-  };
 }
 
 /** The batch, when it exists and the principal may see it; else a 404 that says no more than "no such batch". */
@@ -32,3 +22,5 @@ export async function visibleBatch(ctx: ServerContext, principal: Principal, id:
 export function requireAdmin(principal: Principal): void {
   if (!principal.admin) throw new ApiError('permission_error', 'this needs an admin key (relayq keys create --admin)');
 }
+
+export { configSubmitOptions } from '../../ingest/config-options.ts';

@@ -10,7 +10,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listBatchPage } from '../../batches/batch-list.ts';
 import { getBatch, type BatchDefaults, type RejectedLine } from '../../batches/batch-store.ts';
-import { resultStream } from '../result-stream.ts';
+import { resultStream } from '../../batches/export/result-stream.ts';
 import { cancelBatch, pauseBatch, resumeBatch, type LifecycleOutcome } from '../../batches/lifecycle.ts';
 import { submitFile, type SubmitOptions } from '../../ingest/submit.ts';
 import { WebhookAddressError } from '../../webhooks/address-guard.ts';

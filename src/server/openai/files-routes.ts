@@ -24,7 +24,7 @@ import { canSee, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { UploadMeter } from '../api/upload.ts';
-import { resultStream } from '../result-stream.ts';
+import { resultStream } from '../../batches/export/result-stream.ts';
 import { resultFileOf } from './batch-object.ts';
 
 const fileObject = (file: StoredFile) => ({

@@ -4,8 +4,10 @@
  * route: `/api`'s results, OpenAI's output and error files, Anthropic's results_url.
  */
 import { PassThrough } from 'node:stream';
-import { exportResults, type ExportFormat, type ExportOrder } from '../batches/export/export-results.ts';
-import type { ServerContext } from './context.ts';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../log.ts';
+import type { Keys } from '../../redis/keys.ts';
+import { exportResults, type ExportFormat, type ExportOrder } from './export-results.ts';
 
 export interface ResultStreamOptions {
   format: ExportFormat;
@@ -15,7 +17,11 @@ export interface ResultStreamOptions {
   part?: 'all' | 'output' | 'errors';
 }
 
-export function resultStream(ctx: ServerContext, batchId: string, options: ResultStreamOptions): PassThrough {
+export function resultStream(
+  ctx: { redis: Redis; keys: Keys; logger: Logger },
+  batchId: string,
+  options: ResultStreamOptions,
+): PassThrough {
   const stream = new PassThrough();
   const write = async (line: string) => {
     if (stream.destroyed) throw new Error('the client went away');
