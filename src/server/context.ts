@@ -1,19 +1,13 @@
 /** What every route of `relayq server` works with: the config, Redis, the prompt queue, the logger. */
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
-import type { Keys } from '../redis/keys.ts';
+import type { DashboardContext } from '../dashboard/context.ts';
 
-export interface ServerContext {
-  config: Config;
-  redis: Redis;
-  keys: Keys;
-  promptQueue: Queue;
-  logger: Logger;
-  /** The absolute origin clients reach the server at, no trailing slash (URLs relayq hands out start with it). */
-  publicUrl: string;
+/**
+ * The dashboard's context (config, redis, keys, promptQueue, logger, publicUrl: the absolute origin
+ * clients reach the server at, no trailing slash; URLs relayq hands out start with it), and more.
+ */
+export interface ServerContext extends DashboardContext {
   /** This process's own metrics (an in-process worker's upstream latency histogram), served with `/metrics`. */
   processMetrics?: Registry;
 }
