@@ -179,6 +179,9 @@ describe.skipIf(!haveChromium() && !process.env.CI)('the dashboard in a browser'
         const response = await tab.goto(`${server.url}${path}`);
         expect(response?.status(), path).toBe(200);
         if (path !== '/queues') expect(await overflowsSideways(tab), `${path} at ${viewport.width}px`).toBe(false);
+        if (screenshots && viewport.width < 500 && path === `/batches/${batchId}`) {
+          await tab.screenshot({ path: join(screenshots, 'dashboard-batch-phone.png'), fullPage: false });
+        }
       }
       await tab.context().close();
     }
