@@ -9,6 +9,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   startup: () => import('./startup.ts'),
   overload: () => import('./overload.ts'),
   upload: () => import('./upload.ts'),
+  dashboard: () => import('./dashboard.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
