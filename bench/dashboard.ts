@@ -4,14 +4,15 @@
  * alternated A/B to cancel machine noise, median of each. The simulator (20 ms latency), one
  * `relayq server` and two `relayq worker` processes (concurrency 64) of the built package, each
  * in its own process. Prints prompts/s (first to last result) and Redis commands/s (INFO stats)
- * of each, and the ratio against the bound: prompts/s with 10 tabs at least 0.95 of without.
- * `npm run bench -- dashboard [--prompts 6000] [--rounds 3]`. Needs /usr/bin/chromium (or
+ * of each (and, Linux only, the server's and the machine's CPU use), and the ratio against the
+ * bound: prompts/s with 10 tabs at least 0.95 of without.
+ * `npm run bench -- dashboard [--prompts 50000] [--rounds 3]`. Needs /usr/bin/chromium (or
  * RELAYQ_CHROMIUM). Redis from REDIS_URL or a local one, under a key prefix of its own, deleted
  * afterwards.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -29,6 +30,30 @@ interface Run {
   promptsPerSecond: number;
   commandsPerSecond: number;
   seconds: number;
+  /** Share of one core the server process used, and of all cores the whole machine used. */
+  serverCpu: number;
+  machineCpu: number;
+}
+
+/** CPU seconds of one process (Linux /proc; NaN elsewhere). */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy and total jiffies of the whole machine (Linux /proc; NaN elsewhere). */
+function machineJiffies(): { busy: number; total: number } {
+  try {
+    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.reduce((sum, value) => sum + value, 0);
+    return { busy: total - values[3]! - values[4]!, total };
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
 }
 
 async function commandsProcessed(redis: Redis): Promise<number> {
@@ -55,7 +80,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
     console.log(`dashboard bench skipped: no chromium at ${chromiumPath} (set RELAYQ_CHROMIUM, or apt-get install chromium)`);
     return;
   }
-  const prompts = argValue(args, '--prompts', 6000);
+  const prompts = argValue(args, '--prompts', 50_000);
   const rounds = argValue(args, '--rounds', 3);
   if (!existsSync('dist/cli.js')) {
     const built = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' });
@@ -99,7 +124,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       children.push(child);
       return child;
     };
-    spawnRelayq(['server', '--host', '127.0.0.1', '--port', String(port)]);
+    const server = spawnRelayq(['server', '--host', '127.0.0.1', '--port', String(port)]);
     for (let i = 0; i < workers; i++) spawnRelayq(['worker']);
     for (let i = 0; ; i++) {
       const up = await fetch(`${url}/healthz`).then(
@@ -150,18 +175,36 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       const results = keys.batchResults(batch.id);
       const tabsOpen = Promise.all(pages.map((page) => page.goto(`${url}/batches/${batch.id}`)));
       // First and last result, watched from Redis (the same few commands a second in both runs).
-      let first: { at: number; commands: number } | undefined;
+      let first: { at: number; commands: number; serverCpu: number; machine: { busy: number; total: number } } | undefined;
       for (;;) {
         const count = await redis.hlen(results);
-        if (first === undefined && count > 0) first = { at: performance.now(), commands: await commandsProcessed(redis) };
+        if (first === undefined && count > 0) {
+          first = {
+            at: performance.now(),
+            commands: await commandsProcessed(redis),
+            serverCpu: processCpuSeconds(server.pid),
+            machine: machineJiffies(),
+          };
+        }
         if (count >= prompts) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const last = { at: performance.now(), commands: await commandsProcessed(redis) };
+      const last = {
+        at: performance.now(),
+        commands: await commandsProcessed(redis),
+        serverCpu: processCpuSeconds(server.pid),
+        machine: machineJiffies(),
+      };
       await tabsOpen;
       await Promise.all(pages.map((page) => page.close()));
       const ms = last.at - first!.at;
-      return { promptsPerSecond: rate(prompts - 1, ms), commandsPerSecond: rate(last.commands - first!.commands, ms), seconds: ms / 1000 };
+      return {
+        promptsPerSecond: rate(prompts - 1, ms),
+        commandsPerSecond: rate(last.commands - first!.commands, ms),
+        seconds: ms / 1000,
+        serverCpu: (last.serverCpu - first!.serverCpu) / (ms / 1000),
+        machineCpu: (last.machine.busy - first!.machine.busy) / (last.machine.total - first!.machine.total),
+      };
     };
 
     await run(false); // warm-up: JIT, connections, the simulator; not counted
@@ -178,21 +221,40 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       prompts: median(runs.map((r) => r.promptsPerSecond)),
       commands: median(runs.map((r) => r.commandsPerSecond)),
       seconds: median(runs.map((r) => r.seconds)),
+      serverCpu: median(runs.map((r) => r.serverCpu)),
+      machineCpu: median(runs.map((r) => r.machineCpu)),
       all: runs.map((r) => r.promptsPerSecond.toFixed(0)).join(' / '),
     });
     const a = summary(without);
     const b = summary(withTabs);
     console.log(
       table([
-        ['run', 'prompts/s (median)', 'each round', 'first→last result', 'Redis commands/s (median)'],
-        ['no browser', a.prompts.toFixed(0), a.all, `${a.seconds.toFixed(1)} s`, a.commands.toFixed(0)],
-        [`${tabs} tabs on the batch page`, b.prompts.toFixed(0), b.all, `${b.seconds.toFixed(1)} s`, b.commands.toFixed(0)],
+        [
+          'run',
+          'prompts/s (median)',
+          'each round',
+          'first→last result',
+          'Redis commands/s',
+          'commands/prompt',
+          'server CPU',
+          'machine CPU',
+        ],
+        ...[['no browser', a] as const, [`${tabs} tabs on the batch page`, b] as const].map(([name, r]) => [
+          name,
+          r.prompts.toFixed(0),
+          r.all,
+          `${r.seconds.toFixed(1)} s`,
+          r.commands.toFixed(0),
+          (r.commands / r.prompts).toFixed(1),
+          `${(r.serverCpu * 100).toFixed(0)}% of a core`,
+          `${(r.machineCpu * 100).toFixed(0)}% of ${cpus().length} cores`,
+        ]),
       ]),
     );
     const ratio = b.prompts / a.prompts;
     console.log(`prompts/s with ${tabs} tabs / without: ${ratio.toFixed(2)} (bound: ≥ ${bound}, ${ratio >= bound ? 'met' : 'missed'})`);
     console.log(
-      `Redis commands/s with ${tabs} tabs / without: ${(b.commands / a.commands).toFixed(2)} (+${(b.commands - a.commands).toFixed(0)}/s)`,
+      `Redis commands/s with ${tabs} tabs / without: ${(b.commands / a.commands).toFixed(2)} (${b.commands >= a.commands ? '+' : ''}${(b.commands - a.commands).toFixed(0)}/s)`,
     );
     if (serverErrors.length > 0) console.log(`dashboard responses of 500 and over: ${serverErrors.length}, first: ${serverErrors[0]}`);
   } finally {
