@@ -6,7 +6,14 @@
  * in its own process. Prints prompts/s (first to last result) and Redis commands/s (INFO stats)
  * of each (and, Linux only, the server's and the machine's CPU use), and the ratio against the
  * bound: prompts/s with 10 tabs at least 0.95 of without.
- * `npm run bench -- dashboard [--prompts 50000] [--rounds 3]`. Needs /usr/bin/chromium (or
+ *
+ * A dashboard's tabs run in its viewers' browsers, not on the machines that run relayq. So on
+ * Linux with two cores or more the bench keeps them apart (`taskset`): chromium on the last core,
+ * Redis, the simulator, the server and the workers on the others, in both runs alike. What the
+ * ratio then measures is what the tabs cost relayq (the server's rendering, its Redis reads), not
+ * a browser competing with the workers for the same cores. `--shared-cpus` runs everything on
+ * every core instead.
+ * `npm run bench -- dashboard [--prompts 50000] [--rounds 4] [--shared-cpus]`. Needs /usr/bin/chromium (or
  * RELAYQ_CHROMIUM). Redis from REDIS_URL or a local one, under a key prefix of its own, deleted
  * afterwards.
  */
@@ -30,9 +37,18 @@ interface Run {
   promptsPerSecond: number;
   commandsPerSecond: number;
   seconds: number;
-  /** Share of one core the server process used, and of all cores the whole machine used. */
+  /** Share of one core the server process used, and of their cores relayq's and the browser's CPUs were busy. */
   serverCpu: number;
-  machineCpu: number;
+  systemCpu: number;
+  browserCpu: number;
+}
+
+/** Pins a process, all its threads, to the given CPUs (`taskset` list syntax); its previous list, or null. */
+function pin(pid: number, cpuList: string): string | null {
+  const before = spawnSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' });
+  const done = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { encoding: 'utf8' });
+  if (done.status !== 0) throw new Error(`taskset -a -p -c ${cpuList} ${pid}: ${done.stderr || done.error?.message}`);
+  return /list:\s*(\S+)/.exec(before.stdout)?.[1] ?? null;
 }
 
 /** CPU seconds of one process (Linux /proc; NaN elsewhere). */
@@ -45,16 +61,32 @@ function processCpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Busy and total jiffies of the whole machine (Linux /proc; NaN elsewhere). */
-function machineJiffies(): { busy: number; total: number } {
+interface Jiffies {
+  busy: number;
+  total: number;
+}
+
+/** Busy and total jiffies of the given CPUs, or of the whole machine (Linux /proc; NaN elsewhere). */
+function jiffies(cpuNumbers?: number[]): Jiffies {
   try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    return { busy: total - values[3]! - values[4]!, total };
+    const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+    const wanted = cpuNumbers === undefined ? ['cpu'] : cpuNumbers.map((n) => `cpu${n}`);
+    const sum = { busy: 0, total: 0 };
+    for (const line of lines) {
+      const [name, ...fields] = line.trim().split(/\s+/);
+      if (!wanted.includes(name!)) continue;
+      const values = fields.map(Number);
+      const total = values.reduce((acc, value) => acc + value, 0);
+      sum.busy += total - values[3]! - values[4]!;
+      sum.total += total;
+    }
+    return sum.total > 0 ? sum : { busy: Number.NaN, total: Number.NaN };
   } catch {
     return { busy: Number.NaN, total: Number.NaN };
   }
 }
+
+const share = (from: Jiffies, to: Jiffies) => (to.busy - from.busy) / (to.total - from.total);
 
 async function commandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? Number.NaN);
@@ -81,7 +113,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
     return;
   }
   const prompts = argValue(args, '--prompts', 50_000);
-  const rounds = argValue(args, '--rounds', 3);
+  const rounds = argValue(args, '--rounds', 4);
   if (!existsSync('dist/cli.js')) {
     const built = spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('npm run build failed');
@@ -94,10 +126,37 @@ export default async function dashboardBench(args: string[]): Promise<void> {
   const children: ChildProcess[] = [];
   let simulator: Awaited<ReturnType<typeof startSimulatorProcess>> | undefined;
   let browser: Browser | undefined;
+  const restore: (() => void)[] = [];
   try {
+    // CPUs: chromium (and this process, which launches it) on the last core, relayq on the rest.
+    const cores = cpus().length;
+    const separate =
+      !args.includes('--shared-cpus') && process.platform === 'linux' && cores >= 2 && spawnSync('taskset', ['-V']).status === 0;
+    const systemCpuNumbers = separate ? Array.from({ length: cores - 1 }, (_, i) => i) : undefined;
+    const browserCpuNumbers = separate ? [cores - 1] : undefined;
+    const systemCpus = separate ? `0-${cores - 2}` : '';
+    const pinSystem = (pid: number | undefined) => {
+      if (separate && pid !== undefined) pin(pid, systemCpus);
+    };
+    if (separate) {
+      const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+      const comm = (() => {
+        try {
+          return readFileSync(`/proc/${redisPid}/comm`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      if (!comm.includes('redis')) throw new Error(`Redis (pid ${redisPid}) is not a process of this machine: run with --shared-cpus`);
+      const before = pin(redisPid, systemCpus);
+      if (before !== null) restore.push(() => void pin(redisPid, before));
+      const own = pin(process.pid, String(cores - 1));
+      if (own !== null) restore.push(() => void pin(process.pid, own));
+    }
     const simConfig = join(dir, 'simulator.yaml');
     writeFileSync(simConfig, stringify({ latencyMs: 20 }));
     simulator = await startSimulatorProcess(simConfig);
+    pinSystem(simulator.child.pid);
     const config = join(dir, 'relayq.yaml');
     writeFileSync(
       config,
@@ -122,6 +181,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
+      pinSystem(child.pid);
       return child;
     };
     const server = spawnRelayq(['server', '--host', '127.0.0.1', '--port', String(port)]);
@@ -136,7 +196,12 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     console.error(
-      `bench dashboard: ${prompts} prompts a batch, ${rounds} rounds A/B, ${workers} workers x 64, simulator 20 ms at ${simulator.url}, server ${url}, Redis ${resolved.url} (${resolved.origin})`,
+      `bench dashboard: ${prompts} prompts a batch, ${rounds} rounds A/B then B/A, ${workers} workers x 64, simulator 20 ms at ${simulator.url}, server ${url}, Redis ${resolved.url} (${resolved.origin})`,
+    );
+    console.error(
+      separate
+        ? `CPUs: chromium on cpu ${cores - 1}; Redis, the simulator, the server and the workers on cpu ${systemCpus}`
+        : 'CPUs: chromium and relayq share every core',
     );
 
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -158,7 +223,17 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       }),
     ).join('\n')}\n`;
 
+    // The previous batch's finishing work (its last jobs' cleanup, its webhook event) must not
+    // overlap the next run: wait until Redis is nearly idle (under 2,000 commands/s for 0.5 s).
+    const settle = async () => {
+      for (let i = 0; i < 60; i++) {
+        const before = await commandsProcessed(redis);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if ((await commandsProcessed(redis)) - before < 1_000) return;
+      }
+    };
     const run = async (withTabs: boolean): Promise<Run> => {
+      await settle();
       let pages: Page[] = [];
       if (withTabs) {
         // Open and warm the tabs on the overview first, so moving them to the batch page is quick.
@@ -175,7 +250,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       const results = keys.batchResults(batch.id);
       const tabsOpen = Promise.all(pages.map((page) => page.goto(`${url}/batches/${batch.id}`)));
       // First and last result, watched from Redis (the same few commands a second in both runs).
-      let first: { at: number; commands: number; serverCpu: number; machine: { busy: number; total: number } } | undefined;
+      let first: { at: number; commands: number; serverCpu: number; system: Jiffies; browser: Jiffies } | undefined;
       for (;;) {
         const count = await redis.hlen(results);
         if (first === undefined && count > 0) {
@@ -183,7 +258,8 @@ export default async function dashboardBench(args: string[]): Promise<void> {
             at: performance.now(),
             commands: await commandsProcessed(redis),
             serverCpu: processCpuSeconds(server.pid),
-            machine: machineJiffies(),
+            system: jiffies(systemCpuNumbers),
+            browser: jiffies(browserCpuNumbers),
           };
         }
         if (count >= prompts) break;
@@ -193,7 +269,8 @@ export default async function dashboardBench(args: string[]): Promise<void> {
         at: performance.now(),
         commands: await commandsProcessed(redis),
         serverCpu: processCpuSeconds(server.pid),
-        machine: machineJiffies(),
+        system: jiffies(systemCpuNumbers),
+        browser: jiffies(browserCpuNumbers),
       };
       await tabsOpen;
       await Promise.all(pages.map((page) => page.close()));
@@ -203,7 +280,8 @@ export default async function dashboardBench(args: string[]): Promise<void> {
         commandsPerSecond: rate(last.commands - first!.commands, ms),
         seconds: ms / 1000,
         serverCpu: (last.serverCpu - first!.serverCpu) / (ms / 1000),
-        machineCpu: (last.machine.busy - first!.machine.busy) / (last.machine.total - first!.machine.total),
+        systemCpu: share(first!.system, last.system),
+        browserCpu: share(first!.browser, last.browser),
       };
     };
 
@@ -211,8 +289,14 @@ export default async function dashboardBench(args: string[]): Promise<void> {
     const without: Run[] = [];
     const withTabs: Run[] = [];
     for (let round = 0; round < rounds; round++) {
-      without.push(await run(false));
-      withTabs.push(await run(true));
+      // A B, then B A: neither side always runs second.
+      if (round % 2 === 0) {
+        without.push(await run(false));
+        withTabs.push(await run(true));
+      } else {
+        withTabs.push(await run(true));
+        without.push(await run(false));
+      }
       console.error(
         `round ${round + 1}: ${without.at(-1)!.promptsPerSecond.toFixed(0)} vs ${withTabs.at(-1)!.promptsPerSecond.toFixed(0)} prompts/s`,
       );
@@ -222,7 +306,8 @@ export default async function dashboardBench(args: string[]): Promise<void> {
       commands: median(runs.map((r) => r.commandsPerSecond)),
       seconds: median(runs.map((r) => r.seconds)),
       serverCpu: median(runs.map((r) => r.serverCpu)),
-      machineCpu: median(runs.map((r) => r.machineCpu)),
+      systemCpu: median(runs.map((r) => r.systemCpu)),
+      browserCpu: median(runs.map((r) => r.browserCpu)),
       all: runs.map((r) => r.promptsPerSecond.toFixed(0)).join(' / '),
     });
     const a = summary(without);
@@ -237,7 +322,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
           'Redis commands/s',
           'commands/prompt',
           'server CPU',
-          'machine CPU',
+          ...(separate ? [`relayq's cpu ${systemCpus}`, `browser's cpu ${cores - 1}`] : ['machine CPU']),
         ],
         ...[['no browser', a] as const, [`${tabs} tabs on the batch page`, b] as const].map(([name, r]) => [
           name,
@@ -247,7 +332,9 @@ export default async function dashboardBench(args: string[]): Promise<void> {
           r.commands.toFixed(0),
           (r.commands / r.prompts).toFixed(1),
           `${(r.serverCpu * 100).toFixed(0)}% of a core`,
-          `${(r.machineCpu * 100).toFixed(0)}% of ${cpus().length} cores`,
+          ...(separate
+            ? [`${(r.systemCpu * 100).toFixed(0)}% busy`, `${(r.browserCpu * 100).toFixed(0)}% busy`]
+            : [`${(r.systemCpu * 100).toFixed(0)}% of ${cores} cores`]),
         ]),
       ]),
     );
@@ -259,6 +346,7 @@ export default async function dashboardBench(args: string[]): Promise<void> {
     if (serverErrors.length > 0) console.log(`dashboard responses of 500 and over: ${serverErrors.length}, first: ${serverErrors[0]}`);
   } finally {
     await browser?.close().catch(() => {});
+    for (const undo of restore.reverse()) undo();
     for (const child of children) await stop(child);
     await simulator?.stop();
     let cursor = '0';

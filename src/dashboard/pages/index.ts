@@ -4,7 +4,7 @@ import { batchIdPattern, getBatch, type BatchInfo } from '../../batches/batch-st
 import { canSee } from '../../tenants/visibility.ts';
 import type { DashboardContext } from '../context.ts';
 import { accountsOverview } from '../../operations/accounts.ts';
-import { loadStatus } from '../../operations/batch-status.ts';
+import { loadStatus, type StatusView } from '../../operations/batch-status.ts';
 import { resultStream } from '../../batches/export/result-stream.ts';
 import { exportFormats, type ExportFormat } from '../../batches/export/export-results.ts';
 import type { PriceTable } from '../../usage/prices.ts';
@@ -34,9 +34,31 @@ export async function viewableBatch(ctx: DashboardContext, viewer: Viewer, id: s
   return batch !== null && canSee(viewer, batch.tenant) ? batch : null;
 }
 
+/** How long a batch's live view is shared by every tab polling it. */
+const liveViewTtlMs = 1_000;
+
+/**
+ * A batch's status view, read at most once per `liveViewTtlMs` however many tabs poll it (the
+ * batch page's live part asks every 2 s per tab). Null when there is no such batch.
+ */
+export function liveViews(load: (id: string) => Promise<StatusView | null>, ttlMs = liveViewTtlMs) {
+  const views = new Map<string, { at: number; view: Promise<StatusView | null> }>();
+  return (id: string): Promise<StatusView | null> => {
+    const now = Date.now();
+    const cached = views.get(id);
+    if (cached !== undefined && now - cached.at <= ttlMs) return cached.view;
+    for (const [key, entry] of views) if (now - entry.at > ttlMs) views.delete(key);
+    const view = load(id);
+    views.set(id, { at: now, view });
+    view.catch(() => views.delete(id));
+    return view;
+  };
+}
+
 export function registerPages(app: FastifyInstance, deps: PageDeps): void {
   const { ctx, prices, source } = deps;
   const operationDeps = { config: ctx.config, redis: ctx.redis, keys: ctx.keys, queue: ctx.promptQueue };
+  const liveView = liveViews((id) => loadStatus(operationDeps, id, prices));
   const fragment = (body: { text: string }) => body.text;
   const noBatch = (id: string) => html`<h1>No such batch</h1><p class="empty">There is no batch <code>${id}</code> you may see.</p>`;
 
@@ -67,9 +89,8 @@ export function registerPages(app: FastifyInstance, deps: PageDeps): void {
   app.get('/live/batches/:id', async (request, reply) => {
     const viewer = viewerOf(request);
     const { id } = request.params as { id: string };
-    const batch = await viewableBatch(ctx, viewer, id);
-    const view = batch && (await loadStatus(operationDeps, batch.id, prices));
-    if (!view) return refuse(reply, 404, `no batch ${id}`);
+    const view = batchIdPattern.test(id) ? await liveView(id) : null;
+    if (view === null || !canSee(viewer, view.batch.tenant)) return refuse(reply, 404, `no batch ${id}`);
     return reply.type('text/html; charset=utf-8').send(fragment(batchSummary(view, viewer)));
   });
   app.get('/batches/:id/results', async (request, reply) => {
