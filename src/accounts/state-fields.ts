@@ -20,6 +20,8 @@ export const configFields = [
   'cfg_c',
   /** Configured input + output tokens/min: the scripts read it per dimension; no config option sets it (only learned, OpenAI's `tokens`). */
   'cfg_t',
+  /** Configured `limits.burst`: seconds of refill our buckets hold until the provider's headers tell its bucket size. */
+  'cfg_burst',
   /** "0" when the config disables the account. */
   'cfg_on',
   'provider',
@@ -43,6 +45,9 @@ export const learnedFields = [
   'aimd_step',
   'aimd_inc',
   'aimd_dec',
+  /** When bursts drew a 429 (the provider enforces a shorter window than it reports): the account is paced since then, and why. */
+  'pace',
+  'pace_why',
 ] as const;
 
 /** relayq's own buckets: level and when it was computed (ms), per dimension. */

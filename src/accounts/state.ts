@@ -23,6 +23,7 @@ export async function registerAccounts(redis: Redis, keys: Keys, accounts: reado
       cfg_o: account.limits.outputTpm?.toString(),
       cfg_c: account.limits.concurrency?.toString(),
       cfg_t: undefined,
+      cfg_burst: account.limits.burst?.toString(),
       cfg_on: account.enabled ? '1' : '0',
       provider: account.provider,
       group: account.group,
@@ -85,6 +86,11 @@ export interface AccountState {
   };
   counters: { admitted: number; succeeded: number; rateLimited: number; errors: number };
   lastError: AccountError | null;
+  /**
+   * Set once bursts drew a 429 (the provider enforces a shorter window than its headers report):
+   * since then the account is paced at its steady rate rather than spending its bucket at once.
+   */
+  pacing: { since: string; reason: string | null } | null;
 }
 
 const stateFields = accountStateFields;
@@ -187,7 +193,7 @@ function describeAccount(id: string, raw: RawState, now: number): AccountState {
     if (limit === null) return null;
     const level = num(`lvl_${d}`);
     const at = num(`ts_${d}`);
-    const size = bucketSize(limit, num(`cap_${d}`), num(`lrn_${d}`));
+    const size = bucketSize(limit, num(`cap_${d}`), num(`lrn_${d}`), { burstSeconds: num('cfg_burst'), paced: num('pace') !== null });
     if (level === null || at === null) return 1;
     return Math.max(0, Math.min(size, level + Math.max(0, now - at) * (limit / 60_000))) / size;
   };
@@ -236,15 +242,29 @@ function describeAccount(id: string, raw: RawState, now: number): AccountState {
       errors: num('n_err') ?? 0,
     },
     lastError: raw.err === undefined ? null : { at: new Date(errorAt ?? 0).toISOString(), kind: 'error', message: raw.err },
+    pacing: num('pace') === null ? null : { since: new Date(num('pace') ?? 0).toISOString(), reason: raw.pace_why ?? null },
   };
 }
 
-/** Our bucket size for a limit (mirrors admitAccount-2.lua): half the provider's burst, else 1 s of refill. */
-export function bucketSize(limit: number, providerSize: number | null, learnedLimit: number | null): number {
+/**
+ * Our bucket size for a limit (mirrors includes/accountLimits.lua): the provider's bucket once its
+ * headers told its size (half of it, at most 1 s of refill, when the account is paced), else
+ * `limits.burst` seconds of refill (1 s when not configured).
+ */
+export function bucketSize(
+  limit: number,
+  providerSize: number | null,
+  learnedLimit: number | null,
+  options: { burstSeconds?: number | null; paced?: boolean } = {},
+): number {
   const rate = limit / 60_000;
-  let burstMs = 1000;
+  const paced = options.paced === true;
+  let burstMs = options.burstSeconds != null && options.burstSeconds > 0 ? options.burstSeconds * 1000 : 1000;
   if (providerSize !== null && learnedLimit !== null && providerSize > 0 && learnedLimit > 0) {
-    burstMs = (providerSize / (learnedLimit / 60_000)) * 0.5;
+    burstMs = providerSize / (learnedLimit / 60_000);
+    if (paced) burstMs = Math.min(1000, burstMs * 0.5);
+  } else if (paced) {
+    burstMs = Math.min(1000, burstMs);
   }
   burstMs = Math.min(60_000, Math.max(100, burstMs));
   return Math.max(1, rate * burstMs);

@@ -12,7 +12,8 @@ import type { Candidate } from './candidates.ts';
 import type { CallCost } from './estimate.ts';
 
 export type Admission =
-  | { type: 'admitted'; account: Account; leaseId: string | null; charged: boolean }
+  /** `sequence`: the account's admissions counted in Redis so far, this one included (null when admitted locally). */
+  | { type: 'admitted'; account: Account; leaseId: string | null; charged: boolean; sequence: number | null }
   /** No room now. `waitMs` null: the candidates are at their concurrency limit, nobody knows for how long. */
   | { type: 'wait'; waitMs: number | null; reason: string }
   /** Every candidate is disabled. */
@@ -42,7 +43,7 @@ export async function admitThroughRedis(
   if (status === 1) {
     const candidate = candidates[Number(answer[1]) - 1];
     if (candidate === undefined) throw new Error(`admission answered candidate ${String(answer[1])} of ${candidates.length}`);
-    return { type: 'admitted', account: candidate.account, leaseId: lease.id, charged: true };
+    return { type: 'admitted', account: candidate.account, leaseId: lease.id, charged: true, sequence: Number(answer[2]) };
   }
   if (status === -1) return { type: 'blocked' };
   const waitMs = Number(answer[1]);
@@ -94,6 +95,6 @@ export class LocalChooser {
       }
       this.current.set(chosen.account.id, best - total);
     }
-    return { type: 'admitted', account: chosen.account, leaseId: null, charged: false };
+    return { type: 'admitted', account: chosen.account, leaseId: null, charged: false, sequence: null };
   }
 }

@@ -47,6 +47,8 @@ export interface WorkerParts {
 export interface Grant {
   account: Account;
   leaseId: string | null;
+  /** The account's admission count when this call was admitted (null when admitted locally). */
+  sequence: number | null;
   /** Tokens admission charged and reserved (zero when the account has no limits). */
   chargedInput: number;
   reservedOutput: number;
@@ -275,6 +277,7 @@ export class PoolRunner {
     return {
       account: admission.account,
       leaseId: admission.leaseId,
+      sequence: admission.sequence,
       chargedInput: cost?.inputTokens ?? 0,
       reservedOutput: cost?.outputTokens ?? 0,
       cost,

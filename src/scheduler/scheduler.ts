@@ -247,10 +247,13 @@ export class Scheduler {
     return grant.leaseId !== null || grant.chargedInput > 0 || grant.reservedOutput > 0;
   }
 
-  private settleBase(grant: Grant): Pick<SettleInput, 'accountId' | 'leaseId' | 'chargedInput' | 'reservedOutput' | 'observedRpm'> {
+  private settleBase(
+    grant: Grant,
+  ): Pick<SettleInput, 'accountId' | 'leaseId' | 'sequence' | 'chargedInput' | 'reservedOutput' | 'observedRpm'> {
     return {
       accountId: grant.account.id,
       leaseId: grant.leaseId,
+      sequence: grant.sequence,
       chargedInput: grant.chargedInput,
       reservedOutput: grant.reservedOutput,
       observedRpm: this.sent.of(grant.account.id).perSecond() * 60 * this.cache.liveWorkers(),

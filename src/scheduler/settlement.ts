@@ -32,6 +32,8 @@ export type Reaction =
 export interface SettleInput {
   accountId: string;
   leaseId: string | null;
+  /** The account's admission count when the call was admitted (null: unknown, admitted locally). */
+  sequence?: number | null;
   outcome: SettleOutcome;
   /** Tokens admission charged (0 when none). */
   chargedInput: number;
@@ -75,6 +77,7 @@ export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput
     const window = input.limits.windows[dimension];
     args.push(window?.limit ?? '', window?.remaining ?? '', window?.untilFullMs === undefined ? '' : Math.round(window.untilFullMs));
   }
+  args.push(input.sequence ?? '');
   const [limited, coolUntil, disabled, overloads] = await withScripts(redis).settleAccount(
     keys.accountsState(),
     keys.accountLeases(),

@@ -210,12 +210,104 @@ describe('settlement', () => {
     expect(answer.limited).toBe(true);
     expect(await field('a', 'lrn_r')).toBe('1200');
     expect(Number(await field('a', 'cap_r'))).toBeCloseTo(40, 0);
-    // Ours holds half the provider's bucket (20) and stays that far below its level: 10 - 20.
-    expect(Number(await field('a', 'lvl_r'))).toBeCloseTo(-10, 0);
+    // Ours is as big as the provider's (40) and holds what it says is left: 10.
+    expect(Number(await field('a', 'lvl_r'))).toBeCloseTo(10, 0);
     const [state] = await readAccountStates(redis, keys, ['a']);
     expect(state?.effective.rpm).toBe(1200);
-    const refused = await admit(candidates([a]));
-    expect(refused.type).toBe('wait');
+    expect(state?.usage.available.rpm).toBeCloseTo(10 / 40, 1);
+    const list = candidates([a]);
+    const answers: Admission[] = [];
+    for (let i = 0; i < 10; i += 1) answers.push(await admit(list));
+    expect(answers.map((answer) => answer.type)).toEqual(Array(10).fill('admitted'));
+    expect((await admit(list)).type).toBe('wait');
+  });
+
+  it('spends a full provider bucket at once: raised to its remaining, less the calls admitted since the answered one', async () => {
+    // 1,200/min with a bucket of a full minute, as Anthropic documents; before any header ours holds 1 s (20).
+    const a = account('a', { limits: { rpm: 1200 } });
+    await registerAccounts(redis, keys, [a]);
+    const list = candidates([a]);
+    const first: Admission[] = [];
+    for (let i = 0; i < 21; i += 1) first.push(await admit(list));
+    expect(first.filter((answer) => answer.type === 'admitted')).toHaveLength(20);
+    expect(first.at(-1)?.type).toBe('wait');
+    const sequences = first.flatMap((answer) => (answer.type === 'admitted' ? [answer.sequence] : []));
+    expect(sequences).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // The answer to call 5: 1,185 left (15 had arrived), full again in 0.75 s. Calls 6..20 may not
+    // have arrived when it answered: 1,185 - 15, less a 2% tolerance (24) = 1,146.
+    const now = Date.now();
+    const headers = (remaining: number) =>
+      anthropicRateLimits.parse(
+        {
+          'anthropic-ratelimit-requests-limit': '1200',
+          'anthropic-ratelimit-requests-remaining': String(remaining),
+          'anthropic-ratelimit-requests-reset': new Date(now + ((1200 - remaining) / 20) * 1000).toISOString(),
+        },
+        now,
+      );
+    await settleAccount(redis, keys, settleInput('a', { limits: headers(1185), sequence: 5 }));
+    expect(Number(await field('a', 'cap_r'))).toBeCloseTo(1200, -1);
+    expect(Number(await field('a', 'lvl_r'))).toBeGreaterThan(1140);
+    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(1150);
+    const burst: Admission[] = [];
+    for (let i = 0; i < 1000; i += 1) burst.push(await admit(list));
+    expect(burst.every((answer) => answer.type === 'admitted')).toBe(true);
+    // A late answer (call 3, 1,190 left) settling after those 1,000 admissions raises nothing.
+    const before = Number(await field('a', 'lvl_r'));
+    await settleAccount(redis, keys, settleInput('a', { limits: headers(1190), sequence: 3 }));
+    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(before + 5);
+    // Without the admission count (a caller that does not know it) the level is never raised.
+    await redis.hset(keys.accountsState(), 'a|lvl_r', 0, 'a|ts_r', Date.now());
+    await settleAccount(redis, keys, settleInput('a', { limits: headers(1190) }));
+    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(5);
+  });
+
+  it('holds limits.burst seconds of refill until the provider tells its bucket size', async () => {
+    // 600/min = 10/s: 1 s of refill by default (10 calls), 6 s with burst: 6 (60 calls).
+    const a = account('a', { limits: { rpm: 600, burst: 6 } });
+    const b = account('b', { limits: { rpm: 600 } });
+    await registerAccounts(redis, keys, [a, b]);
+    const count = async (acct: Account) => {
+      let admitted = 0;
+      while ((await admit(candidates([acct]))).type === 'admitted') admitted += 1;
+      return admitted;
+    };
+    expect(await count(a)).toBe(60);
+    expect(await count(b)).toBe(10);
+  });
+
+  it("paces an account whose burst drew a 429: a bucket of half the provider's, at most 1 s, and says so", async () => {
+    const a = account('a', { limits: { rpm: 1200 } });
+    await registerAccounts(redis, keys, [a]);
+    const now = Date.now();
+    const limits = anthropicRateLimits.parse(
+      {
+        'anthropic-ratelimit-requests-limit': '1200',
+        'anthropic-ratelimit-requests-remaining': '1200',
+        'anthropic-ratelimit-requests-reset': new Date(now).toISOString(),
+      },
+      now,
+    );
+    await settleAccount(redis, keys, settleInput('a', { limits, sequence: 0 }));
+    const [bursting] = await readAccountStates(redis, keys, ['a']);
+    expect(bursting?.pacing).toBeNull();
+    // The provider's headers said 1,200 were left, yet it answers 429: it enforces a shorter window.
+    await settleAccount(
+      redis,
+      keys,
+      settleInput('a', { outcome: 'rate_limited', cooldownMs: 1, message: '429 rate_limit_error: 2 s window', limits }),
+    );
+    const [paced] = await readAccountStates(redis, keys, ['a']);
+    expect(paced?.pacing).toMatchObject({ reason: '429 rate_limit_error: 2 s window' });
+    expect(Date.parse(paced?.pacing?.since ?? '')).toBeGreaterThanOrEqual(now);
+    // From now on: at most 1 s of refill (20), and answers no longer raise the level.
+    await new Promise((resolve) => setTimeout(resolve, 260));
+    let admitted = 0;
+    while ((await admit(candidates([a]))).type === 'admitted') admitted += 1;
+    expect(admitted).toBeGreaterThanOrEqual(20);
+    expect(admitted).toBeLessThanOrEqual(22);
+    await settleAccount(redis, keys, settleInput('a', { limits, sequence: admitted }));
+    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(3);
   });
 
   it('cools an account down after a 429 for as long as the provider asked, without disabling it', async () => {

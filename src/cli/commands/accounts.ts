@@ -149,6 +149,11 @@ async function listCommand(runtime: Runtime, json: boolean): Promise<number> {
       const when = state.health.status === 'cooling_down' ? `until ${state.health.until}` : `since ${state.health.since ?? '?'}`;
       lines.push(`  ${state.id}: ${state.health.status.replace('_', ' ')} ${when}: ${state.health.reason}`);
     }
+    if (state.pacing !== null) {
+      lines.push(
+        `  ${state.id}: paced at its steady rate since ${state.pacing.since}: a burst drew a 429 (${truncate(state.pacing.reason ?? 'rate limited', 100)}), so the provider enforces a shorter window than its headers report`,
+      );
+    }
   }
   lines.push(...unavailableLines(availability, ''));
   for (const pool of waiting) lines.push(waitingLine(pool));

@@ -19,6 +19,12 @@ export const accountLimitsSchema = z
     outputTpm: positiveInt.optional(),
     /** Requests in flight at once. */
     concurrency: positiveInt.optional(),
+    /**
+     * Seconds of the per-minute limits relayq may send at once before the provider's rate-limit
+     * headers tell how much its buckets hold (from then on it spends what they report). 1 when
+     * left out; 60 for a provider that starts every key with a full minute.
+     */
+    burst: z.number().positive().max(60).optional(),
   })
   .strict();
 export type AccountLimits = z.infer<typeof accountLimitsSchema>;

@@ -17,6 +17,8 @@
   Dimensions: r requests, i input tokens, o output tokens, t input + output tokens (per minute).
   Account fields read (absent = not set):
     cfg_r cfg_i cfg_o cfg_c   configured requests/min, input tokens/min, output tokens/min, concurrency
+    cfg_burst                 configured seconds of refill our buckets hold until the provider's size is known
+    pace                      set when bursts drew 429s: the account is paced (includes/accountLimits.lua)
     lrn_r lrn_i lrn_o lrn_t   per-minute limits the provider's headers announced
     cap_r cap_i cap_o cap_t   the provider's bucket size, learned from its remaining + reset headers
     aimd_r                    requests/min found by AIMD when the provider announces nothing
@@ -34,7 +36,8 @@
   then the most headroom (lowest fill of any dimension) times weight.
 
   Returns
-    {1, k}                 admitted on candidate k (1-based); lease "<account>|<lease id>" is held
+    {1, k, seq}            admitted on candidate k (1-based); lease "<account>|<lease id>" is held;
+                           seq: the account's admissions counted so far (n_adm), this one included
     {0, waitMs, k, why}    no room now: candidate k could take it in waitMs (-1: when a lease frees);
                            why: cooldown | r | i | o | t | concurrency
     {-1}                   every candidate is disabled
@@ -61,7 +64,7 @@ local fields = {
   'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t',
   'cap_r', 'cap_i', 'cap_o', 'cap_t', 'aimd_r',
   'lvl_r', 'ts_r', 'lvl_i', 'ts_i', 'lvl_o', 'ts_o', 'lvl_t', 'ts_t',
-  'infl', 'cfg_on', 'dis', 'cool',
+  'infl', 'cfg_on', 'dis', 'cool', 'cfg_burst', 'pace',
 }
 
 local function read(id)
@@ -163,6 +166,6 @@ for _, b in ipairs(bestEval.buckets) do
   redis.call('HSET', stateKey, id .. '|lvl_' .. d, level - cost[d], id .. '|ts_' .. d, now)
 end
 redis.call('HINCRBY', stateKey, id .. '|infl', 1)
-redis.call('HINCRBY', stateKey, id .. '|n_adm', 1)
+local sequence = redis.call('HINCRBY', stateKey, id .. '|n_adm', 1)
 redis.call('ZADD', leasesKey, now + leaseTtl, id .. '|' .. leaseId)
-return { 1, best }
+return { 1, best, sequence }

@@ -26,6 +26,9 @@
            a long stream): then only the limits and bucket sizes are learned
   ARGV[13 + 3j], ARGV[14 + 3j], ARGV[15 + 3j], j = 0..3 for r, i, o, t:
            the provider's limit per minute, remaining, ms until its bucket is full ("" unknown)
+  ARGV[25] the account's admission count (n_adm) when this call was admitted ("" unknown): the
+           calls admitted since may not have reached the provider when it answered this one, so
+           its remaining is raised to only after taking them off
 
   Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind),
            overloads in a row now}
@@ -80,7 +83,12 @@ if chargedIn > 0 or reservedOut > 0 then
 end
 
 -- 3. What the provider's headers say: limits, its bucket size, and its remaining capacity. Our
--- level is kept at most at the provider's minus the slack between the two bucket sizes.
+-- level follows the provider's remaining (minus the slack between the two bucket sizes when the
+-- account is paced): lowered when it is above, raised when it is below (a bucket the provider
+-- holds full is spent at once), each time by more than a tolerance. A paced account's level is
+-- only ever lowered.
+local admittedAt = tonumber(ARGV[25])
+local callCost = { r = 1, i = chargedIn, o = reservedOut, t = chargedIn + reservedOut }
 local rounding = tonumber(ARGV[11]) or 0
 local fresh = ARGV[12] == '1'
 local sawLimits = false
@@ -105,6 +113,12 @@ for j, d in ipairs(dims) do
       local tolerance = math.max(1, size * 0.02)
       if fresh and (level == nil or level > target + tolerance) then
         set('lvl_' .. d, math.min(size, target)); set('ts_' .. d, now)
+      elseif fresh and admittedAt and not num('pace') then
+        -- Calls admitted after this one may have reached the provider after it answered: count
+        -- them as spent (at this call's cost), so an answer settling late never raises too far.
+        local since = math.max(0, (num('n_adm') or 0) - admittedAt)
+        local raised = target - since * callCost[d] - tolerance
+        if raised > level + tolerance then set('lvl_' .. d, math.min(size, raised)); set('ts_' .. d, now) end
       end
     end
   end
@@ -136,6 +150,12 @@ if outcome == 'ok' then
 elseif outcome == 'rate_limited' then
   redis.call('HINCRBY', stateKey, f('n_429'), 1)
   coolFor(cooldownMs, message)
+  -- With limits known, a 429 means our buckets let more through than the provider did: it
+  -- enforces a shorter window than its headers report. From now on the account is paced.
+  if knowsLimits() and not num('pace') then
+    set('pace', now)
+    set('pace_why', message)
+  end
   -- No limits announced: multiplicative decrease, at most once a second (a burst of 429s is one signal).
   if not knowsLimits() and now - (num('aimd_dec') or 0) >= AIMD_INTERVAL_MS then
     local base = num('aimd_r') or tonumber(ARGV[10])

@@ -224,6 +224,10 @@ export const accountSchema = z
     }),
     counters: z.object({ admitted: z.number(), succeeded: z.number(), rateLimited: z.number(), errors: z.number() }),
     lastError: accountErrorSchema.nullable(),
+    pacing: z
+      .object({ since: z.string(), reason: z.string().nullable() })
+      .nullable()
+      .describe('set once bursts drew a 429: the account is paced at its steady rate since then'),
     inConfig: z.boolean(),
     recentErrors: z.array(accountErrorSchema),
   })

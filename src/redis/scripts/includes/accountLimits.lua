@@ -4,8 +4,13 @@
   as a number (nil when absent); field names: src/accounts/state-fields.ts.
 
   The effective limit is the lower of configured and learned (AIMD's for requests when neither is
-  known). Buckets refill continuously; ours hold half the provider's burst (1 s of refill when its
-  burst is unknown), so requests that reach the provider a little late or close together still fit.
+  known). Buckets refill continuously at the limit's rate. Ours is as big as the provider's once
+  its remaining + reset headers tell its size (a full minute for Anthropic and OpenAI), so what
+  the provider holds is spent as fast as concurrency allows; before that it holds `limits.burst`
+  seconds of refill (cfg_burst; 1 s when not configured). An account whose bursts drew 429s
+  (pace set: the provider enforces a shorter window than it reports) is paced instead: a bucket of
+  half the provider's, at most 1 s of refill, so requests that reach the provider a little late or
+  close together still fit.
 ]]
 local SLACK = 0.5
 local DEFAULT_BURST_MS = 1000
@@ -27,9 +32,15 @@ end
 local function bucketShape(value, d, limit)
   local rate = limit / 60000
   local burstMs = DEFAULT_BURST_MS
+  local configured = value('cfg_burst')
+  if configured and configured > 0 then burstMs = configured * 1000 end
+  local paced = value('pace') ~= nil
   local providerSize, learned = value('cap_' .. d), value('lrn_' .. d)
   if providerSize and learned and providerSize > 0 and learned > 0 then
-    burstMs = providerSize / (learned / 60000) * SLACK
+    burstMs = providerSize / (learned / 60000)
+    if paced then burstMs = math.min(DEFAULT_BURST_MS, burstMs * SLACK) end
+  elseif paced and burstMs > DEFAULT_BURST_MS then
+    burstMs = DEFAULT_BURST_MS
   end
   if burstMs < MIN_BURST_MS then burstMs = MIN_BURST_MS elseif burstMs > MAX_BURST_MS then burstMs = MAX_BURST_MS end
   return math.max(1, rate * burstMs), rate
