@@ -222,7 +222,7 @@ describe('settlement', () => {
     expect((await admit(list)).type).toBe('wait');
   });
 
-  it('spends a full provider bucket at once: raised to its remaining, less the calls admitted since the answered one', async () => {
+  it('spends a full provider bucket at once: raised to its remaining, less the calls admitted since the answered one and those in flight', async () => {
     // 1,200/min with a bucket of a full minute, as Anthropic documents; before any header ours holds 1 s (20).
     const a = account('a', { limits: { rpm: 1200 } });
     await registerAccounts(redis, keys, [a]);
@@ -234,7 +234,8 @@ describe('settlement', () => {
     const sequences = first.flatMap((answer) => (answer.type === 'admitted' ? [answer.sequence] : []));
     expect(sequences).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     // The answer to call 5: 1,185 left (15 had arrived), full again in 0.75 s. Calls 6..20 may not
-    // have arrived when it answered: 1,185 - 15, less a 2% tolerance (24) = 1,146.
+    // have arrived when it answered, nor may the 20 calls still in flight (these settles free no
+    // lease): 1,185 - 15 - 20, less a 2% tolerance (24) = 1,126.
     const now = Date.now();
     const headers = (remaining: number) =>
       anthropicRateLimits.parse(
@@ -247,8 +248,8 @@ describe('settlement', () => {
       );
     await settleAccount(redis, keys, settleInput('a', { limits: headers(1185), sequence: 5 }));
     expect(Number(await field('a', 'cap_r'))).toBeCloseTo(1200, -1);
-    expect(Number(await field('a', 'lvl_r'))).toBeGreaterThan(1140);
-    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(1150);
+    expect(Number(await field('a', 'lvl_r'))).toBeGreaterThan(1120);
+    expect(Number(await field('a', 'lvl_r'))).toBeLessThan(1130);
     const burst: Admission[] = [];
     for (let i = 0; i < 1000; i += 1) burst.push(await admit(list));
     expect(burst.every((answer) => answer.type === 'admitted')).toBe(true);
@@ -274,6 +275,36 @@ describe('settlement', () => {
     };
     expect(await count(a)).toBe(60);
     expect(await count(b)).toBe(10);
+  });
+
+  it('uses limits.share of each limit and leaves the rest of what the provider holds to other traffic', async () => {
+    // 600/min with share 0.8: 480/min, 1 s of refill = 8 calls before any header.
+    const a = account('a', { limits: { rpm: 600, share: 0.8 } });
+    // b: no configured rate, only what the provider announces.
+    const b = account('b', { limits: { concurrency: 1000, share: 0.8 } });
+    await registerAccounts(redis, keys, [a, b]);
+    let admitted = 0;
+    while ((await admit(candidates([a]))).type === 'admitted') admitted += 1;
+    expect(admitted).toBe(8);
+    // The provider: 1,200/min with a full minute's bucket, all 1,200 left. b's bucket: 0.8 of
+    // 1,200 = 960, full; the provider's other 240 stay for other traffic.
+    const now = Date.now();
+    const headers = (remaining: number) =>
+      anthropicRateLimits.parse(
+        {
+          'anthropic-ratelimit-requests-limit': '1200',
+          'anthropic-ratelimit-requests-remaining': String(remaining),
+          'anthropic-ratelimit-requests-reset': new Date(now + ((1200 - remaining) / 20) * 1000).toISOString(),
+        },
+        now,
+      );
+    await settleAccount(redis, keys, settleInput('b', { limits: headers(1200), sequence: 0 }));
+    expect(Number(await field('b', 'lvl_r'))).toBeCloseTo(960, 0);
+    const [state] = await readAccountStates(redis, keys, ['b']);
+    expect(state?.effective.rpm).toBe(960);
+    // Other traffic spent 500 of the provider's bucket: 700 left, of which 240 are not ours.
+    await settleAccount(redis, keys, settleInput('b', { limits: headers(700), sequence: 0 }));
+    expect(Number(await field('b', 'lvl_r'))).toBeCloseTo(460, 0);
   });
 
   it("paces an account whose burst drew a 429: a bucket of half the provider's, at most 1 s, and says so", async () => {

@@ -27,8 +27,8 @@
   ARGV[13 + 3j], ARGV[14 + 3j], ARGV[15 + 3j], j = 0..3 for r, i, o, t:
            the provider's limit per minute, remaining, ms until its bucket is full ("" unknown)
   ARGV[25] the account's admission count (n_adm) when this call was admitted ("" unknown): the
-           calls admitted since may not have reached the provider when it answered this one, so
-           its remaining is raised to only after taking them off
+           calls admitted since, and those still in flight, may not have reached the provider when
+           it answered this one, so our level follows its remaining only after taking them off
 
   Returns {limited (1 when any limit applies to the account), cooling until (ms, 0 none), disabled ("" | reason kind),
            overloads in a row now}
@@ -83,8 +83,8 @@ if chargedIn > 0 or reservedOut > 0 then
 end
 
 -- 3. What the provider's headers say: limits, its bucket size, and its remaining capacity. Our
--- level follows the provider's remaining (minus the slack between the two bucket sizes when the
--- account is paced): lowered when it is above, raised when it is below (a bucket the provider
+-- level follows the provider's remaining (minus what the provider holds beyond our bucket: the
+-- slack of a paced account, the part limits.share leaves to others): lowered when it is above, raised when it is below (a bucket the provider
 -- holds full is spent at once), each time by more than a tolerance. A paced account's level is
 -- only ever lowered.
 local admittedAt = tonumber(ARGV[25])
@@ -92,6 +92,7 @@ local callCost = { r = 1, i = chargedIn, o = reservedOut, t = chargedIn + reserv
 local rounding = tonumber(ARGV[11]) or 0
 local fresh = ARGV[12] == '1'
 local sawLimits = false
+local paced = num('pace') ~= nil
 for j, d in ipairs(dims) do
   local base = 13 + (j - 1) * 3
   local limit, remaining, untilFull = tonumber(ARGV[base]), tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
@@ -104,20 +105,35 @@ for j, d in ipairs(dims) do
       if untilFull then
         providerSize = math.max(1, remaining + limit / 60000 * untilFull)
         set('cap_' .. d, providerSize)
+      else
+        providerSize = num('cap_' .. d)
       end
       local effective = limitOf(num, d)
       local size, rate = sizeOf(d, effective)
+      -- What the provider holds beyond our bucket stays there: the slack of a paced account, and
+      -- the part limits.share leaves to other traffic on the key.
       local target = remaining
-      if providerSize then target = remaining - math.max(0, providerSize - size) end
+      if providerSize then
+        target = remaining - math.max(0, providerSize - size)
+      else
+        local share = num('cfg_share')
+        if share and share > 0 and share < 1 then target = remaining - (1 - share) * limit end
+      end
       local level = levelOf(d, size, rate)
       local tolerance = math.max(1, size * 0.02)
+      -- Calls we took that the provider may not have counted when it answered this one: those
+      -- admitted after it, and those still in flight (admitted before it, they may reach the
+      -- provider later). Counted as spent, at this call's cost, so that an answer settling late or
+      -- out of order never puts a bursting account's level above what the provider holds.
+      local safe = target
+      if admittedAt and not paced then
+        local unseen = math.max(0, (num('n_adm') or 0) - admittedAt) + math.max(0, num('infl') or 0)
+        safe = target - unseen * callCost[d]
+      end
       if fresh and (level == nil or level > target + tolerance) then
-        set('lvl_' .. d, math.min(size, target)); set('ts_' .. d, now)
-      elseif fresh and admittedAt and not num('pace') then
-        -- Calls admitted after this one may have reached the provider after it answered: count
-        -- them as spent (at this call's cost), so an answer settling late never raises too far.
-        local since = math.max(0, (num('n_adm') or 0) - admittedAt)
-        local raised = target - since * callCost[d] - tolerance
+        set('lvl_' .. d, math.min(size, safe)); set('ts_' .. d, now)
+      elseif fresh and admittedAt and not paced then
+        local raised = safe - tolerance
         if raised > level + tolerance then set('lvl_' .. d, math.min(size, raised)); set('ts_' .. d, now) end
       end
     end
