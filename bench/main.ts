@@ -10,6 +10,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   overload: () => import('./overload.ts'),
   upload: () => import('./upload.ts'),
   dashboard: () => import('./dashboard.ts'),
+  admission: () => import('./admission.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

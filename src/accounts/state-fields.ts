@@ -22,6 +22,8 @@ export const configFields = [
   'cfg_t',
   /** Configured `limits.burst`: seconds of refill our buckets hold until the provider's headers tell its bucket size. */
   'cfg_burst',
+  /** Configured `limits.share`: the fraction of each per-minute limit relayq uses (1 when absent). */
+  'cfg_share',
   /** "0" when the config disables the account. */
   'cfg_on',
   'provider',

@@ -24,6 +24,7 @@ export async function registerAccounts(redis: Redis, keys: Keys, accounts: reado
       cfg_c: account.limits.concurrency?.toString(),
       cfg_t: undefined,
       cfg_burst: account.limits.burst?.toString(),
+      cfg_share: account.limits.share?.toString(),
       cfg_on: account.enabled ? '1' : '0',
       provider: account.provider,
       group: account.group,
@@ -77,7 +78,7 @@ export interface AccountState {
   configured: LimitSet;
   /** Announced by the provider's rate-limit headers; `adaptiveRpm` found by AIMD when it announces none. */
   learned: LimitSet & { adaptiveRpm: number | null };
-  /** What applies: the lower of configured and learned. */
+  /** What applies: the lower of configured and learned, times `limits.share` when set. */
   effective: LimitSet;
   usage: {
     inFlight: number;
@@ -182,11 +183,14 @@ function describeAccount(id: string, raw: RawState, now: number): AccountState {
     adaptiveRpm: num('aimd_r'),
   };
   const lower = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+  const share = num('cfg_share');
+  const shared = (limit: number | null): number | null =>
+    limit !== null && share !== null && share > 0 && share < 1 ? limit * share : limit;
   const effective: LimitSet = {
-    rpm: lower(configured.rpm, learned.rpm) ?? learned.adaptiveRpm,
-    inputTpm: lower(configured.inputTpm, learned.inputTpm),
-    outputTpm: lower(configured.outputTpm, learned.outputTpm),
-    tpm: learned.tpm,
+    rpm: shared(lower(configured.rpm, learned.rpm)) ?? learned.adaptiveRpm,
+    inputTpm: shared(lower(configured.inputTpm, learned.inputTpm)),
+    outputTpm: shared(lower(configured.outputTpm, learned.outputTpm)),
+    tpm: shared(learned.tpm),
     concurrency: configured.concurrency,
   };
   const fill = (d: 'r' | 'i' | 'o' | 't', limit: number | null): number | null => {

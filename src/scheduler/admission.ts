@@ -1,7 +1,9 @@
 /**
  * Taking capacity on an account for one call. Accounts with limits go through the atomic
- * admission script (admitAccount-2.lua), which sees every worker's usage; when no candidate has
- * a limit, the choice is made here from the cached account state, with no round trip at all.
+ * admission script (admitAccount-2.lua), which sees every worker's usage, sent a small sample of
+ * the pool's accounts (sampling.ts) so that its work does not grow with the account count; when
+ * no candidate has a limit, the choice is made here from the cached account state, with no
+ * round trip at all.
  */
 import type { Redis } from 'ioredis';
 import type { Account } from '../config/schema.ts';
@@ -10,12 +12,16 @@ import { withScripts } from '../redis/scripts.ts';
 import type { AccountCache } from './account-cache.ts';
 import type { Candidate } from './candidates.ts';
 import type { CallCost } from './estimate.ts';
+import { maxCallsPerAdmission, sampleCandidates, sampleSize, soonestRoom, type RoomHints } from './sampling.ts';
 
 export type Admission =
   /** `sequence`: the account's admissions counted in Redis so far, this one included (null when admitted locally). */
   | { type: 'admitted'; account: Account; leaseId: string | null; charged: boolean; sequence: number | null }
-  /** No room now. `waitMs` null: the candidates are at their concurrency limit, nobody knows for how long. */
-  | { type: 'wait'; waitMs: number | null; reason: string }
+  /**
+   * No room now. `waitMs` null: the candidates are at their concurrency limit, nobody knows for how long.
+   * `each`: every candidate's own wait as the script answered it (-1 until a lease frees, -2 disabled) and its reason code.
+   */
+  | { type: 'wait'; waitMs: number | null; reason: string; each?: readonly { waitMs: number; why: string }[] }
   /** Every candidate is disabled. */
   | { type: 'blocked' };
 
@@ -47,7 +53,52 @@ export async function admitThroughRedis(
   }
   if (status === -1) return { type: 'blocked' };
   const waitMs = Number(answer[1]);
-  return { type: 'wait', waitMs: waitMs < 0 ? null : waitMs, reason: reasons[String(answer[3])] ?? String(answer[3]) };
+  const each: { waitMs: number; why: string }[] = [];
+  for (let index = 4; index + 1 < answer.length; index += 2) each.push({ waitMs: Number(answer[index]), why: String(answer[index + 1]) });
+  return { type: 'wait', waitMs: waitMs < 0 ? null : waitMs, reason: reasonOf(String(answer[3])), each };
+}
+
+function reasonOf(code: string): string {
+  return reasons[code] ?? code;
+}
+
+/**
+ * Admission over a sample of the candidates (sampling.ts): at most `maxCallsPerAdmission` calls
+ * of `sampleSize` accounts each, keeping what each answer says about the sampled accounts as
+ * hints. Pools of up to `sampleSize` accounts send them all, as before.
+ */
+export async function admitSampled(
+  redis: Redis,
+  keys: Keys,
+  candidates: readonly Candidate[],
+  cost: CallCost,
+  lease: { id: string; ttlMs: number },
+  view: { cache: AccountCache; hints: RoomHints },
+): Promise<Admission> {
+  if (candidates.length <= sampleSize) return admitThroughRedis(redis, keys, candidates, cost, lease);
+  const { cache, hints } = view;
+  const tried = new Set<string>();
+  let reason: string | null = null;
+  for (let call = 0; call < maxCallsPerAdmission; call += 1) {
+    const sample = sampleCandidates(candidates, cache, hints, tried, Date.now());
+    if (sample.length === 0) break;
+    const admission = await admitThroughRedis(redis, keys, sample, cost, lease);
+    if (admission.type === 'admitted') return admission;
+    const now = Date.now();
+    sample.forEach((candidate, index) => {
+      tried.add(candidate.account.id);
+      const own = admission.type === 'wait' ? admission.each?.[index] : { waitMs: -2, why: 'disabled' };
+      if (own !== undefined) hints.noRoom(candidate.account.id, own.waitMs, own.why, now);
+    });
+    if (admission.type === 'wait') reason = admission.reason;
+  }
+  const now = Date.now();
+  // An account this prompt did not get to may have room: ask again at once (the hints steer the next sample to it).
+  if (sampleCandidates(candidates, cache, hints, new Set(), now, 1).length > 0)
+    return { type: 'wait', waitMs: 0, reason: reason ?? reasonOf('r') };
+  const soonest = soonestRoom(candidates, cache, hints, now);
+  if (soonest === null) return { type: 'blocked' };
+  return { type: 'wait', waitMs: soonest.waitMs, reason: reasonOf(soonest.why) };
 }
 
 /**

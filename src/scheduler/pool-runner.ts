@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Account } from '../config/schema.ts';
 import type { Keys } from '../redis/keys.ts';
 import type { AccountCache } from './account-cache.ts';
-import { admitThroughRedis, LocalChooser, type Admission } from './admission.ts';
+import { admitSampled, LocalChooser, type Admission } from './admission.ts';
 import type { CandidateSet } from './candidates.ts';
 import type { CallCost, TokenEstimator } from './estimate.ts';
 import type { LeaseKeeper } from './leases.ts';
@@ -27,12 +27,15 @@ import type { LineBudget } from './line-budget.ts';
 import { JobParkedError, parkJob, unparkJobs, type PoolDescription } from './parking.ts';
 import type { PromptToSchedule } from './prompt.ts';
 import { RateMeter, type RateMeters } from './rate-meter.ts';
+import type { RoomHints } from './sampling.ts';
 
 /** The parts of one worker's scheduling that all its pools share. */
 export interface WorkerParts {
   readonly redis: Redis;
   readonly keys: Keys;
   readonly cache: AccountCache;
+  /** Which accounts had no room, as admission answered: steers the sample each admission sends (sampling.ts). */
+  readonly hints: RoomHints;
   readonly leases: LeaseKeeper;
   /** Requests this worker sent each account (AIMD's starting point). */
   readonly sent: RateMeters;
@@ -247,8 +250,8 @@ export class PoolRunner {
   private async tryAdmit(prompt: PromptToSchedule): Promise<Admission> {
     const local = this.admitLocally();
     if (local !== null) return local;
-    const { redis, keys, leases, estimator } = this.worker;
-    const admission = await admitThroughRedis(redis, keys, this.set.candidates, estimator.costOf(prompt), leases.newLease());
+    const { redis, keys, leases, estimator, cache, hints } = this.worker;
+    const admission = await admitSampled(redis, keys, this.set.candidates, estimator.costOf(prompt), leases.newLease(), { cache, hints });
     if (admission.type === 'admitted') {
       if (admission.leaseId !== null) leases.hold(admission.account.id, admission.leaseId);
       this.worker.sent.of(admission.account.id).record();

@@ -36,6 +36,7 @@ import { parkedPools, type PoolDescription } from './parking.ts';
 import { PoolRunner, type Grant, type WorkerParts } from './pool-runner.ts';
 import type { PromptToSchedule } from './prompt.ts';
 import { RateMeters } from './rate-meter.ts';
+import { RoomHints } from './sampling.ts';
 import { cooldownFor, outcomeOf, reactionTo, settleAccount, type Reaction, type SettleInput } from './settlement.ts';
 
 export type { Grant, PromptToSchedule, Reaction };
@@ -73,6 +74,7 @@ export class Scheduler {
   private readonly resolver: CandidateResolver;
   private readonly runners = new Map<string, PoolRunner>();
   private readonly sent = new RateMeters();
+  private readonly hints = new RoomHints();
   private readonly lines: LineBudget;
   private readonly accountsById: Map<string, Account>;
   private readonly workerId = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -92,6 +94,7 @@ export class Scheduler {
       redis,
       keys,
       cache: this.cache,
+      hints: this.hints,
       leases: this.leases,
       sent: this.sent,
       estimator: this.estimator,
@@ -263,6 +266,7 @@ export class Scheduler {
   private async settleInRedis(grant: Grant, input: SettleInput): Promise<void> {
     const answer = await settleAccount(this.options.redis, this.options.keys, input);
     this.cache.applySettle(input.accountId, answer);
+    this.hints.settled(input.accountId);
     if (grant.leaseId !== null) grant.pool.wake();
   }
 

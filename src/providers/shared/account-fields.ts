@@ -25,6 +25,11 @@ export const accountLimitsSchema = z
      * left out; 60 for a provider that starts every key with a full minute.
      */
     burst: z.number().positive().max(60).optional(),
+    /**
+     * The fraction of each per-minute limit (configured or announced by the provider) relayq may
+     * use, so interactive traffic on the same key keeps the rest: 0.8 leaves a fifth. 1 when left out.
+     */
+    share: z.number().positive().max(1).optional(),
   })
   .strict();
 export type AccountLimits = z.infer<typeof accountLimitsSchema>;

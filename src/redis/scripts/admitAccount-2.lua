@@ -18,6 +18,7 @@
   Account fields read (absent = not set):
     cfg_r cfg_i cfg_o cfg_c   configured requests/min, input tokens/min, output tokens/min, concurrency
     cfg_burst                 configured seconds of refill our buckets hold until the provider's size is known
+    cfg_share                 configured fraction of each per-minute limit relayq may use
     pace                      set when bursts drew 429s: the account is paced (includes/accountLimits.lua)
     lrn_r lrn_i lrn_o lrn_t   per-minute limits the provider's headers announced
     cap_r cap_i cap_o cap_t   the provider's bucket size, learned from its remaining + reset headers
@@ -38,8 +39,11 @@
   Returns
     {1, k, seq}            admitted on candidate k (1-based); lease "<account>|<lease id>" is held;
                            seq: the account's admissions counted so far (n_adm), this one included
-    {0, waitMs, k, why}    no room now: candidate k could take it in waitMs (-1: when a lease frees);
-                           why: cooldown | r | i | o | t | concurrency
+    {0, waitMs, k, why, w_1, why_1, ..., w_n, why_n}
+                           no room now: candidate k could take it in waitMs (-1: when a lease frees);
+                           why: cooldown | r | i | o | t | concurrency; then each candidate's own
+                           wait and reason (-2, "disabled" for a disabled one), which the caller
+                           keeps as hints for choosing the candidates it sends next time
     {-1}                   every candidate is disabled
 ]]
 --- @include "includes/accountLimits"
@@ -64,7 +68,7 @@ local fields = {
   'cfg_r', 'cfg_i', 'cfg_o', 'cfg_c', 'lrn_r', 'lrn_i', 'lrn_o', 'lrn_t',
   'cap_r', 'cap_i', 'cap_o', 'cap_t', 'aimd_r',
   'lvl_r', 'ts_r', 'lvl_i', 'ts_i', 'lvl_o', 'ts_o', 'lvl_t', 'ts_t',
-  'infl', 'cfg_on', 'dis', 'cool', 'cfg_burst', 'pace',
+  'infl', 'cfg_on', 'dis', 'cool', 'cfg_burst', 'cfg_share', 'pace',
 }
 
 local function read(id)
@@ -131,11 +135,19 @@ local n = tonumber(ARGV[5])
 local best, bestRank, bestScore, bestEval
 local soonest, soonestWait, soonestWhy
 local anyEnabled = false
+local each = {}
 for k = 1, n do
   local base = 6 + (k - 1) * 3
   local id, rank, weight = ARGV[base], tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
   local e = evaluate(id)
-  if e then
+  if not e then
+    each[#each + 1] = -2
+    each[#each + 1] = 'disabled'
+  else
+    local own = e.wait
+    if e.full and own <= 0 then own = -1 elseif own > 0 then own = math.ceil(own) end
+    each[#each + 1] = own
+    each[#each + 1] = e.why
     anyEnabled = true
     if e.wait <= 0 and not e.full then
       local score = math.max(e.headroom, 0) * weight
@@ -157,7 +169,9 @@ if not anyEnabled then return { -1 } end
 if not best then
   local wait = soonestWait
   if wait > 0 then wait = math.ceil(wait) end
-  return { 0, wait, soonest, soonestWhy }
+  local answer = { 0, wait, soonest, soonestWhy }
+  for _, value in ipairs(each) do answer[#answer + 1] = value end
+  return answer
 end
 
 local id = ARGV[6 + (best - 1) * 3]

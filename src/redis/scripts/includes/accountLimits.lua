@@ -3,8 +3,9 @@
   by admitAccount-2.lua and settleAccount-3.lua. `value(name)` reads one of the account's fields
   as a number (nil when absent); field names: src/accounts/state-fields.ts.
 
-  The effective limit is the lower of configured and learned (AIMD's for requests when neither is
-  known). Buckets refill continuously at the limit's rate. Ours is as big as the provider's once
+  The effective limit is the lower of configured and learned, times `limits.share` (cfg_share:
+  the fraction relayq may use, so other traffic on the key keeps the rest; AIMD's rate for
+  requests when neither is known, not scaled: it is found from 429s). Buckets refill continuously at the limit's rate. Ours is as big as the provider's once
   its remaining + reset headers tell its size (a full minute for Anthropic and OpenAI), so what
   the provider holds is spent as fast as concurrency allows; before that it holds `limits.burst`
   seconds of refill (cfg_burst; 1 s when not configured). An account whose bursts drew 429s
@@ -21,6 +22,8 @@ local function limitOf(value, d)
   local configured, learned = value('cfg_' .. d), value('lrn_' .. d)
   if configured and configured > 0 then limit = configured end
   if learned and learned > 0 and (not limit or learned < limit) then limit = learned end
+  local share = value('cfg_share')
+  if limit and share and share > 0 and share < 1 then limit = limit * share end
   if not limit and d == 'r' then
     local adaptive = value('aimd_r')
     if adaptive and adaptive > 0 then limit = adaptive end

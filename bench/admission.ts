@@ -1,0 +1,106 @@
+/**
+ * `npm run bench -- admission [--prompts N] [--concurrency C] [--accounts 1,10,30,100]`
+ *
+ * What admission costs Redis as the account count grows: the same batch (5,000 prompts by
+ * default) through one relayq worker (concurrency 64) against the simulator at zero latency,
+ * with 1, 10, 30 and 100 accounts whose limits apply (so every call goes through the admission
+ * script) but never bind. Redis CPU (`used_cpu_sys` + `used_cpu_user` from INFO cpu) over the
+ * run, per prompt, side by side with the one-account run and a run whose account has no limits
+ * (no admission script at all). Target: 30 accounts at most 1.5x one.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createRedis } from '../src/redis/connection.ts';
+import { dropKeys, relayqRun } from './scheduling.ts';
+import { argValue, benchRedis, startSimulatorProcess, table } from './support.ts';
+
+const targetRatio = 1.5;
+const targetAccounts = 30;
+
+async function redisCpuSeconds(redis: ReturnType<typeof createRedis>): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_sys') + field('used_cpu_user');
+}
+
+export default async function admission(args: string[]): Promise<void> {
+  const prompts = argValue(args, '--prompts', 5_000);
+  const concurrency = argValue(args, '--concurrency', 64);
+  const accountsIndex = args.indexOf('--accounts');
+  const counts = (accountsIndex >= 0 ? String(args[accountsIndex + 1]) : '1,10,30,100').split(',').map(Number);
+  if (counts.some((count) => !Number.isInteger(count) || count <= 0)) throw new Error('--accounts wants counts like 1,10,30');
+  const redisInfo = await benchRedis();
+  const redis = createRedis(redisInfo.url);
+  const dir = mkdtempSync(join(tmpdir(), 'relayq-admission-'));
+  const run = `adm-${Date.now().toString(36)}`;
+  console.error(
+    `bench admission: ${prompts} prompts, 1 worker x ${concurrency}, simulator at zero latency, accounts ${counts.join(', ')}; Redis ${redisInfo.url}`,
+  );
+
+  const file = join(dir, 'prompts.jsonl');
+  const lines = Array.from({ length: prompts }, (_, i) =>
+    JSON.stringify({
+      custom_id: `p${i}`,
+      params: { model: 'claude-bench', max_tokens: 16, messages: [{ role: 'user', content: `Q${i}` }] },
+    }),
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const simConfig = join(dir, 'sim.yaml');
+  // Any key is accepted, without limits of its own; the configured limits below are far above what one worker sends.
+  writeFileSync(simConfig, stringify({ latencyMs: 0 }));
+  const simulator = await startSimulatorProcess(simConfig);
+
+  const cases: { name: string; accounts: number; limited: boolean }[] = [
+    { name: 'no limits', accounts: 1, limited: false },
+    ...counts.map((accounts) => ({ name: `${accounts} limited`, accounts, limited: true })),
+  ];
+  const rows = [['accounts', 'wall s', 'prompts/s', 'failed', 'Redis CPU s', 'Redis us/prompt', 'x one limited', 'verdict']];
+  let oneLimited: number | null = null;
+  try {
+    for (const scenario of cases) {
+      const prefix = `${run}-${scenario.accounts}${scenario.limited ? 'l' : 'n'}`;
+      const configFile = join(dir, `relayq-${prefix}.yaml`);
+      writeFileSync(
+        configFile,
+        stringify({
+          redis: { prefix },
+          worker: { concurrency, attempts: 5 },
+          accounts: Array.from({ length: scenario.accounts }, (_, i) => ({
+            id: `acct-${i}`,
+            provider: 'anthropic',
+            baseUrl: simulator.url,
+            apiKey: `sk-bench-${i}`,
+            ...(scenario.limited ? { limits: { rpm: 10_000_000, outputTpm: 1_000_000_000, burst: 60 } } : {}),
+          })),
+        }),
+      );
+      const before = await redisCpuSeconds(redis);
+      const result = await relayqRun(redisInfo.url, redis, prefix, configFile, file, 1, simulator.url);
+      const cpu = (await redisCpuSeconds(redis)) - before;
+      await dropKeys(redis, `{${prefix}}`);
+      const perPrompt = (cpu / prompts) * 1e6;
+      if (scenario.limited && scenario.accounts === 1) oneLimited = perPrompt;
+      const ratio = scenario.limited && oneLimited !== null ? perPrompt / oneLimited : null;
+      rows.push([
+        scenario.name,
+        (result.ms / 1000).toFixed(1),
+        ((prompts / result.ms) * 1000).toFixed(0),
+        String(result.failed),
+        cpu.toFixed(2),
+        perPrompt.toFixed(0),
+        ratio === null ? '' : ratio.toFixed(2),
+        scenario.accounts === targetAccounts && ratio !== null
+          ? `${ratio <= targetRatio && result.failed === 0 ? 'meets' : 'MISSES'} <= ${targetRatio}x one limited, 0 failed`
+          : '',
+      ]);
+      console.error(rows.at(-1)?.join('  '));
+    }
+  } finally {
+    await simulator.stop();
+  }
+  console.log(table(rows));
+  redis.disconnect();
+  await redisInfo.stop();
+}
