@@ -122,6 +122,8 @@ export interface RunResult {
   stats: SimulatorStats;
   /** 429 share after the first 30 s (learned scenario). */
   late429: number | null;
+  /** What `probe` measured from just before the submit to the batch's end (workers' start and cleanup left out). */
+  probed: number | null;
 }
 
 export default async function scheduling(args: string[]): Promise<void> {
@@ -298,7 +300,7 @@ async function naive(url: string, bodies: Record<string, unknown>[], concurrency
   await Promise.all(Array.from({ length: concurrency }, lane));
   const ms = performance.now() - started;
   await agent.close();
-  return { ms, failed, stats: await simStats(url), late429: null };
+  return { ms, failed, stats: await simStats(url), late429: null, probed: null };
 }
 
 /**
@@ -352,7 +354,7 @@ async function bottleneckPeer(
     }
     const ms = performance.now() - started;
     const failed = (await queue.getJobCounts('failed')).failed ?? 0;
-    return { ms, failed, stats: await simStats(simulatorUrl), late429: null };
+    return { ms, failed, stats: await simStats(simulatorUrl), late429: null, probed: null };
   } finally {
     await Promise.all(children.map(stopProcess));
     await queue.obliterate({ force: true }).catch(() => {});
@@ -371,11 +373,13 @@ export async function relayqRun(
   file: string,
   workers: number,
   simulatorUrl: string,
+  probe?: () => Promise<number>,
 ): Promise<RunResult> {
   const children = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess(configFile, redisUrl)));
   const keys = createKeys(prefix);
   const queue = new Queue(promptQueueName, { connection: createRedis(redisUrl), prefix: keys.bullPrefix });
   try {
+    const probedBefore = probe === undefined ? null : await probe();
     const started = performance.now();
     let at30: SimulatorStats | null = null;
     const thirty = setTimeout(() => void simStats(simulatorUrl).then((stats) => (at30 = stats)), 30_000);
@@ -386,13 +390,14 @@ export async function relayqRun(
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const ms = performance.now() - started;
+    const probed = probe === undefined || probedBefore === null ? null : (await probe()) - probedBefore;
     clearTimeout(thirty);
     const stats = await simStats(simulatorUrl);
     const batch = await getBatch(redis, keys, report.batchId);
     const early = at30 as SimulatorStats | null;
     const late429 =
       early === null ? null : ((stats.byStatus['429'] ?? 0) - (early.byStatus['429'] ?? 0)) / Math.max(1, stats.requests - early.requests);
-    return { ms, failed: batch?.counts.errored ?? 0, stats, late429 };
+    return { ms, failed: batch?.counts.errored ?? 0, stats, late429, probed };
   } finally {
     await Promise.all(children.map(stopProcess));
     await queue.obliterate({ force: true }).catch(() => {});
