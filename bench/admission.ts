@@ -1,12 +1,13 @@
 /**
- * `npm run bench -- admission [--prompts N] [--concurrency C] [--accounts 1,10,30,100] [--rounds R]`
+ * `npm run bench -- admission [--prompts N] [--concurrency C] [--accounts 1,10,30,100] [--rounds R] [--commands]`
  *
  * What admission costs Redis as the account count grows: the same batch (5,000 prompts by
  * default) through one relayq worker (concurrency 64) against the simulator at zero latency,
  * with 1, 10, 30 and 100 accounts whose limits apply (so every call goes through the admission
  * script) but never bind. Redis CPU (`used_cpu_sys` + `used_cpu_user` from INFO cpu) from the
  * submit to the batch's end, per prompt, the median of R rounds (3; the cases take turns), side by side with the one-account run and a run whose account has no limits
- * (no admission script at all). Target: 30 accounts at most 1.5x one.
+ * (no admission script at all). Target: 30 accounts at most 1.5x one. `--commands` prints, per
+ * run, the commands that cost Redis most per prompt (INFO commandstats).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,15 @@ import { argValue, benchRedis, startSimulatorProcess, table } from './support.ts
 
 const targetRatio = 1.5;
 const targetAccounts = 30;
+
+/** usec and calls per command (INFO commandstats). */
+async function commandStats(redis: ReturnType<typeof createRedis>): Promise<Map<string, { calls: number; usec: number }>> {
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const match of (await redis.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+    stats.set(match[1] as string, { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}
 
 async function redisCpuSeconds(redis: ReturnType<typeof createRedis>): Promise<number> {
   const info = await redis.info('cpu');
@@ -57,6 +67,8 @@ export default async function admission(args: string[]): Promise<void> {
     ...counts.map((accounts) => ({ name: `${accounts} limited`, accounts, limited: true })),
   ];
   const rounds = argValue(args, '--rounds', 3);
+  // --commands: per case, the commands that cost Redis most per prompt (INFO commandstats).
+  const showCommands = args.includes('--commands');
   // Per case, every round's Redis CPU per prompt; the median is printed. Cases alternate within a round.
   const samples = new Map<string, { us: number[]; ms: number[]; failed: number }>();
   try {
@@ -78,7 +90,31 @@ export default async function admission(args: string[]): Promise<void> {
             })),
           }),
         );
-        const result = await relayqRun(redisInfo.url, redis, prefix, configFile, file, 1, simulator.url, () => redisCpuSeconds(redis));
+        let statsBefore: Map<string, { calls: number; usec: number }> | null = null;
+        let statsDelta = '';
+        const probe = async (): Promise<number> => {
+          const cpu = await redisCpuSeconds(redis);
+          if (showCommands) {
+            const now = await commandStats(redis);
+            if (statsBefore === null) statsBefore = now;
+            else {
+              const before = statsBefore;
+              statsDelta = [...now]
+                .map(([name, { calls, usec }]) => ({
+                  name,
+                  calls: calls - (before.get(name)?.calls ?? 0),
+                  usec: usec - (before.get(name)?.usec ?? 0),
+                }))
+                .filter((entry) => entry.usec > 0)
+                .sort((a, b) => b.usec - a.usec)
+                .slice(0, 8)
+                .map((entry) => `${entry.name} ${(entry.usec / prompts).toFixed(1)}us ${(entry.calls / prompts).toFixed(2)}x`)
+                .join(', ');
+            }
+          }
+          return cpu;
+        };
+        const result = await relayqRun(redisInfo.url, redis, prefix, configFile, file, 1, simulator.url, probe);
         await dropKeys(redis, `{${prefix}}`);
         const entry = samples.get(scenario.name) ?? { us: [], ms: [], failed: 0 };
         entry.us.push(((result.probed ?? Number.NaN) / prompts) * 1e6);
@@ -86,6 +122,7 @@ export default async function admission(args: string[]): Promise<void> {
         entry.failed += result.failed;
         samples.set(scenario.name, entry);
         console.error(`round ${round} ${scenario.name}: ${entry.us.at(-1)?.toFixed(0)} us/prompt, ${(result.ms / 1000).toFixed(1)} s`);
+        if (showCommands) console.error(`  per prompt: ${statsDelta}`);
       }
     }
   } finally {

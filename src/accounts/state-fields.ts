@@ -1,6 +1,6 @@
 /**
- * The names of the account-state fields: every account lives in one Redis hash as
- * `<account>|<field>` -> value. This module is the one list; state.ts and the scheduler's account
+ * The names of the account-state fields: every account's state is one Redis hash of these fields
+ * (keys.accountState). This module is the one list; state.ts and the scheduler's account
  * cache read their fields from it, and a test checks that the Lua scripts in
  * src/redis/scripts/ use no field missing here.
  *
@@ -88,8 +88,3 @@ export const limitFields = [
   'lrn_t',
   'aimd_r',
 ] as const satisfies readonly AccountStateField[];
-
-/** The hash field of one account's field. */
-export function stateField(accountId: string, field: AccountStateField): string {
-  return `${accountId}|${field}`;
-}

@@ -1,22 +1,23 @@
 /**
  * Account state in Redis, shared by every worker: configured limits (written from the config
  * when a worker starts), learned limits, current usage, cooldown, health and the last errors.
- * All accounts live in one hash, `<account>|<field>` -> value (fields are named in
- * state-fields.ts); the Lua scripts in src/redis/scripts change them atomically, this
+ * Each account is one hash of the fields named in state-fields.ts (keys.accountState), and
+ * keys.accountIds lists them; the Lua scripts in src/redis/scripts change them atomically, this
  * module registers accounts, reads them for people, and enables or disables them.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Account, ProviderName } from '../config/schema.ts';
 import type { Keys } from '../redis/keys.ts';
-import { accountStateFields, configFields, stateField, type AccountStateField } from './state-fields.ts';
+import { accountStateFields, configFields, type AccountStateField } from './state-fields.ts';
 
 /** Writes each account's configured limits and whether the config enables it. */
 export async function registerAccounts(redis: Redis, keys: Keys, accounts: readonly Account[]): Promise<void> {
   if (accounts.length === 0) return;
-  const set: string[] = [];
-  const unset: string[] = [];
+  const pipeline = redis.pipeline().sadd(keys.accountIds(), ...accounts.map((account) => account.id));
   for (const account of accounts) {
+    const set: string[] = [];
+    const unset: string[] = [];
     const values: Record<(typeof configFields)[number], string | undefined> = {
       cfg_r: account.limits.rpm?.toString(),
       cfg_i: account.limits.inputTpm?.toString(),
@@ -31,12 +32,12 @@ export async function registerAccounts(redis: Redis, keys: Keys, accounts: reado
     };
     for (const field of configFields) {
       const value = values[field];
-      if (value === undefined) unset.push(stateField(account.id, field));
-      else set.push(stateField(account.id, field), value);
+      if (value === undefined) unset.push(field);
+      else set.push(field, value);
     }
+    pipeline.hset(keys.accountState(account.id), ...set);
+    if (unset.length > 0) pipeline.hdel(keys.accountState(account.id), ...unset);
   }
-  const pipeline = redis.pipeline().hset(keys.accountsState(), ...set);
-  if (unset.length > 0) pipeline.hdel(keys.accountsState(), ...unset);
   await pipeline.exec();
 }
 
@@ -98,27 +99,23 @@ const stateFields = accountStateFields;
 type StateField = AccountStateField;
 type RawState = Partial<Record<StateField, string>>;
 
-/** Ids of every account the state hash knows (registered by some worker). */
+/** Ids of every account some worker registered. */
 export async function knownAccountIds(redis: Redis, keys: Keys): Promise<string[]> {
-  const ids = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, entries] = await redis.hscan(keys.accountsState(), cursor, 'MATCH', '*|provider', 'COUNT', 500);
-    cursor = next;
-    for (let index = 0; index < entries.length; index += 2) ids.add((entries[index] as string).slice(0, -'|provider'.length));
-  } while (cursor !== '0');
-  return [...ids].sort();
+  return (await redis.smembers(keys.accountIds())).sort();
 }
 
 /** The state of each account, as people read it (`relayq accounts list`). */
 export async function readAccountStates(redis: Redis, keys: Keys, ids: readonly string[], now = Date.now()): Promise<AccountState[]> {
   if (ids.length === 0) return [];
-  const names = ids.flatMap((id) => stateFields.map((field) => stateField(id, field)));
-  const values = await redis.hmget(keys.accountsState(), ...names);
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(keys.accountState(id), ...stateFields);
+  const results = (await pipeline.exec()) ?? [];
   return ids.map((id, index) => {
+    const [error, values] = results[index] ?? [new Error('no answer')];
+    if (error) throw error;
     const raw: RawState = {};
     stateFields.forEach((field, offset) => {
-      const value = values[index * stateFields.length + offset];
+      const value = (values as (string | null)[])[offset];
       if (value !== null && value !== undefined) raw[field] = value;
     });
     return describeAccount(id, raw, now);
@@ -140,24 +137,16 @@ export async function recentAccountErrors(redis: Redis, keys: Keys, id: string, 
  * the provider (after a 401/403: fix the key first), and overrides `enabled: false` in the config.
  */
 export async function setAccountEnabled(redis: Redis, keys: Keys, id: string, enabled: boolean, reason?: string): Promise<void> {
-  const hash = keys.accountsState();
+  const hash = keys.accountState(id);
   if (enabled) {
-    const configEnabled = (await redis.hget(hash, stateField(id, 'cfg_on'))) !== '0';
-    const pipeline = redis.pipeline().hdel(hash, stateField(id, 'dis_why'), stateField(id, 'dis_at'));
-    if (configEnabled) pipeline.hdel(hash, stateField(id, 'dis'));
-    else pipeline.hset(hash, stateField(id, 'dis'), 'on');
+    const configEnabled = (await redis.hget(hash, 'cfg_on')) !== '0';
+    const pipeline = redis.pipeline().hdel(hash, 'dis_why', 'dis_at');
+    if (configEnabled) pipeline.hdel(hash, 'dis');
+    else pipeline.hset(hash, 'dis', 'on');
     await pipeline.exec();
     return;
   }
-  await redis.hset(
-    hash,
-    stateField(id, 'dis'),
-    'off',
-    stateField(id, 'dis_why'),
-    reason ?? 'disabled by an operator',
-    stateField(id, 'dis_at'),
-    Date.now(),
-  );
+  await redis.hset(hash, 'dis', 'off', 'dis_why', reason ?? 'disabled by an operator', 'dis_at', Date.now());
 }
 
 function describeAccount(id: string, raw: RawState, now: number): AccountState {

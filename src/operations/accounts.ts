@@ -68,7 +68,7 @@ export async function accountsOverview(deps: AccountDeps): Promise<AccountsOverv
 /** Whether the config names the account or a worker registered it. */
 export async function accountExists(deps: AccountDeps, id: string): Promise<boolean> {
   if (deps.config.accounts.some((account) => account.id === id)) return true;
-  return (await deps.redis.hexists(deps.keys.accountsState(), `${id}|provider`)) === 1;
+  return (await deps.redis.sismember(deps.keys.accountIds(), id)) === 1;
 }
 
 /** Enables or disables the account for every worker; false (nothing done) when there is no such account. */

@@ -46,10 +46,15 @@ export interface Keys {
   metricsUpstream(): string;
   /** Hash: webhook delivery attempts by result (`delivered`, `retrying`, `failed`, `skipped`) -> count. */
   metricsWebhooks(): string;
-  /** Hash: the scheduling state of every account, `<account>|<field>` -> value (see src/scheduler). */
-  accountsState(): string;
-  /** Sorted set: concurrency leases, `<account>|<lease id>` -> expiry (ms); expired ones free their slot. */
-  accountLeases(): string;
+  /** Set: the id of every account some worker registered. */
+  accountIds(): string;
+  /**
+   * Hash: one account's scheduling state, field -> value (src/accounts/state-fields.ts). One hash
+   * per account keeps each small, so a field lookup costs the same whatever the account count.
+   */
+  accountState(accountId: string): string;
+  /** Sorted set: the account's concurrency leases, lease id -> expiry (ms); expired ones free their slot. */
+  accountLeases(accountId: string): string;
   /** List: the account's latest errors, newest first, as JSON. */
   accountErrors(accountId: string): string;
   /** Hash: dedicated accounts, `batch:<id>` / `tenant:<name>` -> binding JSON. */
@@ -116,8 +121,9 @@ export function createKeys(prefix: string): Keys {
     metricsResults: () => `${tag}:metrics:results`,
     metricsUpstream: () => `${tag}:metrics:upstream`,
     metricsWebhooks: () => `${tag}:metrics:webhooks`,
-    accountsState: () => `${tag}:accounts:state`,
-    accountLeases: () => `${tag}:accounts:leases`,
+    accountIds: () => `${tag}:accounts:ids`,
+    accountState: (id) => `${tag}:account:${id}:state`,
+    accountLeases: (id) => `${tag}:account:${id}:leases`,
     accountErrors: (id) => `${tag}:account:${id}:errors`,
     accountBindings: () => `${tag}:accounts:bindings`,
     schedWorkers: () => `${tag}:sched:workers`,

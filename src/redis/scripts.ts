@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 
 /**
  * relayq's Lua scripts, one file each in ./scripts (KEYS/ARGV documented in each header; the
- * number in the file name is the key count). ioredis runs them with EVALSHA, falling back to EVAL
+ * number in the file name is the key count; a name without one takes a varying number of keys,
+ * passed as the command's first argument). ioredis runs them with EVALSHA, falling back to EVAL
  * once per connection.
  *
  * Code shared between scripts lives in ./scripts/includes and is pulled in the way BullMQ does
@@ -19,7 +20,7 @@ const scriptFiles = {
   transitionBatch: 'transitionBatch-1.lua',
   pendingLines: 'pendingLines-2.lua',
   reopenResults: 'reopenResults-7.lua',
-  admitAccount: 'admitAccount-2.lua',
+  admitAccount: 'admitAccount.lua',
   settleAccount: 'settleAccount-3.lua',
   parkJob: 'parkJob-4.lua',
   unparkJobs: 'unparkJobs-5.lua',
@@ -27,14 +28,17 @@ const scriptFiles = {
 
 type ScriptName = keyof typeof scriptFiles;
 
-const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+const sources = new Map<ScriptName, { lua: string; numberOfKeys?: number }>();
 
-function source(name: ScriptName): { lua: string; numberOfKeys: number } {
+function source(name: ScriptName): { lua: string; numberOfKeys?: number } {
   let found = sources.get(name);
   if (!found) {
     const file = scriptFiles[name];
-    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    found = { lua: loadLua(new URL(`./scripts/${file}`, import.meta.url)), numberOfKeys };
+    const count = /-(\d+)\.lua$/.exec(file)?.[1];
+    found = {
+      lua: loadLua(new URL(`./scripts/${file}`, import.meta.url)),
+      ...(count === undefined ? {} : { numberOfKeys: Number(count) }),
+    };
     sources.set(name, found);
   }
   return found;
@@ -68,7 +72,7 @@ export interface ScriptedRedis extends Redis {
   transitionBatch(key: string, ...args: (string | number)[]): Promise<[number, string]>;
   pendingLines(k1: string, k2: string, ...args: (string | number)[]): Promise<string[]>;
   reopenResults(...keysThenArgs: (string | number)[]): Promise<number>;
-  admitAccount(k1: string, k2: string, ...args: (string | number)[]): Promise<(number | string)[]>;
+  admitAccount(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<(number | string)[]>;
   settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string, number]>;
   parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
   unparkJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<(string | number)[]>;

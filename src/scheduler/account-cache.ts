@@ -6,7 +6,7 @@
  * refresh doubles as the worker's heartbeat, which tells how many workers share the accounts.
  */
 import type { Redis } from 'ioredis';
-import { limitFields, stateField, type AccountStateField } from '../accounts/state-fields.ts';
+import { limitFields, type AccountStateField } from '../accounts/state-fields.ts';
 import type { Account } from '../config/schema.ts';
 import type { Keys } from '../redis/keys.ts';
 
@@ -93,22 +93,22 @@ export class AccountCache {
 
   async refresh(): Promise<void> {
     const now = Date.now();
-    const names = this.accounts.flatMap((account) => fields.map((field) => stateField(account.id, field)));
-    const results = await this.redis
+    const pipeline = this.redis
       .pipeline()
       .zadd(this.keys.schedWorkers(), now, this.workerId)
       .zremrangebyscore(this.keys.schedWorkers(), '-inf', now - workerTimeoutMs)
-      .zcard(this.keys.schedWorkers())
-      .hmget(this.keys.accountsState(), ...(names.length > 0 ? names : ['-']))
-      .exec();
+      .zcard(this.keys.schedWorkers());
+    for (const account of this.accounts) pipeline.hmget(this.keys.accountState(account.id), ...fields);
+    const results = await pipeline.exec();
     if (results === null) return;
     const workers = results[2]?.[1];
     if (typeof workers === 'number' && workers > 0) this.workers = workers;
-    const values = (results[3]?.[1] ?? []) as (string | null)[];
     this.accounts.forEach((account, index) => {
+      const [error, values] = results[3 + index] ?? [null, []];
+      if (error) return;
       const raw: Partial<Record<CachedField, string>> = {};
       fields.forEach((field, offset) => {
-        const value = values[index * fields.length + offset];
+        const value = (values as (string | null)[])[offset];
         if (value !== null && value !== undefined) raw[field] = value;
       });
       this.entries.set(account.id, toCached(raw));

@@ -1,6 +1,6 @@
 /**
  * Taking capacity on an account for one call. Accounts with limits go through the atomic
- * admission script (admitAccount-2.lua), which sees every worker's usage, sent a small sample of
+ * admission script (admitAccount.lua), which sees every worker's usage, sent a small sample of
  * the pool's accounts (sampling.ts) so that its work does not grow with the account count; when
  * no candidate has a limit, the choice is made here from the cached account state, with no
  * round trip at all.
@@ -42,9 +42,13 @@ export async function admitThroughRedis(
   cost: CallCost,
   lease: { id: string; ttlMs: number },
 ): Promise<Admission> {
+  const accountKeys = candidates.flatMap((candidate) => [
+    keys.accountState(candidate.account.id),
+    keys.accountLeases(candidate.account.id),
+  ]);
   const args: (string | number)[] = [lease.id, lease.ttlMs, cost.inputTokens, cost.outputTokens, candidates.length];
-  for (const candidate of candidates) args.push(candidate.account.id, candidate.rank, candidate.account.weight);
-  const answer = await withScripts(redis).admitAccount(keys.accountsState(), keys.accountLeases(), ...args);
+  for (const candidate of candidates) args.push(candidate.rank, candidate.account.weight);
+  const answer = await withScripts(redis).admitAccount(accountKeys.length, ...accountKeys, ...args);
   const status = Number(answer[0]);
   if (status === 1) {
     const candidate = candidates[Number(answer[1]) - 1];

@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys.ts';
 
 export class LeaseKeeper {
-  /** Lease member ("<account>|<lease id>") of every call still running. */
-  private readonly held = new Set<string>();
+  /** The lease ids of every call still running, by account. */
+  private readonly held = new Map<string, Set<string>>();
   private timer: NodeJS.Timeout | null = null;
   private counter = 0;
 
@@ -25,15 +25,22 @@ export class LeaseKeeper {
   }
 
   hold(accountId: string, leaseId: string): void {
-    this.held.add(`${accountId}|${leaseId}`);
+    const leases = this.held.get(accountId);
+    if (leases === undefined) this.held.set(accountId, new Set([leaseId]));
+    else leases.add(leaseId);
   }
 
   release(accountId: string, leaseId: string): void {
-    this.held.delete(`${accountId}|${leaseId}`);
+    const leases = this.held.get(accountId);
+    if (leases === undefined) return;
+    leases.delete(leaseId);
+    if (leases.size === 0) this.held.delete(accountId);
   }
 
   get count(): number {
-    return this.held.size;
+    let count = 0;
+    for (const leases of this.held.values()) count += leases.size;
+    return count;
   }
 
   start(): void {
@@ -58,12 +65,14 @@ export class LeaseKeeper {
   async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const expiry = Date.now() + this.ttlMs;
-    const members = [...this.held];
     const pipeline = this.redis.pipeline();
-    for (let index = 0; index < members.length; index += 500) {
-      const args: (string | number)[] = [];
-      for (const member of members.slice(index, index + 500)) args.push(expiry, member);
-      pipeline.zadd(this.keys.accountLeases(), 'XX', ...args);
+    for (const [accountId, leases] of this.held) {
+      const members = [...leases];
+      for (let index = 0; index < members.length; index += 500) {
+        const args: (string | number)[] = [];
+        for (const member of members.slice(index, index + 500)) args.push(expiry, member);
+        pipeline.zadd(this.keys.accountLeases(accountId), 'XX', ...args);
+      }
     }
     await pipeline.exec();
   }

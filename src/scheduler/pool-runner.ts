@@ -10,7 +10,7 @@
  * pool's line runs short.
  *
  * The runner owns its pool's admission: from the cached account state alone when none of its
- * accounts has limits (no round trip), else through admitAccount-2.lua. What all pools of a
+ * accounts has limits (no round trip), else through admitAccount.lua. What all pools of a
  * worker share (its Redis connection, account cache, leases, send meters, estimator and line
  * budget) comes in as `WorkerParts`, built once by the Scheduler.
  */

@@ -79,8 +79,8 @@ export async function settleAccount(redis: Redis, keys: Keys, input: SettleInput
   }
   args.push(input.sequence ?? '');
   const [limited, coolUntil, disabled, overloads] = await withScripts(redis).settleAccount(
-    keys.accountsState(),
-    keys.accountLeases(),
+    keys.accountState(input.accountId),
+    keys.accountLeases(input.accountId),
     keys.accountErrors(input.accountId),
     ...args,
   );

@@ -53,7 +53,7 @@ describe('relayq accounts', () => {
 
     const enabled = await runCli(['accounts', 'enable', 'backup', '-c', config], { env: env() });
     expect(enabled.code).toBe(0);
-    expect(await redis.hget(createKeys(prefix).accountsState(), 'backup|dis')).toBeNull();
+    expect(await redis.hget(createKeys(prefix).accountState('backup'), 'dis')).toBeNull();
   });
 
   it('refuses unknown accounts (exit 5) and bad bindings (exit 2), and stores a binding', async () => {

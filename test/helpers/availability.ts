@@ -27,13 +27,19 @@ export function availabilityFixture(name = 'avail'): AvailabilityFixture {
     redis,
     keys,
     async context(accounts) {
-      await redis.del(keys.accountsState());
+      await dropAccounts(redis, keys);
       await registerAccounts(redis, keys, accounts);
       return { accounts: () => accounts, availability: createAvailabilityReader(redis, keys, () => accounts) };
     },
     async close() {
-      await redis.del(keys.accountsState());
+      await dropAccounts(redis, keys);
       redis.disconnect();
     },
   };
+}
+
+/** Deletes every registered account's state and leases, and the index of them. */
+async function dropAccounts(redis: Redis, keys: Keys): Promise<void> {
+  const ids = await redis.smembers(keys.accountIds());
+  await redis.del(keys.accountIds(), ...ids.flatMap((id) => [keys.accountState(id), keys.accountLeases(id)]));
 }

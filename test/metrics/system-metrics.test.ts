@@ -7,7 +7,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateField } from '../../src/accounts/state-fields.ts';
 import { registerAccounts, setAccountEnabled } from '../../src/accounts/state.ts';
 import { skippedResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
 import { promptQueueName } from '../../src/batches/prompt-job.ts';
@@ -61,7 +60,7 @@ describe('the system metrics', () => {
     );
     await registerAccounts(redis, keys, config.accounts);
     await setAccountEnabled(redis, keys, 'b', false, 'by hand');
-    await redis.hset(keys.accountsState(), stateField('a', 'cool'), Date.now() + 3_600_000, stateField('a', 'infl'), 1);
+    await redis.hset(keys.accountState('a'), 'cool', Date.now() + 3_600_000, 'infl', 1);
 
     const usage = { input_tokens: 1000, output_tokens: 200, cache_read_tokens: 100, cache_write_tokens: 50, reasoning_tokens: 20 };
     expect(await writeResult(redis, keys, batchId, succeeded('p1', usage))).toBe('written');

@@ -97,7 +97,7 @@ describe('the installed package', () => {
       'dist/index.d.ts',
       'dist/cli.js',
       'dist/src/cli/main.js',
-      'dist/src/redis/scripts/admitAccount-2.lua',
+      'dist/src/redis/scripts/admitAccount.lua',
       'config/prices.example.yaml',
       'bin/relayq.js',
       'config/relayq.example.yaml',

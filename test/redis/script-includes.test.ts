@@ -45,7 +45,7 @@ describe('Lua includes', () => {
   });
 
   it("loads relayq's account scripts with their shared fragment in place", () => {
-    for (const name of ['admitAccount-2.lua', 'settleAccount-3.lua']) {
+    for (const name of ['admitAccount.lua', 'settleAccount-3.lua']) {
       const lua = loadLua(new URL(`../../src/redis/scripts/${name}`, import.meta.url));
       expect(lua).not.toContain('@include');
       expect(lua).toContain('local function limitOf(value, d)');

@@ -27,7 +27,10 @@ beforeEach(() => {
 });
 // The keys these scripts touch (dropPrefix would scan the whole shared Redis after every test).
 afterEach(async () => {
-  await redis.del(keys.accountsState(), keys.accountLeases(), ...['a', 'b', 'low', 'high', 'x', 'y'].map((id) => keys.accountErrors(id)));
+  await redis.del(
+    keys.accountIds(),
+    ...['a', 'b', 'low', 'high', 'x', 'y'].flatMap((id) => [keys.accountState(id), keys.accountLeases(id), keys.accountErrors(id)]),
+  );
 });
 afterAll(() => redis.disconnect());
 
@@ -46,7 +49,7 @@ function admit(list: Candidate[], cost: CallCost = small, ttlMs = 30_000): Promi
 }
 
 async function field(id: string, name: string): Promise<string | null> {
-  return redis.hget(keys.accountsState(), `${id}|${name}`);
+  return redis.hget(keys.accountState(id), name);
 }
 
 describe('admission', () => {
@@ -258,7 +261,7 @@ describe('settlement', () => {
     await settleAccount(redis, keys, settleInput('a', { limits: headers(1190), sequence: 3 }));
     expect(Number(await field('a', 'lvl_r'))).toBeLessThan(before + 5);
     // Without the admission count (a caller that does not know it) the level is never raised.
-    await redis.hset(keys.accountsState(), 'a|lvl_r', 0, 'a|ts_r', Date.now());
+    await redis.hset(keys.accountState('a'), 'lvl_r', 0, 'ts_r', Date.now());
     await settleAccount(redis, keys, settleInput('a', { limits: headers(1190) }));
     expect(Number(await field('a', 'lvl_r'))).toBeLessThan(5);
   });
@@ -401,7 +404,7 @@ describe('settlement', () => {
     await settleAccount(redis, keys, settleInput('a', { outcome: 'rate_limited', cooldownMs: 250, observedRpm: 1000 }));
     expect(Number(await field('a', 'aimd_r'))).toBe(700);
     // Additive increase: one step per second of successes.
-    await redis.hset(keys.accountsState(), 'a|aimd_inc', Date.now() - 2_000);
+    await redis.hset(keys.accountState('a'), 'aimd_inc', Date.now() - 2_000);
     await settleAccount(redis, keys, settleInput('a'));
     expect(Number(await field('a', 'aimd_r'))).toBe(735);
     // The adaptive limit is enforced like a configured one.

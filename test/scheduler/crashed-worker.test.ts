@@ -33,7 +33,7 @@ describe('a crashed worker', () => {
       worker,
       accounts: [{ id: 'slow', provider: 'anthropic', baseUrl: harness.simulator.url, apiKey: 'sk-slow', limits: { concurrency: 2 } }],
     });
-    const leases = () => harness!.redis.zcard(harness!.keys.accountLeases());
+    const leases = () => harness!.redis.zcard(harness!.keys.accountLeases('slow'));
 
     const doomed = spawnCli(['worker', '-c', configFile], { env: { REDIS_URL: testRedisUrl() } });
     const exited = new Promise((resolve) => doomed.once('exit', resolve));

@@ -57,7 +57,7 @@ describe('overloads in a row on an account without limits', () => {
         body: {},
         delay: async () => {},
       };
-      const overloads = (): Promise<string | null> => redis.hget(keys.accountsState(), 'free|ovl');
+      const overloads = (): Promise<string | null> => redis.hget(keys.accountState('free'), 'ovl');
 
       expect(await scheduler.settle(await scheduler.acquire(prompt), { ok: false, error: overloaded })).toBe('retry-soon');
       expect(await scheduler.settle(await scheduler.acquire(prompt), { ok: false, error: overloaded })).toBe('retry-soon');

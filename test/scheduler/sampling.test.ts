@@ -26,7 +26,11 @@ beforeEach(() => {
   scriptCalls.mockClear();
 });
 afterEach(async () => {
-  await redis.del(keys.accountsState(), keys.accountLeases(), keys.schedWorkers(), ...ids.map((id) => keys.accountErrors(id)));
+  await redis.del(
+    keys.accountIds(),
+    keys.schedWorkers(),
+    ...ids.flatMap((id) => [keys.accountState(id), keys.accountLeases(id), keys.accountErrors(id)]),
+  );
 });
 afterAll(() => redis.disconnect());
 
@@ -53,8 +57,8 @@ async function admitCalls(): Promise<number> {
   return scriptCalls.mock.calls.length;
 }
 function accountsPerCall(): number[] {
-  // Keys, then lease id, ttl, input, output, n, then 3 per account.
-  return scriptCalls.mock.calls.map((args) => Number(args[6]));
+  // The key count first: a state hash and a leases set per account.
+  return scriptCalls.mock.calls.map((args) => Number(args[0]) / 2);
 }
 
 describe('sampleCandidates', () => {
@@ -103,7 +107,8 @@ describe('sampleCandidates', () => {
     const all = ids.slice(0, 3).map((id) => account(id));
     await registerAccounts(redis, keys, all);
     const now = Date.now();
-    await redis.hset(keys.accountsState(), 'acct-0|dis', 'off', 'acct-1|cool', String(now + 2_000));
+    await redis.hset(keys.accountState('acct-0'), 'dis', 'off');
+    await redis.hset(keys.accountState('acct-1'), 'cool', String(now + 2_000));
     const cache = configCache(all);
     await cache.refresh();
     const hints = new RoomHints();
@@ -128,9 +133,7 @@ describe('admitSampled', () => {
     const all = ids.map((id) => account(id, { limits: { rpm: id === 'acct-7' ? 60 : 6 } }));
     await registerAccounts(redis, keys, all);
     const now = Date.now();
-    const spent: string[] = [];
-    for (const id of ids) if (id !== 'acct-7') spent.push(`${id}|lvl_r`, '0', `${id}|ts_r`, String(now));
-    await redis.hset(keys.accountsState(), ...spent);
+    for (const id of ids) if (id !== 'acct-7') await redis.hset(keys.accountState(id), 'lvl_r', '0', 'ts_r', String(now));
     const cache = configCache(all);
     const hints = new RoomHints();
     const list = pool(all);

@@ -112,7 +112,7 @@ describe('what a failed call means', () => {
       keys = createKeys(testPrefix('settle'));
     });
     afterEach(async () => {
-      await redis.del(keys.accountsState(), keys.accountLeases(), keys.accountErrors('q'));
+      await redis.del(keys.accountIds(), keys.accountState('q'), keys.accountLeases('q'), keys.accountErrors('q'));
     });
     afterAll(() => redis.disconnect());
 

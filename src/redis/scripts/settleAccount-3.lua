@@ -7,11 +7,11 @@
   backs off, a 401/403 disables the account. Account fields: src/accounts/state-fields.ts; the
   effective limit and bucket math: includes/accountLimits.lua.
 
-  KEYS[1] accounts state hash
-  KEYS[2] leases sorted set
+  KEYS[1] the account's state hash
+  KEYS[2] the account's leases sorted set
   KEYS[3] the account's recent-errors list
 
-  ARGV[1]  account id
+  ARGV[1]  account id (the keys name the account; kept so a MONITOR trace shows it)
   ARGV[2]  lease id ("" when no lease was taken)
   ARGV[3]  outcome: ok | rate_limited | overloaded | auth | error | released
   ARGV[4]  input tokens admission charged (0 when it charged none)
@@ -36,7 +36,6 @@
 --- @include "includes/accountLimits"
 
 local stateKey, leasesKey, errorsKey = KEYS[1], KEYS[2], KEYS[3]
-local id = ARGV[1]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 
@@ -47,14 +46,13 @@ local OVERLOADS_FOR_PROMPTS = 4
 local AIMD_DECREASE, AIMD_STEP, AIMD_INTERVAL_MS = 0.7, 0.05, 1000
 local ERRORS_KEPT = 20
 
-local function f(name) return id .. '|' .. name end
-local function get(name) return redis.call('HGET', stateKey, f(name)) end
+local function get(name) return redis.call('HGET', stateKey, name) end
 local function num(name) return tonumber(get(name)) end
-local function set(name, value) redis.call('HSET', stateKey, f(name), value) end
+local function set(name, value) redis.call('HSET', stateKey, name, value) end
 
 -- 1. The lease: freed once (an expired lease was already counted out by admission).
-if ARGV[2] ~= '' and redis.call('ZREM', leasesKey, id .. '|' .. ARGV[2]) == 1 then
-  redis.call('HINCRBY', stateKey, f('infl'), -1)
+if ARGV[2] ~= '' and redis.call('ZREM', leasesKey, ARGV[2]) == 1 then
+  redis.call('HINCRBY', stateKey, 'infl', -1)
 end
 
 local outcome = ARGV[3]
@@ -156,15 +154,15 @@ local function knowsLimits()
 end
 
 if outcome == 'ok' then
-  redis.call('HINCRBY', stateKey, f('n_ok'), 1)
-  if get('ovl') then redis.call('HDEL', stateKey, f('ovl')) end
+  redis.call('HINCRBY', stateKey, 'n_ok', 1)
+  if get('ovl') then redis.call('HDEL', stateKey, 'ovl') end
   local adaptive = num('aimd_r')
   if adaptive and not knowsLimits() and now - (num('aimd_inc') or 0) >= AIMD_INTERVAL_MS then
     set('aimd_r', adaptive + (num('aimd_step') or math.max(0.5, adaptive * AIMD_STEP)))
     set('aimd_inc', now)
   end
 elseif outcome == 'rate_limited' then
-  redis.call('HINCRBY', stateKey, f('n_429'), 1)
+  redis.call('HINCRBY', stateKey, 'n_429', 1)
   coolFor(cooldownMs, message)
   -- With limits known, a 429 means our buckets let more through than the provider did: it
   -- enforces a shorter window than its headers report. From now on the account is paced.
@@ -191,20 +189,20 @@ elseif outcome == 'overloaded' then
   -- in flight two or three 529s often settle back to back. From the fifth in a row (no
   -- success between), what a provider that is really overloaded gives, the account rests: 0.5 s,
   -- doubling, at most 10 s. A success clears the run.
-  local overloads = redis.call('HINCRBY', stateKey, f('ovl'), 1)
+  local overloads = redis.call('HINCRBY', stateKey, 'ovl', 1)
   local backoff = 0
   if overloads > OVERLOADS_FOR_PROMPTS then
     backoff = math.min(OVERLOAD_MAX_MS, OVERLOAD_BASE_MS * 2 ^ (overloads - OVERLOADS_FOR_PROMPTS - 1))
   end
   if backoff > 0 or cooldownMs > 0 then coolFor(math.max(backoff, cooldownMs), message) end
-  redis.call('HINCRBY', stateKey, f('n_err'), 1)
+  redis.call('HINCRBY', stateKey, 'n_err', 1)
 elseif outcome == 'auth' then
   set('dis', 'auth')
   set('dis_why', message)
   set('dis_at', now)
-  redis.call('HINCRBY', stateKey, f('n_err'), 1)
+  redis.call('HINCRBY', stateKey, 'n_err', 1)
 elseif outcome == 'error' then
-  redis.call('HINCRBY', stateKey, f('n_err'), 1)
+  redis.call('HINCRBY', stateKey, 'n_err', 1)
 end
 
 if outcome ~= 'ok' and outcome ~= 'released' then

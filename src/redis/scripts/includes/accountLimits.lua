@@ -1,6 +1,6 @@
 --[[
   An account's effective limit and bucket shape for one rate-limit dimension (r, i, o, t), shared
-  by admitAccount-2.lua and settleAccount-3.lua. `value(name)` reads one of the account's fields
+  by admitAccount.lua and settleAccount-3.lua. `value(name)` reads one of the account's fields
   as a number (nil when absent); field names: src/accounts/state-fields.ts.
 
   The effective limit is the lower of configured and learned, times `limits.share` (cfg_share:

@@ -4,15 +4,16 @@
   estimated input tokens, its reserved output tokens (max_tokens), and a concurrency lease. One
   step for all workers on all machines, so N workers never overrun a limit together.
 
-  KEYS[1] accounts state hash  ("<account>|<field>" -> value, fields below)
-  KEYS[2] leases sorted set    ("<account>|<lease id>" -> expiry, ms since the epoch)
+  Called with 2n keys for n candidates (the key count is the first argument after the script):
+  KEYS[2k - 1] candidate k's state hash (field -> value, fields below)
+  KEYS[2k]     candidate k's leases sorted set (lease id -> expiry, ms since the epoch)
 
   ARGV[1] lease id, unique per call
   ARGV[2] lease time to live, ms (a crashed worker's leases expire after this long)
   ARGV[3] input tokens the prompt is estimated to use
   ARGV[4] output tokens reserved for it (its max_tokens, or an estimate)
   ARGV[5] n, the number of candidates
-  ARGV[6 + 3k], ARGV[7 + 3k], ARGV[8 + 3k], k = 0 .. n-1: account id, rank, weight
+  ARGV[6 + 2k], ARGV[7 + 2k], k = 0 .. n-1: candidate k + 1's rank and weight
 
   Dimensions: r requests, i input tokens, o output tokens, t input + output tokens (per minute).
   Account fields read (absent = not set):
@@ -37,7 +38,7 @@
   then the most headroom (lowest fill of any dimension) times weight.
 
   Returns
-    {1, k, seq}            admitted on candidate k (1-based); lease "<account>|<lease id>" is held;
+    {1, k, seq}            admitted on candidate k (1-based); its lease (the lease id) is held;
                            seq: the account's admissions counted so far (n_adm), this one included
     {0, waitMs, k, why, w_1, why_1, ..., w_n, why_n}
                            no room now: candidate k could take it in waitMs (-1: when a lease frees);
@@ -48,15 +49,14 @@
 ]]
 --- @include "includes/accountLimits"
 
-local stateKey, leasesKey = KEYS[1], KEYS[2]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 
 -- Expired leases (their worker died) free their slots.
-local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMIT', 0, 100)
-for _, member in ipairs(expired) do
-  if redis.call('ZREM', leasesKey, member) == 1 then
-    redis.call('HINCRBY', stateKey, string.match(member, '^(.*)|') .. '|infl', -1)
+local function expireLeases(stateKey, leasesKey)
+  local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'LIMIT', 0, 100)
+  for _, member in ipairs(expired) do
+    if redis.call('ZREM', leasesKey, member) == 1 then redis.call('HINCRBY', stateKey, 'infl', -1) end
   end
 end
 
@@ -71,10 +71,8 @@ local fields = {
   'infl', 'cfg_on', 'dis', 'cool', 'cfg_burst', 'cfg_share', 'pace',
 }
 
-local function read(id)
-  local names = {}
-  for i, field in ipairs(fields) do names[i] = id .. '|' .. field end
-  local values = redis.call('HMGET', stateKey, unpack(names))
+local function read(stateKey)
+  local values = redis.call('HMGET', stateKey, unpack(fields))
   local st = {}
   for i, field in ipairs(fields) do st[field] = values[i] end
   return st
@@ -96,8 +94,8 @@ local function isDisabled(st)
   return st.cfg_on == '0'
 end
 
-local function evaluate(id)
-  local st = read(id)
+local function evaluate(stateKey)
+  local st = read(stateKey)
   if isDisabled(st) then return nil end
   local value = numbers(st)
   local e = { wait = 0, why = 'cooldown', headroom = 1, full = false, buckets = {} }
@@ -137,9 +135,10 @@ local soonest, soonestWait, soonestWhy
 local anyEnabled = false
 local each = {}
 for k = 1, n do
-  local base = 6 + (k - 1) * 3
-  local id, rank, weight = ARGV[base], tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
-  local e = evaluate(id)
+  local base = 6 + (k - 1) * 2
+  local rank, weight = tonumber(ARGV[base]), tonumber(ARGV[base + 1])
+  expireLeases(KEYS[2 * k - 1], KEYS[2 * k])
+  local e = evaluate(KEYS[2 * k - 1])
   if not e then
     each[#each + 1] = -2
     each[#each + 1] = 'disabled'
@@ -174,12 +173,12 @@ if not best then
   return answer
 end
 
-local id = ARGV[6 + (best - 1) * 3]
+local stateKey, leasesKey = KEYS[2 * best - 1], KEYS[2 * best]
 for _, b in ipairs(bestEval.buckets) do
   local d, level = b[1], b[2]
-  redis.call('HSET', stateKey, id .. '|lvl_' .. d, level - cost[d], id .. '|ts_' .. d, now)
+  redis.call('HSET', stateKey, 'lvl_' .. d, level - cost[d], 'ts_' .. d, now)
 end
-redis.call('HINCRBY', stateKey, id .. '|infl', 1)
-local sequence = redis.call('HINCRBY', stateKey, id .. '|n_adm', 1)
-redis.call('ZADD', leasesKey, now + leaseTtl, id .. '|' .. leaseId)
+redis.call('HINCRBY', stateKey, 'infl', 1)
+local sequence = redis.call('HINCRBY', stateKey, 'n_adm', 1)
+redis.call('ZADD', leasesKey, now + leaseTtl, leaseId)
 return { 1, best, sequence }
