@@ -52,7 +52,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
   const interpolated = interpolate(raw, env, []);
   if (env.REDIS_URL) {
     const object = (interpolated ?? {}) as Record<string, unknown>;
-    const redis = (object.redis ?? {}) as Record<string, unknown>;
+    const { cluster: _cluster, ...redis } = (object.redis ?? {}) as Record<string, unknown>;
     object.redis = { ...redis, url: env.REDIS_URL };
   }
   const parsed = configSchema.safeParse(interpolated);

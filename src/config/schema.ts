@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isProviderName, providerNames, providers, unknownProviderMessage, type ProviderName } from '../providers/index.ts';
 import { sharedAccountFields } from '../providers/shared/account-fields.ts';
 import type { Account as ContractAccount } from '../executors/types.ts';
+import { clusterUrl } from '../redis/connection.ts';
 
 /** The providers relayq has modules for (src/providers/index.ts is the one list). */
 export { providerNames, type ProviderName };
@@ -107,10 +108,18 @@ export const configSchema = z
   .object({
     redis: z
       .object({
-        /** Redis to use; when left out relayq uses 127.0.0.1:6379 or starts its own redis-server. */
+        /**
+         * Redis to use; when left out relayq uses 127.0.0.1:6379 or starts its own redis-server.
+         * `redis+cluster://host:port,host:port` (or `rediss+cluster://`) names a Redis Cluster.
+         */
         url: z
           .string()
-          .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+          .regex(/^rediss?(\+cluster)?:\/\//, 'must start with redis://, rediss://, redis+cluster:// or rediss+cluster://')
+          .optional(),
+        /** A Redis Cluster by some of its nodes (`redis://host:port` each; any node will do, the client finds the rest). */
+        cluster: z
+          .array(z.string().regex(/^rediss?:\/\/[^/,]+\/?$/, 'must be a node URL like redis://host:port'))
+          .min(1)
           .optional(),
         /** Key prefix; wrapped in {braces} so every key lands in one Redis Cluster slot. */
         prefix: z
@@ -119,6 +128,10 @@ export const configSchema = z
           .default('relayq'),
       })
       .strict()
+      .refine((redis) => redis.url === undefined || redis.cluster === undefined, {
+        message: 'give redis.url or redis.cluster, not both',
+      })
+      .transform(({ cluster, ...redis }) => (cluster === undefined ? redis : { ...redis, url: clusterUrl(cluster) }))
       .prefault({}),
     accounts: z.array(accountSchema).default([]),
     /** Which provider serves a model a line does not assign: first matching rule wins, else the model family. */

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { probeRedis, redactRedisUrl, redisAnswers } from './connection.ts';
+import { isClusterUrl, probeRedis, redactRedisUrl, redisAnswers } from './connection.ts';
 import { freePort } from '../lib/free-port.ts';
 
 export const localRedisUrl = 'redis://127.0.0.1:6379';
@@ -59,7 +59,12 @@ export async function resolveRedis(options: ResolveRedisOptions = {}): Promise<R
         `Redis at ${redactRedisUrl(options.url)} does not answer (${probe.reason}). Start it, or fix REDIS_URL / redis.url in the config.`,
       );
     }
-    return { url: options.url, origin: 'configured', stop: noop };
+    // A redis:// URL naming one node of a Redis Cluster: the node is a seed of a cluster client.
+    const url =
+      probe.cluster === true && !isClusterUrl(options.url)
+        ? options.url.replace(/^(rediss?):\/\//, '$1+cluster://').replace(/\/0?$/, '')
+        : options.url;
+    return { url, origin: 'configured', stop: noop };
   }
   const probeUrl = options.probeUrl ?? localRedisUrl;
   if (await redisAnswers(probeUrl, 500)) return { url: probeUrl, origin: 'local', stop: noop };

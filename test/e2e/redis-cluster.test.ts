@@ -1,0 +1,193 @@
+/**
+ * relayq on a Redis Cluster of three masters (started from redis-server, test/helpers/redis-cluster.ts):
+ * worker processes seeded by a node that does not serve the prefix's slot, a worker killed
+ * mid-batch, the batch's slot moved to another master with `redis-cli --cluster reshard` while
+ * it runs, and a cluster that does not answer. Every prompt has exactly one result, the
+ * simulator billed each once (more only for answers a killed worker never stored), and no job is
+ * left active.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch } from '../../src/batches/batch-store.ts';
+import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { freePort } from '../../src/lib/free-port.ts';
+import { createRedis } from '../../src/redis/connection.ts';
+import { createKeys } from '../../src/redis/keys.ts';
+import { simulatedAnswer } from '../../src/simulator/answer.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
+import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
+import {
+  clusterUnavailable,
+  dropClusterPrefix,
+  prefixInSlot,
+  reshard,
+  startTestCluster,
+  type TestCluster,
+} from '../helpers/redis-cluster.ts';
+import { testPrefix } from '../helpers/redis.ts';
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const unavailable = clusterUnavailable();
+// CI installs redis-server, so there a missing binary is a failure, not a skip.
+if (unavailable !== null && process.env.CI) throw new Error(`the Redis Cluster tests cannot run: ${unavailable}`);
+
+describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three masters', () => {
+  let cluster: TestCluster;
+  let simulator: RunningSimulator;
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+    simulator = await startSimulator({ latencyMs: 20 });
+    redis = createRedis(cluster.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await simulator?.close();
+    redis?.disconnect();
+    if (cluster) {
+      for (const prefix of prefixes) await dropClusterPrefix(cluster, prefix);
+      await cluster.stop();
+    }
+  });
+
+  /** Submits `total` prompts under `prefix`, a config for workers, and checks on the finished batch. */
+  async function batchOf(prefix: string, total: number, worker: Record<string, unknown> = {}) {
+    prefixes.push(prefix);
+    const dir = tempDir('relayq-cluster');
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: total }, (_, i) => anthropicBatchLine(`c${i}`, promptText(i))),
+    );
+    const config = writeConfig(dir, {
+      redis: { prefix },
+      worker: { concurrency: 16, ...worker },
+      accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-test' }],
+    });
+    const keys = createKeys(prefix);
+    const queue = new Queue(promptQueueName, { connection: createRedis(cluster.url), prefix: keys.bullPrefix });
+    const billedBefore = simulator.stats().byStatus['200'] ?? 0;
+    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+    expect(report.accepted).toBe(total);
+    return {
+      config,
+      keys,
+      queue,
+      batchId: report.batchId,
+      results: () => redis.hlen(keys.batchResults(report.batchId)),
+      billed: () => (simulator.stats().byStatus['200'] ?? 0) - billedBefore,
+      completed: async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed',
+      async expectOneResultEach(): Promise<void> {
+        const batch = await getBatch(redis, keys, report.batchId);
+        expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+        const seen = new Set<string>();
+        for await (const line of readResultLines(redis, keys, report.batchId)) {
+          const record = JSON.parse(line) as ResultRecord;
+          expect(seen.has(record.custom_id)).toBe(false);
+          seen.add(record.custom_id);
+          const body = record.response?.body as { content: { text: string }[] };
+          expect(body.content[0]?.text).toBe(simulatedAnswer(promptText(Number(record.custom_id.slice(1)))));
+        }
+        expect(seen.size).toBe(total);
+        const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'failed');
+        expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, failed: 0 });
+      },
+    };
+  }
+
+  function startWorker(config: string, url: string) {
+    const child = spawnCli(['worker', '-c', config], { env: { REDIS_URL: url } });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exit, stderr: () => stderr };
+  }
+
+  it('runs a batch through two workers seeded by a redis:// URL of a node that does not serve its slot', async () => {
+    const prefix = testPrefix('cluster-run');
+    const batch = await batchOf(prefix, 600);
+    const owner = await cluster.ownerOf(await cluster.slotOf(batch.keys.batch(batch.batchId)));
+    const other = (await cluster.masters()).find((master) => master.id !== owner.id);
+    // A plain redis:// URL of one node: relayq sees it is a cluster node and uses a cluster client.
+    const url = `redis://127.0.0.1:${other?.port}`;
+    const workers = [startWorker(batch.config, url), startWorker(batch.config, url)];
+    try {
+      await until(batch.completed, 60_000, 'the batch to complete');
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((worker) => worker.exit))).toEqual([0, 0]);
+      await batch.queue.close();
+    }
+    expect(workers.map((worker) => worker.stderr())).not.toContainEqual(expect.stringMatching(/MOVED|ASK|CROSSSLOT/));
+    await batch.expectOneResultEach();
+    expect(batch.billed()).toBe(600);
+  });
+
+  it("moves the batch's slot to another master while it runs, losing and repeating nothing", async () => {
+    // A prefix in the first slot of a master: `redis-cli --cluster reshard` moves a master's first slots.
+    const masters = await cluster.masters();
+    const source = masters[0]!;
+    const target = masters[1]!;
+    const slot = source.slots[0]![0];
+    const prefix = await prefixInSlot(cluster, slot, testPrefix('cluster-move'));
+    const batch = await batchOf(prefix, 3000, { lockDurationMs: 5000, stalledIntervalMs: 2000 });
+    const workers = [startWorker(batch.config, cluster.url), startWorker(batch.config, cluster.url)];
+    try {
+      await until(async () => (await batch.results()) >= 300, 60_000, '300 results');
+      await reshard(source, target);
+      expect((await cluster.ownerOf(slot)).id).toBe(target.id);
+      expect(await batch.results()).toBeLessThan(3000);
+      await until(batch.completed, 90_000, 'the batch to complete');
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((worker) => worker.exit))).toEqual([0, 0]);
+      await batch.queue.close();
+    }
+    await batch.expectOneResultEach();
+    expect(batch.billed()).toBe(3000);
+  }, 150_000);
+
+  it('loses nothing when a worker is killed mid-batch: another finishes it, one result each', async () => {
+    const total = 1500;
+    const batch = await batchOf(testPrefix('cluster-crash'), total, { lockDurationMs: 2000, stalledIntervalMs: 1000 });
+    const first = startWorker(batch.config, cluster.url);
+    await until(async () => (await batch.results()) >= 200, 60_000, 'the first worker to store 200 results');
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await until(async () => simulator.stats().inFlight === 0, 10_000, "the dead worker's calls to end");
+    const afterKill = await batch.results();
+    expect(afterKill).toBeLessThan(total);
+    // Answers billed whose result the dead worker never stored: only these prompts may run twice.
+    const lost = batch.billed() - afterKill;
+    expect(lost).toBeGreaterThanOrEqual(0);
+    const second = startWorker(batch.config, cluster.url);
+    try {
+      await until(batch.completed, 90_000, 'the batch to complete');
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exit;
+      await batch.queue.close();
+    }
+    await batch.expectOneResultEach();
+    expect(batch.billed()).toBe(total + lost);
+  }, 150_000);
+
+  it('exits with a clear error when no node of the cluster answers', async () => {
+    const port = await freePort();
+    const result = await runCli(['accounts', 'list'], { env: { REDIS_URL: `redis+cluster://127.0.0.1:${port}` } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`Redis at redis+cluster://127.0.0.1:${port} does not answer (127.0.0.1:${port}: ECONNREFUSED)`);
+  });
+});
