@@ -11,6 +11,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   upload: () => import('./upload.ts'),
   dashboard: () => import('./dashboard.ts'),
   admission: () => import('./admission.ts'),
+  sizing: () => import('./sizing.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

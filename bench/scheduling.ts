@@ -406,7 +406,7 @@ export async function relayqRun(
 }
 
 /** `relayq worker` in its own process; resolves once it logged that it started. */
-function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
+export function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['bin/run-ts.js', 'cli.ts', 'worker', '-c', configFile], {
     env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -426,7 +426,7 @@ function startWorkerProcess(configFile: string, redisUrl: string): Promise<Child
   });
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
