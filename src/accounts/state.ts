@@ -254,7 +254,8 @@ export function bucketSize(
   const paced = options.paced === true;
   let burstMs = options.burstSeconds != null && options.burstSeconds > 0 ? options.burstSeconds * 1000 : 1000;
   if (providerSize !== null && learnedLimit !== null && providerSize > 0 && learnedLimit > 0) {
-    burstMs = providerSize / (learnedLimit / 60_000);
+    // Nine tenths of the provider's bucket, as in includes/accountLimits.lua.
+    burstMs = (providerSize / (learnedLimit / 60_000)) * 0.9;
     if (paced) burstMs = Math.min(1000, burstMs * 0.5);
   } else if (paced) {
     burstMs = Math.min(1000, burstMs);

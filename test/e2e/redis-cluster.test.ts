@@ -10,6 +10,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptQueueName } from '../../jobs/prompt/queue.ts';
+import { readAccountStates } from '../../src/accounts/state.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -29,6 +30,7 @@ import {
   type TestCluster,
 } from '../helpers/redis-cluster.ts';
 import { testPrefix } from '../helpers/redis.ts';
+import { anthropicLine, startHarness } from '../scheduler/harness.ts';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -88,7 +90,17 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
       batchId: report.batchId,
       results: () => redis.hlen(keys.batchResults(report.batchId)),
       billed: () => (simulator.stats().byStatus['200'] ?? 0) - billedBefore,
-      completed: async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed',
+      /** Waits for the batch to complete; a timeout says where its prompts and jobs were. */
+      async untilCompleted(timeoutMs: number): Promise<void> {
+        const done = async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed';
+        try {
+          await until(done, timeoutMs, 'the batch to complete');
+        } catch (error) {
+          const counts = (await getBatch(redis, keys, report.batchId))?.counts;
+          const jobs = await queue.getJobCounts('active', 'wait', 'delayed', 'failed', 'completed');
+          throw new Error(`${(error as Error).message}: batch ${JSON.stringify(counts)}, jobs ${JSON.stringify(jobs)}`);
+        }
+      },
       async expectOneResultEach(): Promise<void> {
         const batch = await getBatch(redis, keys, report.batchId);
         expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
@@ -124,7 +136,7 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
     const url = `redis://127.0.0.1:${other?.port}`;
     const workers = [startWorker(batch.config, url), startWorker(batch.config, url)];
     try {
-      await until(batch.completed, 60_000, 'the batch to complete');
+      await batch.untilCompleted(60_000);
     } finally {
       for (const worker of workers) worker.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((worker) => worker.exit))).toEqual([0, 0]);
@@ -145,11 +157,11 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
     const batch = await batchOf(prefix, 3000, { lockDurationMs: 5000, stalledIntervalMs: 2000 });
     const workers = [startWorker(batch.config, cluster.url), startWorker(batch.config, cluster.url)];
     try {
-      await until(async () => (await batch.results()) >= 300, 60_000, '300 results');
+      await until(async () => (await batch.results()) >= 300, 30_000, '300 results');
       await reshard(source, target);
       expect((await cluster.ownerOf(slot)).id).toBe(target.id);
       expect(await batch.results()).toBeLessThan(3000);
-      await until(batch.completed, 90_000, 'the batch to complete');
+      await batch.untilCompleted(90_000);
     } finally {
       for (const worker of workers) worker.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((worker) => worker.exit))).toEqual([0, 0]);
@@ -163,7 +175,7 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
     const total = 1500;
     const batch = await batchOf(testPrefix('cluster-crash'), total, { lockDurationMs: 2000, stalledIntervalMs: 1000 });
     const first = startWorker(batch.config, cluster.url);
-    await until(async () => (await batch.results()) >= 200, 60_000, 'the first worker to store 200 results');
+    await until(async () => (await batch.results()) >= 200, 30_000, 'the first worker to store 200 results');
     first.child.kill('SIGKILL');
     await first.exit;
     await until(async () => simulator.stats().inFlight === 0, 10_000, "the dead worker's calls to end");
@@ -174,7 +186,7 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
     expect(lost).toBeGreaterThanOrEqual(0);
     const second = startWorker(batch.config, cluster.url);
     try {
-      await until(batch.completed, 90_000, 'the batch to complete');
+      await batch.untilCompleted(90_000);
     } finally {
       second.child.kill('SIGTERM');
       await second.exit;
@@ -183,6 +195,33 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
     await batch.expectOneResultEach();
     expect(batch.billed()).toBe(total + lost);
   }, 150_000);
+
+  it("keeps two workers within the accounts' limits (admission and settle scripts on the cluster): no 429", async () => {
+    const keys = ['sk-a', 'sk-b'];
+    const harness = await startHarness({
+      name: 'cluster-limits',
+      redisUrl: cluster.url,
+      simulator: { latencyMs: 20, burstSeconds: 2, acceptAnyKey: false, keys: keys.map((key) => ({ key, limits: { rpm: 600 } })) },
+      config: (url) => ({
+        worker: { concurrency: 16 },
+        accounts: keys.map((key, i) => ({ id: `acct-${i}`, provider: 'anthropic', baseUrl: url, apiKey: key, limits: { rpm: 600 } })),
+      }),
+      workers: 2,
+    });
+    try {
+      const total = 70;
+      const batchId = await harness.submit(Array.from({ length: total }, (_, i) => anthropicLine(`p${i}`, promptText(i))));
+      await until(async () => (await harness.batch(batchId)).counts.pending === 0, 30_000, 'the batch to finish');
+      expect(harness.simulator.stats().byStatus['429'] ?? 0).toBe(0);
+      const results = await harness.results(batchId);
+      expect(results.filter((record) => record.status === 'succeeded' && record.attempts === 1)).toHaveLength(total);
+      expect(new Set(results.map((record) => record.account))).toEqual(new Set(['acct-0', 'acct-1']));
+      const states = await readAccountStates(harness.redis, harness.keys, ['acct-0', 'acct-1']);
+      expect(states.map((state) => state.counters.admitted).reduce((a, b) => a + b, 0)).toBe(total);
+    } finally {
+      await harness.close();
+    }
+  }, 60_000);
 
   it('exits with a clear error when no node of the cluster answers', async () => {
     const port = await freePort();

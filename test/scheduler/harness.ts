@@ -10,13 +10,14 @@ import { getBatch, type BatchInfo } from '../../src/batches/batch-store.ts';
 import { scanResults, type ResultRecord } from '../../src/batches/results.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
+import { createRedis } from '../../src/redis/connection.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
 import { withScripts } from '../../src/redis/scripts.ts';
 import { startSimulator, type RunningSimulator, type SimulatorConfigInput } from '../../src/simulator/server.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/start-worker.ts';
 import { jobTypes } from '../../jobs/index.ts';
 import { tempDir, writePromptFile } from '../helpers/files.ts';
-import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
+import { dropPrefix, testPrefix, testRedisUrl } from '../helpers/redis.ts';
 
 export interface Harness {
   redis: Redis;
@@ -39,14 +40,17 @@ export async function startHarness(options: {
   /** The relayq config, given the simulator's URL (redis.prefix is filled in). */
   config: (url: string) => Record<string, unknown>;
   workers?: number;
+  /** The Redis (or Redis Cluster) to run on; the test Redis when left out. */
+  redisUrl?: string;
 }): Promise<Harness> {
   const prefix = testPrefix(options.name);
   const keys = createKeys(prefix);
-  const redis = withScripts(testRedis());
+  const redisUrl = options.redisUrl ?? testRedisUrl();
+  const redis = withScripts(createRedis(redisUrl));
   const simulator = await startSimulator(options.simulator);
   const raw = options.config(simulator.url);
   const config = parseConfig({ ...raw, redis: { prefix } }, {});
-  const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+  const queue = new Queue(promptQueueName, { connection: createRedis(redisUrl), prefix: keys.bullPrefix });
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const dir = tempDir(`relayq-${options.name}`);
   let files = 0;
@@ -59,7 +63,7 @@ export async function startHarness(options: {
     config,
     workers: [],
     async startWorker() {
-      const worker = await startWorker(config, testRedisUrl(), logger, jobTypes);
+      const worker = await startWorker(config, redisUrl, logger, jobTypes);
       harness.workers.push(worker);
       return worker;
     },

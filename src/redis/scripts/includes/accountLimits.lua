@@ -5,15 +5,19 @@
 
   The effective limit is the lower of configured and learned, times `limits.share` (cfg_share:
   the fraction relayq may use, so other traffic on the key keeps the rest; AIMD's rate for
-  requests when neither is known, not scaled: it is found from 429s). Buckets refill continuously at the limit's rate. Ours is as big as the provider's once
+  requests when neither is known, not scaled: it is found from 429s). Buckets refill continuously at the limit's rate. Ours is nine tenths of the provider's once
   its remaining + reset headers tell its size (a full minute for Anthropic and OpenAI), so what
-  the provider holds is spent as fast as concurrency allows; before that it holds `limits.burst`
+  the provider holds is spent as fast as concurrency allows, less a tenth kept back for requests
+  that reach it bunched; before that it holds `limits.burst`
   seconds of refill (cfg_burst; 1 s when not configured). An account whose bursts drew 429s
   (pace set: the provider enforces a shorter window than it reports) is paced instead: a bucket of
   half the provider's, at most 1 s of refill, so requests that reach the provider a little late or
   close together still fit.
 ]]
 local SLACK = 0.5
+-- Of the provider's bucket, the part ours holds: the rest absorbs requests that reach the
+-- provider bunched closer together than they were admitted (a busy event loop, a slow connect).
+local PROVIDER_SHARE = 0.9
 local DEFAULT_BURST_MS = 1000
 local MIN_BURST_MS, MAX_BURST_MS = 100, 60000
 
@@ -40,7 +44,7 @@ local function bucketShape(value, d, limit)
   local paced = value('pace') ~= nil
   local providerSize, learned = value('cap_' .. d), value('lrn_' .. d)
   if providerSize and learned and providerSize > 0 and learned > 0 then
-    burstMs = providerSize / (learned / 60000)
+    burstMs = providerSize / (learned / 60000) * PROVIDER_SHARE
     if paced then burstMs = math.min(DEFAULT_BURST_MS, burstMs * SLACK) end
   elseif paced and burstMs > DEFAULT_BURST_MS then
     burstMs = DEFAULT_BURST_MS
