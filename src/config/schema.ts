@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isProviderName, providerNames, providers, unknownProviderMessage, type ProviderName } from '../providers/index.ts';
 import { sharedAccountFields } from '../providers/shared/account-fields.ts';
 import type { Account as ContractAccount } from '../executors/types.ts';
-import { clusterUrl } from '../redis/connection.ts';
+import { clusterUrl, parseClusterUrl } from '../redis/connection.ts';
 
 /** The providers relayq has modules for (src/providers/index.ts is the one list). */
 export { providerNames, type ProviderName };
@@ -115,6 +115,13 @@ export const configSchema = z
         url: z
           .string()
           .regex(/^rediss?(\+cluster)?:\/\//, 'must start with redis://, rediss://, redis+cluster:// or rediss+cluster://')
+          .superRefine((url, context) => {
+            try {
+              parseClusterUrl(url);
+            } catch (error) {
+              context.addIssue({ code: 'custom', message: (error as Error).message });
+            }
+          })
           .optional(),
         /** A Redis Cluster by some of its nodes (`redis://host:port` each; any node will do, the client finds the rest). */
         cluster: z

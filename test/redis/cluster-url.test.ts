@@ -43,6 +43,9 @@ describe('Redis Cluster URLs', () => {
       'give redis.url or redis.cluster, not both',
     );
     expect(() => parseConfig({ redis: { cluster: ['h2:7000'] } }, {})).toThrow(ConfigError);
+    expect(() => parseConfig({}, { REDIS_URL: 'redis+cluster://h1:7000/3' })).toThrow(
+      'cluster node "h1:7000/3" in redis+cluster://h1:7000/3 has a path',
+    );
     expect(parseConfig({ redis: { cluster: ['redis://h2:7000'] } }, { REDIS_URL: 'redis://other:6379' }).redis.url).toBe(
       'redis://other:6379',
     );
