@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- scheduling [--scenario requests|minute|tokens|learned] [--prompts N] [--workers N]`
+ * `npm run bench -- scheduling [--scenario requests|minute|tokens|learned] [--runners naive,peer,relayq] [--prompts N] [--workers N]`
  *
  * Rate-limit-aware scheduling against the simulator with strict limits: 3 accounts of 20
  * requests/s (1,200/min) each and 200 ms latency. In each scenario, in the same run:
@@ -132,6 +132,8 @@ export default async function scheduling(args: string[]): Promise<void> {
   const concurrency = argValue(args, '--concurrency', 64);
   const baselineConcurrency = argValue(args, '--baseline-concurrency', 32);
   const only = args.includes('--scenario') ? args[args.indexOf('--scenario') + 1] : undefined;
+  // --runners relayq,peer,naive: which runners to time (all by default).
+  const runners = new Set((args.includes('--runners') ? String(args[args.indexOf('--runners') + 1]) : 'naive,peer,relayq').split(','));
   const chosen = scenarioNames.filter((name) => only === undefined || name === only);
   if (chosen.length === 0) throw new Error(`--scenario wants one of ${scenarioNames.join(', ')}`);
   const redisInfo = await benchRedis();
@@ -171,11 +173,13 @@ export default async function scheduling(args: string[]): Promise<void> {
         ],
       }));
 
-      await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
-      const baseline = await naive(simulator.url, bodies, baselineConcurrency);
-      rows.push(row(scenario, `naive, concurrency ${baselineConcurrency}`, baseline, prompts));
+      if (runners.has('naive')) {
+        await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
+        const baseline = await naive(simulator.url, bodies, baselineConcurrency);
+        rows.push(row(scenario, `naive, concurrency ${baselineConcurrency}`, baseline, prompts));
+      }
 
-      if (scenario.peer) {
+      if (scenario.peer && runners.has('peer')) {
         await fetch(`${simulator.url}/_sim/reset`, { method: 'POST' });
         const peer = await bottleneckPeer(redisInfo.url, redis, simulator.url, bodies, workers, concurrency, `${run}-${name}-peer`);
         rows.push(row(scenario, `BullMQ + Bottleneck, ${workers} x ${concurrency}`, peer, prompts));
@@ -200,9 +204,11 @@ export default async function scheduling(args: string[]): Promise<void> {
           })),
         }),
       );
-      const relayq = await relayqRun(redisInfo.url, redis, prefix, configFile, file, workers, simulator.url);
-      rows.push(row(scenario, `relayq, ${workers} x ${concurrency}`, relayq, prompts));
-      await dropKeys(redis, `{${prefix}}`);
+      if (runners.has('relayq')) {
+        const relayq = await relayqRun(redisInfo.url, redis, prefix, configFile, file, workers, simulator.url);
+        rows.push(row(scenario, `relayq, ${workers} x ${concurrency}`, relayq, prompts));
+        await dropKeys(redis, `{${prefix}}`);
+      }
     } finally {
       await simulator.stop();
     }
