@@ -6,7 +6,7 @@
  */
 import type { Account, ExecuteOptions, ExecuteRequest, JsonObject } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
-import { jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
+import { callErrorContext, jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
 import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
 import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import type { AnswerContext } from '../shared/response.ts';
@@ -72,13 +72,7 @@ function perAccount(account: Account): AccountCall {
   let found = calls.get(account);
   if (found === undefined) {
     found = {
-      context: {
-        provider: 'anthropic',
-        url: anthropicMessagesUrl(account),
-        accountId: account.id,
-        ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-        timeouts: account.timeouts,
-      },
+      context: callErrorContext('anthropic', account, anthropicMessagesUrl(account), undefined),
       headers: {
         json: anthropicRequestHeaders(account, { stream: false }),
         stream: anthropicRequestHeaders(account, { stream: true }),
