@@ -21,6 +21,8 @@ import { openaiProvider } from './providers/openai.ts';
 import { azureOpenAIProvider } from './providers/azure-openai.ts';
 import { createRuntime, type ExchangeHandler, type SimulatedProvider, type SimulatorRuntime } from './runtime.ts';
 import type { SimulatorStats } from './stats.ts';
+import { isTokenEndpoint, serveTokenEndpoint } from './token-endpoints.ts';
+import type { TokenIssuer } from './tokens.ts';
 
 export type { SimulatorStats, KeyStats } from './stats.ts';
 export type { SimulatorConfig, SimulatorConfigInput } from './config.ts';
@@ -30,6 +32,8 @@ export interface RunningSimulator {
   url: string;
   port: number;
   stats(): SimulatorStats;
+  /** The token endpoints' issuer: its stats per token family, and `revoke`. */
+  tokens: TokenIssuer;
   /** Zeroes the stats, fills every bucket, restarts the fault sequence from its seed. */
   reset(): void;
   close(): Promise<void>;
@@ -74,6 +78,7 @@ export async function startSimulator(config: SimulatorConfigInput = {}, listen: 
     url: `http://${urlHost}:${port}`,
     port,
     stats: () => runtime.stats.snapshot(),
+    tokens: runtime.tokens,
     reset: () => runtime.reset(),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -92,6 +97,10 @@ function onRequest(runtime: SimulatorRuntime, req: IncomingMessage, res: ServerR
   const path = query < 0 ? url : url.slice(0, query);
   if (path.startsWith('/_sim/')) {
     control(runtime, path, req, res);
+    return;
+  }
+  if (isTokenEndpoint(path)) {
+    serveTokenEndpoint(runtime, path, req, res);
     return;
   }
 
@@ -163,6 +172,10 @@ function control(runtime: SimulatorRuntime, path: string, req: IncomingMessage, 
   if (path === '/_sim/reset' && req.method === 'POST') {
     runtime.reset();
     reply(200, { ok: true });
+    return;
+  }
+  if (path === '/_sim/tokens' && req.method === 'GET') {
+    reply(200, runtime.tokens.stats());
     return;
   }
   if (path === '/_sim/health' && req.method === 'GET') {

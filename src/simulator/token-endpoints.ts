@@ -1,0 +1,86 @@
+/**
+ * The token endpoints the simulator serves, each in its issuer's own wire format:
+ *
+ * - `POST /v1/oauth/token`: an OAuth 2.0 refresh grant as Anthropic's console serves it (JSON or
+ *   form body `{grant_type: "refresh_token", refresh_token, client_id}` → `{token_type: "Bearer",
+ *   access_token, expires_in, refresh_token, scope}`; errors RFC 6749 style, `{"error":
+ *   "invalid_grant", "error_description": ...}` with 400).
+ *
+ * Their calls are not counted in the providers' stats; `GET /_sim/tokens` has theirs.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimulatorRuntime } from './runtime.ts';
+
+const oauthTokenPath = '/v1/oauth/token';
+
+export function isTokenEndpoint(path: string): boolean {
+  return path === oauthTokenPath;
+}
+
+export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= 1024 * 1024) chunks.push(chunk);
+  });
+  req.on('error', () => res.destroy());
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (path === oauthTokenPath) oauthToken(runtime, req, body, res);
+  });
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** The fields of a JSON or `application/x-www-form-urlencoded` body (strings only). */
+function formFields(req: IncomingMessage, body: string): Record<string, string> | undefined {
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+      const fields: Record<string, string> = {};
+      for (const [name, value] of Object.entries(parsed)) if (typeof value === 'string') fields[name] = value;
+      return fields;
+    } catch {
+      return undefined;
+    }
+  }
+  if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(body));
+  return undefined;
+}
+
+type Reply = [status: number, body: unknown];
+
+function oauthToken(runtime: SimulatorRuntime, req: IncomingMessage, body: string, res: ServerResponse): void {
+  const [status, answer] = oauthTokenAnswer(runtime, req, body);
+  reply(res, status, answer);
+}
+
+function oauthTokenAnswer(runtime: SimulatorRuntime, req: IncomingMessage, body: string): Reply {
+  if (req.method !== 'POST') return [405, { error: 'invalid_request', error_description: 'use POST' }];
+  const fields = formFields(req, body);
+  if (fields === undefined) return [400, { error: 'invalid_request', error_description: 'a JSON or form body is required' }];
+  if (fields.grant_type !== 'refresh_token') {
+    return [400, { error: 'unsupported_grant_type', error_description: `grant_type ${fields.grant_type ?? '(none)'} is not supported` }];
+  }
+  if (!fields.client_id) return [401, { error: 'invalid_client', error_description: 'client_id is required' }];
+  if (!fields.refresh_token) return [400, { error: 'invalid_request', error_description: 'refresh_token is required' }];
+  const answer = runtime.tokens.refresh(fields.refresh_token);
+  if ('error' in answer) return [400, { error: answer.error, error_description: answer.description }];
+  return [
+    200,
+    {
+      token_type: 'Bearer',
+      access_token: answer.access.secret,
+      expires_in: runtime.tokens.lifetimeSeconds,
+      refresh_token: answer.refreshToken,
+      scope: 'user:inference',
+    },
+  ];
+}

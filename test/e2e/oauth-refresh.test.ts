@@ -1,0 +1,197 @@
+/**
+ * OAuth accounts across a long batch, end to end: relayq worker processes against the
+ * simulator, whose token endpoint issues access tokens that expire every 10 seconds and rotates
+ * the refresh token on every refresh (so two workers refreshing on their own would break the
+ * grant). The simulator's token stats say how many refreshes there were and when.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptQueueName } from '../../jobs/prompt/queue.ts';
+import { getBatch } from '../../src/batches/batch-store.ts';
+import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
+import { submitFile } from '../../src/ingest/submit.ts';
+import { createKeys } from '../../src/redis/keys.ts';
+import { simulatedAnswer } from '../../src/simulator/answer.ts';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
+import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const lifetimeSeconds = 10;
+const secretKey = 'oauth-e2e-secret-key-0123456789';
+
+describe('an Anthropic OAuth account whose tokens expire every 10 s, three workers', () => {
+  let simulator: RunningSimulator;
+  let redis: Redis;
+  const prefix = testPrefix('oauth');
+
+  beforeAll(async () => {
+    // 100 ms a call and 4 calls in flight per worker: the batch lasts at least 25 s, several token lives.
+    simulator = await startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, oauthRefreshTokens: ['sim-rt-initial-grant'] } });
+    redis = testRedis();
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('answers every prompt, with one refresh per expiry for all three workers', async () => {
+    const dir = tempDir('relayq-oauth');
+    const total = 3000;
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: total }, (_, i) => anthropicBatchLine(`o${i}`, promptText(i))),
+    );
+    const config = writeConfig(dir, {
+      redis: { prefix },
+      worker: { concurrency: 4 },
+      secrets: { key: secretKey },
+      accounts: [
+        {
+          id: 'claude-oauth',
+          provider: 'anthropic',
+          baseUrl: simulator.url,
+          oauth: { refreshToken: 'sim-rt-initial-grant', tokenUrl: `${simulator.url}/v1/oauth/token` },
+        },
+      ],
+    });
+    const keys = createKeys(prefix);
+    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+    expect(report.accepted).toBe(total);
+    const workers = Array.from({ length: 3 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
+    const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    try {
+      await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 240_000, 'the batch to complete');
+    } finally {
+      for (const worker of workers) worker.kill('SIGTERM');
+      await Promise.all(exits);
+      await queue.close();
+    }
+
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    let checked = 0;
+    for await (const line of readResultLines(redis, keys, report.batchId)) {
+      const record = JSON.parse(line) as ResultRecord;
+      const body = record.response?.body as { content: { text: string }[] };
+      expect(body.content[0]?.text).toBe(simulatedAnswer(promptText(Number(record.custom_id.slice(1)))));
+      checked += 1;
+    }
+    expect(checked).toBe(total);
+
+    const families = Object.values(simulator.tokens.stats());
+    expect(families).toHaveLength(1);
+    const family = families[0];
+    if (family === undefined) throw new Error('no token family');
+    // Every refresh used the newest refresh token: no worker raced another.
+    expect(family.reusedRefreshTokens).toBe(0);
+    expect(family.refused).toBe(0);
+    // The batch outlived several tokens, and each token was replaced once, late in its life:
+    // refreshes by three workers each on its own would come milliseconds apart.
+    expect(family.issued).toBeGreaterThanOrEqual(3);
+    const tokens = family.tokens;
+    for (let i = 1; i < tokens.length; i += 1) {
+      const gap = (tokens[i]?.issuedAt ?? 0) - (tokens[i - 1]?.issuedAt ?? 0);
+      expect(gap).toBeGreaterThanOrEqual((lifetimeSeconds * 1000) / 2);
+    }
+    // No token was issued in vain: each carried calls.
+    for (const token of tokens) expect(token.uses).toBeGreaterThan(0);
+    // Every call the simulator answered carried a token it had issued (no static key in play).
+    const uses = tokens.reduce((sum, token) => sum + token.uses, 0);
+    expect(uses).toBe(simulator.stats().requests);
+
+    // The token and the rotated refresh token are kept in Redis, encrypted with secrets.key.
+    const [credentialKey] = await redis.keys(`{${prefix}}:credential:claude-oauth:*`);
+    const stored = credentialKey === undefined ? '' : ((await redis.get(credentialKey)) ?? '');
+    expect(stored.startsWith('gcm1.')).toBe(true);
+    expect(stored).not.toContain('sim-rt-');
+    expect(stored).not.toContain('sim-at-');
+  });
+});
+
+describe('a refresh token revoked mid-batch', () => {
+  let simulator: RunningSimulator;
+  let redis: Redis;
+  const prefix = testPrefix('revoke');
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ latencyMs: 20, tokens: { lifetimeSeconds: 3600, oauthRefreshTokens: ['sim-rt-to-revoke'] } });
+    redis = testRedis();
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('disables the account with the reason, and the batch finishes on the other account', async () => {
+    const dir = tempDir('relayq-revoke');
+    const total = 1500;
+    const file = writePromptFile(
+      dir,
+      Array.from({ length: total }, (_, i) => anthropicBatchLine(`r${i}`, promptText(i))),
+    );
+    const config = writeConfig(dir, {
+      redis: { prefix },
+      worker: { concurrency: 8 },
+      accounts: [
+        {
+          id: 'claude-oauth',
+          provider: 'anthropic',
+          baseUrl: simulator.url,
+          priority: 1,
+          oauth: { refreshToken: 'sim-rt-to-revoke', tokenUrl: `${simulator.url}/v1/oauth/token` },
+        },
+        { id: 'claude-key', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-other-account' },
+      ],
+    });
+    const keys = createKeys(prefix);
+    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+    const workers = Array.from({ length: 2 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
+    const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+    const family = () => Object.values(simulator.tokens.stats())[0];
+    try {
+      // The OAuth account (the higher priority) is in use; then its grant is revoked.
+      await until(() => (family()?.tokens[0]?.uses ?? 0) >= 100, 60_000, 'calls on the OAuth account');
+      simulator.tokens.revoke('sim-rt-to-revoke');
+      await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 120_000, 'the batch to complete');
+    } finally {
+      for (const worker of workers) worker.kill('SIGTERM');
+      await Promise.all(exits);
+      await queue.close();
+    }
+
+    const batch = await getBatch(redis, keys, report.batchId);
+    expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+    // The token endpoint was asked once after the revocation: the refusal is shared by both workers.
+    expect(family()?.refused).toBe(1);
+    expect(family()?.issued).toBe(1);
+    const byAccount = new Map<string, number>();
+    for await (const line of readResultLines(redis, keys, report.batchId)) {
+      const record = JSON.parse(line) as ResultRecord;
+      byAccount.set(record.account ?? '', (byAccount.get(record.account ?? '') ?? 0) + 1);
+    }
+    expect(byAccount.get('claude-oauth')).toBeGreaterThanOrEqual(100);
+    expect(byAccount.get('claude-key')).toBeGreaterThan(0);
+
+    const listed = await runCli(['accounts', 'list', '--json', '-c', config], { env: { REDIS_URL: testRedisUrl() } });
+    expect(listed.code).toBe(0);
+    const accounts = JSON.parse(listed.stdout) as { accounts: { id: string; health: { status: string; reason: string | null } }[] };
+    const oauth = accounts.accounts.find((account) => account.id === 'claude-oauth');
+    expect(oauth?.health.status).toBe('disabled');
+    expect(oauth?.health.reason).toContain('invalid_grant (Refresh token has been revoked)');
+    expect(accounts.accounts.find((account) => account.id === 'claude-key')?.health.status).toBe('ok');
+  });
+});
