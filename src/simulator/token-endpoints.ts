@@ -6,15 +6,27 @@
  *   access_token, expires_in, refresh_token, scope}`; errors RFC 6749 style, `{"error":
  *   "invalid_grant", "error_description": ...}` with 400).
  *
+ * - `POST /token`: Google's OAuth 2.0 token endpoint for service accounts, the JWT bearer grant
+ *   (RFC 7523: form `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT`). The
+ *   assertion's RS256 signature is verified with the public key configured for its `iss` (the
+ *   service account's email), its `aud` must be Google's token URL and its `exp` in the future;
+ *   answered `{access_token: "ya29...", expires_in, token_type: "Bearer"}`, refusals
+ *   `{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}` with 400.
+ *
  * Their calls are not counted in the providers' stats; `GET /_sim/tokens` has theirs.
  */
+import { createPublicKey, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { googleAccessTokenPrefix } from './tokens.ts';
 import type { SimulatorRuntime } from './runtime.ts';
 
 const oauthTokenPath = '/v1/oauth/token';
+const googleTokenPath = '/token';
+const googleTokenAudience = 'https://oauth2.googleapis.com/token';
+const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export function isTokenEndpoint(path: string): boolean {
-  return path === oauthTokenPath;
+  return path === oauthTokenPath || path === googleTokenPath;
 }
 
 export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -27,7 +39,8 @@ export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req:
   req.on('error', () => res.destroy());
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
-    if (path === oauthTokenPath) oauthToken(runtime, req, body, res);
+    const [status, answer] = path === oauthTokenPath ? oauthTokenAnswer(runtime, req, body) : googleTokenAnswer(runtime, req, body);
+    reply(res, status, answer);
   });
 }
 
@@ -57,11 +70,6 @@ function formFields(req: IncomingMessage, body: string): Record<string, string> 
 
 type Reply = [status: number, body: unknown];
 
-function oauthToken(runtime: SimulatorRuntime, req: IncomingMessage, body: string, res: ServerResponse): void {
-  const [status, answer] = oauthTokenAnswer(runtime, req, body);
-  reply(res, status, answer);
-}
-
 function oauthTokenAnswer(runtime: SimulatorRuntime, req: IncomingMessage, body: string): Reply {
   if (req.method !== 'POST') return [405, { error: 'invalid_request', error_description: 'use POST' }];
   const fields = formFields(req, body);
@@ -83,4 +91,46 @@ function oauthTokenAnswer(runtime: SimulatorRuntime, req: IncomingMessage, body:
       scope: 'user:inference',
     },
   ];
+}
+
+function googleTokenAnswer(runtime: SimulatorRuntime, req: IncomingMessage, body: string): Reply {
+  if (req.method !== 'POST') return [405, { error: 'invalid_request', error_description: 'use POST' }];
+  const fields = formFields(req, body);
+  if (fields === undefined) return [400, { error: 'invalid_request', error_description: 'a form body is required' }];
+  if (fields.grant_type !== jwtBearerGrant) return [400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' }];
+  const assertion = fields.assertion ?? '';
+  const [header, payload, signature] = assertion.split('.');
+  if (header === undefined || payload === undefined || signature === undefined) {
+    return [
+      400,
+      { error: 'invalid_grant', error_description: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.' },
+    ];
+  }
+  let claims: { iss?: unknown; aud?: unknown; exp?: unknown; iat?: unknown; scope?: unknown };
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    return [400, { error: 'invalid_grant', error_description: 'Invalid JWT: the assertion is not base64url JSON.' }];
+  }
+  const account = runtime.config.tokens.googleServiceAccounts.find((entry) => entry.clientEmail === claims.iss);
+  if (account === undefined) return [400, { error: 'invalid_grant', error_description: 'Invalid grant: account not found' }];
+  const signed = verify(
+    'RSA-SHA256',
+    Buffer.from(`${header}.${payload}`),
+    createPublicKey(account.publicKey),
+    Buffer.from(signature, 'base64url'),
+  );
+  if (alg !== 'RS256' || !signed) return [400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }];
+  const now = Date.now() / 1000;
+  if (claims.aud !== googleTokenAudience || typeof claims.exp !== 'number' || claims.exp <= now || typeof claims.scope !== 'string') {
+    return [
+      400,
+      { error: 'invalid_grant', error_description: 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.' },
+    ];
+  }
+  const issued = runtime.tokens.issueFor(`google:${account.clientEmail}`, googleAccessTokenPrefix);
+  if ('error' in issued) return [400, { error: 'invalid_grant', error_description: 'Invalid grant: account not found' }];
+  return [200, { access_token: issued.secret, expires_in: runtime.tokens.lifetimeSeconds, token_type: 'Bearer' }];
 }

@@ -6,6 +6,9 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
@@ -29,95 +32,169 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 const lifetimeSeconds = 10;
 const secretKey = 'oauth-e2e-secret-key-0123456789';
 
-describe('an Anthropic OAuth account whose tokens expire every 10 s, three workers', () => {
-  let simulator: RunningSimulator;
-  let redis: Redis;
-  const prefix = testPrefix('oauth');
+/** One credential form under test: the simulator config it needs, the account, the prompt lines and how an answer reads. */
+interface RefreshCase {
+  name: string;
+  simulator(): Promise<RunningSimulator>;
+  account(simulator: RunningSimulator): Record<string, unknown>;
+  line(n: number): string;
+  answerText(record: ResultRecord): string | undefined;
+}
 
-  beforeAll(async () => {
-    // 100 ms a call and 4 calls in flight per worker: the batch lasts at least 25 s, several token lives.
-    simulator = await startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, oauthRefreshTokens: ['sim-rt-initial-grant'] } });
-    redis = testRedis();
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
-  });
+/**
+ * A batch of `total` prompts through three worker processes on one account whose credentials
+ * expire every 10 s: every prompt succeeds, the token family saw no reused refresh token and no
+ * refusal, and each token was replaced once, late in its life (gaps of at least half a life
+ * between issues; three workers refreshing on their own would issue tokens milliseconds apart).
+ */
+function refreshCase(spec: RefreshCase, total = 3000): void {
+  describe(`${spec.name} whose credentials expire every 10 s, three workers`, () => {
+    let simulator: RunningSimulator;
+    let redis: Redis;
+    const prefix = testPrefix('refresh');
 
-  it('answers every prompt, with one refresh per expiry for all three workers', async () => {
-    const dir = tempDir('relayq-oauth');
-    const total = 3000;
-    const file = writePromptFile(
-      dir,
-      Array.from({ length: total }, (_, i) => anthropicBatchLine(`o${i}`, promptText(i))),
-    );
-    const config = writeConfig(dir, {
-      redis: { prefix },
-      worker: { concurrency: 4 },
-      secrets: { key: secretKey },
-      accounts: [
-        {
-          id: 'claude-oauth',
-          provider: 'anthropic',
-          baseUrl: simulator.url,
-          oauth: { refreshToken: 'sim-rt-initial-grant', tokenUrl: `${simulator.url}/v1/oauth/token` },
-        },
-      ],
+    beforeAll(async () => {
+      simulator = await spec.simulator();
+      redis = testRedis();
     });
-    const keys = createKeys(prefix);
-    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
-    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
-    expect(report.accepted).toBe(total);
-    const workers = Array.from({ length: 3 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
-    const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
-    try {
-      await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 240_000, 'the batch to complete');
-    } finally {
-      for (const worker of workers) worker.kill('SIGTERM');
-      await Promise.all(exits);
-      await queue.close();
-    }
+    afterAll(async () => {
+      await simulator.close();
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    });
 
-    const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
-    let checked = 0;
-    for await (const line of readResultLines(redis, keys, report.batchId)) {
-      const record = JSON.parse(line) as ResultRecord;
-      const body = record.response?.body as { content: { text: string }[] };
-      expect(body.content[0]?.text).toBe(simulatedAnswer(promptText(Number(record.custom_id.slice(1)))));
-      checked += 1;
-    }
-    expect(checked).toBe(total);
+    it('answers every prompt, with one refresh per expiry for all three workers', async () => {
+      const dir = tempDir('relayq-refresh');
+      const file = writePromptFile(
+        dir,
+        Array.from({ length: total }, (_, i) => spec.line(i)),
+      );
+      const account = spec.account(simulator);
+      const config = writeConfig(dir, { redis: { prefix }, worker: { concurrency: 4 }, secrets: { key: secretKey }, accounts: [account] });
+      const keys = createKeys(prefix);
+      const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+      const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+      expect(report.accepted).toBe(total);
+      const workers = Array.from({ length: 3 }, () => spawnCli(['worker', '-c', config], { env: workerEnv() }));
+      const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+      try {
+        await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 240_000, 'the batch to complete');
+      } finally {
+        for (const worker of workers) worker.kill('SIGTERM');
+        await Promise.all(exits);
+        await queue.close();
+      }
 
-    const families = Object.values(simulator.tokens.stats());
-    expect(families).toHaveLength(1);
-    const family = families[0];
-    if (family === undefined) throw new Error('no token family');
-    // Every refresh used the newest refresh token: no worker raced another.
-    expect(family.reusedRefreshTokens).toBe(0);
-    expect(family.refused).toBe(0);
-    // The batch outlived several tokens, and each token was replaced once, late in its life:
-    // refreshes by three workers each on its own would come milliseconds apart.
-    expect(family.issued).toBeGreaterThanOrEqual(3);
-    const tokens = family.tokens;
-    for (let i = 1; i < tokens.length; i += 1) {
-      const gap = (tokens[i]?.issuedAt ?? 0) - (tokens[i - 1]?.issuedAt ?? 0);
-      expect(gap).toBeGreaterThanOrEqual((lifetimeSeconds * 1000) / 2);
-    }
-    // No token was issued in vain: each carried calls.
-    for (const token of tokens) expect(token.uses).toBeGreaterThan(0);
-    // Every call the simulator answered carried a token it had issued (no static key in play).
-    const uses = tokens.reduce((sum, token) => sum + token.uses, 0);
-    expect(uses).toBe(simulator.stats().requests);
+      const batch = await getBatch(redis, keys, report.batchId);
+      expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+      let checked = 0;
+      for await (const line of readResultLines(redis, keys, report.batchId)) {
+        const record = JSON.parse(line) as ResultRecord;
+        expect(spec.answerText(record)).toBe(simulatedAnswer(promptText(Number(/\d+$/.exec(record.custom_id)?.[0]))));
+        checked += 1;
+      }
+      expect(checked).toBe(total);
 
-    // The token and the rotated refresh token are kept in Redis, encrypted with secrets.key.
-    const [credentialKey] = await redis.keys(`{${prefix}}:credential:claude-oauth:*`);
-    const stored = credentialKey === undefined ? '' : ((await redis.get(credentialKey)) ?? '');
-    expect(stored.startsWith('gcm1.')).toBe(true);
-    expect(stored).not.toContain('sim-rt-');
-    expect(stored).not.toContain('sim-at-');
+      const families = Object.values(simulator.tokens.stats());
+      expect(families).toHaveLength(1);
+      const family = families[0];
+      if (family === undefined) throw new Error('no token family');
+      // Every refresh used the newest refresh token (where there is one): no worker raced another.
+      expect(family.reusedRefreshTokens).toBe(0);
+      expect(family.refused).toBe(0);
+      // The batch outlived several tokens, and each token was replaced once, late in its life.
+      expect(family.issued).toBeGreaterThanOrEqual(3);
+      const tokens = family.tokens;
+      for (let i = 1; i < tokens.length; i += 1) {
+        const gap = (tokens[i]?.issuedAt ?? 0) - (tokens[i - 1]?.issuedAt ?? 0);
+        expect(gap).toBeGreaterThanOrEqual((lifetimeSeconds * 1000) / 2);
+      }
+      // No token was issued in vain: each carried calls; and every call carried one of them.
+      for (const token of tokens) expect(token.uses).toBeGreaterThan(0);
+      expect(tokens.reduce((sum, token) => sum + token.uses, 0)).toBe(simulator.stats().requests);
+
+      // The current credential is kept in Redis, encrypted with secrets.key.
+      const [credentialKey] = await redis.keys(`{${prefix}}:credential:${String(account.id)}:*`);
+      const stored = credentialKey === undefined ? '' : ((await redis.get(credentialKey)) ?? '');
+      expect(stored.startsWith('gcm1.')).toBe(true);
+      expect(stored).not.toMatch(/sim-|ya29|ASIA/);
+    });
   });
+}
+
+/** The workers' environment: the test Redis, and nothing that would send a credential chain off this machine. */
+function workerEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { REDIS_URL: testRedisUrl(), AWS_EC2_METADATA_DISABLED: 'true', ...extra };
+}
+
+const anthropicAnswer = (record: ResultRecord): string | undefined =>
+  (record.response?.body as { content: { text: string }[] }).content[0]?.text;
+const chatAnswer = (record: ResultRecord): string | undefined =>
+  (record.response?.body as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
+
+refreshCase({
+  name: 'an Anthropic OAuth account',
+  // 100 ms a call and 4 calls in flight per worker: the batch lasts at least 25 s, several token lives.
+  simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, oauthRefreshTokens: ['sim-rt-initial-grant'] } }),
+  account: (simulator) => ({
+    id: 'claude-oauth',
+    provider: 'anthropic',
+    baseUrl: simulator.url,
+    oauth: { refreshToken: 'sim-rt-initial-grant', tokenUrl: `${simulator.url}/v1/oauth/token` },
+  }),
+  line: (n) => anthropicBatchLine(`o${n}`, promptText(n)),
+  answerText: anthropicAnswer,
+});
+
+/** A service account of the test's own: its key pair made here, the simulator trusting its public key. */
+const serviceAccount = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    clientEmail: 'relayq-batch@relayq-test.iam.gserviceaccount.com',
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+})();
+
+refreshCase({
+  name: 'a Vertex AI account with a service account key file',
+  simulator: () =>
+    startSimulator({
+      latencyMs: 100,
+      tokens: {
+        lifetimeSeconds,
+        googleServiceAccounts: [{ clientEmail: serviceAccount.clientEmail, publicKey: serviceAccount.publicKey }],
+      },
+    }),
+  account: (simulator) => {
+    const keyFile = join(tempDir('relayq-sa'), 'service-account.json');
+    writeFileSync(
+      keyFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'relayq-test',
+        private_key_id: 'k1',
+        private_key: serviceAccount.privateKey,
+        client_email: serviceAccount.clientEmail,
+        client_id: '1234567890',
+        token_uri: `${simulator.url}/token`,
+      }),
+    );
+    return {
+      id: 'vertex-sa',
+      provider: 'gemini',
+      baseUrl: `${simulator.url}/v1/projects/relayq-test/locations/us-central1/publishers/google`,
+      googleAuth: { keyFile },
+    };
+  },
+  line: (n) =>
+    JSON.stringify({
+      custom_id: `g${n}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
+    }),
+  answerText: chatAnswer,
 });
 
 describe('a refresh token revoked mid-batch', () => {
