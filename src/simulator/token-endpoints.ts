@@ -13,6 +13,11 @@
  *   answered `{access_token: "ya29...", expires_in, token_type: "Bearer"}`, refusals
  *   `{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}` with 400.
  *
+ * - `GET /_aws/credentials`: the ECS / EKS container credentials endpoint (what
+ *   AWS_CONTAINER_CREDENTIALS_FULL_URI names), answering temporary keys
+ *   `{AccessKeyId, SecretAccessKey, Token, Expiration, RoleArn}`; with `awsContainerAuthorization`
+ *   set, a request without that `Authorization` is answered 401.
+ *
  * Their calls are not counted in the providers' stats; `GET /_sim/tokens` has theirs.
  */
 import { createPublicKey, verify } from 'node:crypto';
@@ -24,9 +29,11 @@ const oauthTokenPath = '/v1/oauth/token';
 const googleTokenPath = '/token';
 const googleTokenAudience = 'https://oauth2.googleapis.com/token';
 const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const awsContainerPath = '/_aws/credentials';
+const awsRoleArn = 'arn:aws:iam::123456789012:role/relayq-batch';
 
 export function isTokenEndpoint(path: string): boolean {
-  return path === oauthTokenPath || path === googleTokenPath;
+  return path === oauthTokenPath || path === googleTokenPath || path === awsContainerPath;
 }
 
 export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -39,7 +46,12 @@ export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req:
   req.on('error', () => res.destroy());
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
-    const [status, answer] = path === oauthTokenPath ? oauthTokenAnswer(runtime, req, body) : googleTokenAnswer(runtime, req, body);
+    const [status, answer] =
+      path === oauthTokenPath
+        ? oauthTokenAnswer(runtime, req, body)
+        : path === googleTokenPath
+          ? googleTokenAnswer(runtime, req, body)
+          : awsContainerAnswer(runtime, req);
     reply(res, status, answer);
   });
 }
@@ -133,4 +145,23 @@ function googleTokenAnswer(runtime: SimulatorRuntime, req: IncomingMessage, body
   const issued = runtime.tokens.issueFor(`google:${account.clientEmail}`, googleAccessTokenPrefix);
   if ('error' in issued) return [400, { error: 'invalid_grant', error_description: 'Invalid grant: account not found' }];
   return [200, { access_token: issued.secret, expires_in: runtime.tokens.lifetimeSeconds, token_type: 'Bearer' }];
+}
+
+function awsContainerAnswer(runtime: SimulatorRuntime, req: IncomingMessage): Reply {
+  if (req.method !== 'GET') return [405, { code: 'MethodNotAllowed', message: 'use GET' }];
+  const wanted = runtime.config.tokens.awsContainerAuthorization;
+  if (wanted !== undefined && req.headers.authorization !== wanted)
+    return [401, { code: 'Unauthorized', message: 'invalid authorization token' }];
+  const issued = runtime.tokens.issueAwsKeys('aws:container');
+  if ('error' in issued) return [403, { code: 'AccessDenied', message: 'the role cannot be assumed' }];
+  return [
+    200,
+    {
+      AccessKeyId: issued.accessKeyId,
+      SecretAccessKey: issued.secretAccessKey,
+      Token: issued.secret,
+      Expiration: new Date(issued.expiresAt).toISOString(),
+      RoleArn: awsRoleArn,
+    },
+  ];
 }

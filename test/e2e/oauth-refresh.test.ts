@@ -39,6 +39,8 @@ interface RefreshCase {
   account(simulator: RunningSimulator): Record<string, unknown>;
   line(n: number): string;
   answerText(record: ResultRecord): string | undefined;
+  /** More environment for the workers. */
+  env?(simulator: RunningSimulator): Record<string, string>;
 }
 
 /**
@@ -75,7 +77,8 @@ function refreshCase(spec: RefreshCase, total = 3000): void {
       const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
       const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
       expect(report.accepted).toBe(total);
-      const workers = Array.from({ length: 3 }, () => spawnCli(['worker', '-c', config], { env: workerEnv() }));
+      const env = workerEnv(spec.env?.(simulator));
+      const workers = Array.from({ length: 3 }, () => spawnCli(['worker', '-c', config], { env }));
       const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
       try {
         await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 240_000, 'the batch to complete');
@@ -122,10 +125,56 @@ function refreshCase(spec: RefreshCase, total = 3000): void {
   });
 }
 
-/** The workers' environment: the test Redis, and nothing that would send a credential chain off this machine. */
+/**
+ * The workers' environment: the test Redis, and nothing that would send the AWS credential
+ * chain off this machine (no instance metadata, no AWS keys or profiles of the machine's).
+ */
 function workerEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { REDIS_URL: testRedisUrl(), AWS_EC2_METADATA_DISABLED: 'true', ...extra };
+  const nowhere = join(tempDir('relayq-no-aws'), 'none');
+  const cleared = Object.fromEntries(
+    [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_BEARER_TOKEN_BEDROCK',
+      'AWS_ROLE_ARN',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+    ].map((name) => [name, '']),
+  );
+  return {
+    REDIS_URL: testRedisUrl(),
+    ...cleared,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: nowhere,
+    AWS_SHARED_CREDENTIALS_FILE: nowhere,
+    ...extra,
+  };
 }
+
+refreshCase({
+  name: 'a Bedrock account on ECS container credentials',
+  simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, awsContainerAuthorization: 'relayq-container-token' } }),
+  account: (simulator) => ({
+    id: 'claude-on-aws',
+    provider: 'bedrock',
+    baseUrl: simulator.url,
+    region: 'us-east-1',
+    credentialChain: true,
+  }),
+  env: (simulator) => ({
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${simulator.url}/_aws/credentials`,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN: 'relayq-container-token',
+  }),
+  line: (n) =>
+    JSON.stringify({
+      custom_id: `b${n}`,
+      provider: 'bedrock',
+      model: 'anthropic.claude-haiku-4-5-20251001-v1:0',
+      body: { max_tokens: 200, messages: [{ role: 'user', content: promptText(n) }] },
+    }),
+  answerText: (record) => anthropicAnswer(record),
+});
 
 const anthropicAnswer = (record: ResultRecord): string | undefined =>
   (record.response?.body as { content: { text: string }[] }).content[0]?.text;

@@ -80,6 +80,11 @@ export abstract class HttpExecutor<Call extends ApiCall, Frame> implements Execu
     return this.prepare(request, options, account, stream);
   }
 
+  /** Whether a call's error says the provider refused the credential itself, so a fresh one may fix it (a 401). */
+  protected rejectsCredential(error: unknown): boolean {
+    return isCredentialRejection(error);
+  }
+
   /** The account's credential source; none for an account of another provider (refused when the call is prepared). */
   private sourceOf(account: Account): CredentialSource | undefined {
     return account.provider === this.provider ? this.credentialSource(account) : undefined;
@@ -111,7 +116,7 @@ export abstract class HttpExecutor<Call extends ApiCall, Frame> implements Execu
     try {
       return await send();
     } catch (error) {
-      if (!isCredentialRejection(error) || used === undefined) throw error;
+      if (!this.rejectsCredential(error) || used === undefined) throw error;
       return send(used.secret);
     }
   }
@@ -137,7 +142,7 @@ export abstract class HttpExecutor<Call extends ApiCall, Frame> implements Execu
     const first = open();
     const head = await first.next();
     if (head.done === true) return;
-    if (head.value.type === 'error' && isCredentialRejection(head.value.error) && used !== undefined) {
+    if (head.value.type === 'error' && this.rejectsCredential(head.value.error) && used !== undefined) {
       await first.return();
       yield* open(used.secret);
       return;
