@@ -78,6 +78,10 @@ export const simulatorTokensSchema = z
     oauthRefreshTokens: z.array(z.string().min(1)).default([]),
     /** Service accounts the Google token endpoint (`POST /token`) accepts: JWT assertions signed by their key. */
     googleServiceAccounts: z.array(z.object({ clientEmail: z.string().min(1), publicKey: z.string().min(1) }).strict()).default([]),
+    /** Entra ID app registrations the Entra token endpoint (`POST /{tenant}/oauth2/v2.0/token`) accepts: client credentials. */
+    entraClients: z
+      .array(z.object({ tenantId: z.string().min(1), clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict())
+      .default([]),
     /** The container credentials endpoint (`GET /_aws/credentials`): the Authorization it wants (none: any). */
     awsContainerAuthorization: z.string().min(1).optional(),
   })

@@ -11,6 +11,7 @@
  * second opinion on the formats relayq's executors speak.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseSimulatorConfig, type SimulatorConfigInput } from './config.ts';
 import { Exchange } from './exchange.ts';
@@ -44,6 +45,8 @@ export interface SimulatorListenOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** Serve HTTPS with this key and certificate (PEM), for clients that take https:// only (Entra ID's authority). */
+  tls?: { key: string; cert: string };
 }
 
 /** The largest body accepted (Anthropic's Messages limit); bigger ones answer 413. */
@@ -55,7 +58,8 @@ const defaultProvider: SimulatedProvider = anthropicProvider;
 
 export async function startSimulator(config: SimulatorConfigInput = {}, listen: SimulatorListenOptions = {}): Promise<RunningSimulator> {
   const runtime = createRuntime(parseSimulatorConfig(config));
-  const server = createServer((req, res) => onRequest(runtime, req, res));
+  const handle = (req: IncomingMessage, res: ServerResponse): void => onRequest(runtime, req, res);
+  const server = listen.tls === undefined ? createServer(handle) : createTlsServer(listen.tls, handle);
   // Longer than clients' keep-alive so the server is never the side that closes an idle socket
   // a client is about to reuse.
   server.keepAliveTimeout = 65_000;
@@ -75,7 +79,7 @@ export async function startSimulator(config: SimulatorConfigInput = {}, listen: 
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${listen.tls === undefined ? 'http' : 'https'}://${urlHost}:${port}`,
     port,
     stats: () => runtime.stats.snapshot(),
     tokens: runtime.tokens,

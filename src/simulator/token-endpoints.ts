@@ -18,11 +18,18 @@
  *   `{AccessKeyId, SecretAccessKey, Token, Expiration, RoleArn}`; with `awsContainerAuthorization`
  *   set, a request without that `Authorization` is answered 401.
  *
+ * - Entra ID (Microsoft identity platform v2): `GET /{tenant}/v2.0/.well-known/openid-configuration`
+ *   (the authority's metadata, naming the token endpoint here) and `POST /{tenant}/oauth2/v2.0/token`
+ *   with the client credentials grant (form `grant_type=client_credentials&client_id&client_secret&scope`)
+ *   → `{token_type: "Bearer", expires_in, ext_expires_in, access_token}`; a wrong secret is
+ *   `{"error": "invalid_client", "error_description": "AADSTS7000215: ...", "error_codes": [7000215]}` with 401.
+ *   Entra's clients take https:// authorities only: start the simulator with `tls` for them.
+ *
  * Their calls are not counted in the providers' stats; `GET /_sim/tokens` has theirs.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { googleAccessTokenPrefix } from './tokens.ts';
+import { entraAccessTokenPrefix, googleAccessTokenPrefix } from './tokens.ts';
 import type { SimulatorRuntime } from './runtime.ts';
 
 const oauthTokenPath = '/v1/oauth/token';
@@ -32,8 +39,10 @@ const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const awsContainerPath = '/_aws/credentials';
 const awsRoleArn = 'arn:aws:iam::123456789012:role/relayq-batch';
 
+const entraPath = /^\/([A-Za-z0-9.-]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/;
+
 export function isTokenEndpoint(path: string): boolean {
-  return path === oauthTokenPath || path === googleTokenPath || path === awsContainerPath;
+  return path === oauthTokenPath || path === googleTokenPath || path === awsContainerPath || entraPath.test(path);
 }
 
 export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -51,7 +60,9 @@ export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req:
         ? oauthTokenAnswer(runtime, req, body)
         : path === googleTokenPath
           ? googleTokenAnswer(runtime, req, body)
-          : awsContainerAnswer(runtime, req);
+          : path === awsContainerPath
+            ? awsContainerAnswer(runtime, req)
+            : entraAnswer(runtime, req, path, body);
     reply(res, status, answer);
   });
 }
@@ -164,4 +175,64 @@ function awsContainerAnswer(runtime: SimulatorRuntime, req: IncomingMessage): Re
       RoleArn: awsRoleArn,
     },
   ];
+}
+
+function entraAnswer(runtime: SimulatorRuntime, req: IncomingMessage, path: string, body: string): Reply {
+  const [, tenant = '', what] = entraPath.exec(path) ?? [];
+  const origin = `${'encrypted' in req.socket ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`;
+  if (what !== 'oauth2/v2.0/token') {
+    const base = `${origin}/${tenant}`;
+    return [
+      200,
+      {
+        issuer: `${origin}/${tenant}/v2.0`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        tenant_region_scope: 'NA',
+      },
+    ];
+  }
+  if (req.method !== 'POST')
+    return [405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' }];
+  const fields = formFields(req, body) ?? {};
+  if (fields.grant_type !== 'client_credentials') {
+    return [
+      400,
+      {
+        error: 'unsupported_grant_type',
+        error_description: 'AADSTS70003: The app requested an unsupported grant type.',
+        error_codes: [70003],
+      },
+    ];
+  }
+  const client = runtime.config.tokens.entraClients.find((entry) => entry.tenantId === tenant && entry.clientId === fields.client_id);
+  if (client === undefined) {
+    return [
+      400,
+      {
+        error: 'unauthorized_client',
+        error_description: `AADSTS700016: Application with identifier '${fields.client_id ?? ''}' was not found in the directory '${tenant}'.`,
+        error_codes: [700016],
+      },
+    ];
+  }
+  if (fields.client_secret !== client.clientSecret) {
+    return [
+      401,
+      {
+        error: 'invalid_client',
+        error_description: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.`,
+        error_codes: [7000215],
+      },
+    ];
+  }
+  const issued = runtime.tokens.issueFor(`entra:${tenant}/${client.clientId}`, entraAccessTokenPrefix);
+  if ('error' in issued)
+    return [400, { error: 'invalid_grant', error_description: 'AADSTS7000112: Application is disabled.', error_codes: [7000112] }];
+  const life = runtime.tokens.lifetimeSeconds;
+  return [200, { token_type: 'Bearer', expires_in: life, ext_expires_in: life, access_token: issued.secret }];
 }

@@ -52,6 +52,7 @@ interface Family {
 export const oauthAccessTokenPrefix = 'sim-at-';
 export const googleAccessTokenPrefix = 'ya29.sim-';
 export const awsTemporaryKeyPrefix = 'ASIASIM';
+export const entraAccessTokenPrefix = 'sim-entra-';
 
 export class TokenIssuer {
   private families = new Map<string, Family>();

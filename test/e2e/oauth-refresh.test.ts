@@ -20,6 +20,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
 import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
+import { makeTestCertificate } from '../helpers/tls.ts';
 
 async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -174,6 +175,37 @@ refreshCase({
       body: { max_tokens: 200, messages: [{ role: 'user', content: promptText(n) }] },
     }),
   answerText: (record) => anthropicAnswer(record),
+});
+
+const certificate = makeTestCertificate();
+
+refreshCase({
+  name: 'an Azure OpenAI account with Entra ID client credentials',
+  // Entra's client takes https:// authorities only: the simulator serves TLS, the workers trust its certificate.
+  simulator: () =>
+    startSimulator(
+      {
+        latencyMs: 100,
+        tokens: { lifetimeSeconds, entraClients: [{ tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret' }] },
+      },
+      { tls: { key: certificate.key, cert: certificate.cert } },
+    ),
+  account: (simulator) => ({
+    id: 'azure-entra',
+    provider: 'azure-openai',
+    baseUrl: simulator.url,
+    deployments: { 'gpt-4o-mini': 'batch-deployment' },
+    entra: { tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret', authorityHost: simulator.url },
+  }),
+  env: () => ({ NODE_EXTRA_CA_CERTS: certificate.certPath }),
+  line: (n) =>
+    JSON.stringify({
+      custom_id: `z${n}`,
+      provider: 'azure-openai',
+      model: 'gpt-4o-mini',
+      body: { messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
+    }),
+  answerText: (record) => chatAnswer(record),
 });
 
 const anthropicAnswer = (record: ResultRecord): string | undefined =>

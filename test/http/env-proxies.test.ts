@@ -5,16 +5,15 @@
  * certificate the test makes; the https:// case runs in a process of its own, which trusts that
  * certificate through NODE_EXTRA_CA_CERTS as a person behind such a proxy would.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closeDispatchers, environmentProxies } from '../../src/http/dispatchers.ts';
 import { accountSchema } from '../../src/config/schema.ts';
 import { simulatedAnswer } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { startHttpProxy, type RunningHttpProxy } from '../helpers/proxies.ts';
+import { makeTestCertificate } from '../helpers/tls.ts';
 import { call, failureOf, promptRequest, testAccount } from './anthropic-client.ts';
 
 let simulator: RunningSimulator;
@@ -124,34 +123,8 @@ describe('HTTP_PROXY, NO_PROXY and proxy: none', () => {
 });
 
 describe('HTTPS_PROXY through a TLS proxy', () => {
-  let dir: string;
-  let certPath: string;
-  let tls: { key: string; cert: string };
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'relayq-tls-proxy-'));
-    const keyPath = join(dir, 'proxy-key.pem');
-    certPath = join(dir, 'proxy-cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ].concat(['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath]),
-      { stdio: 'ignore' },
-    );
-    tls = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { key, cert, certPath } = makeTestCertificate();
+  const tls = { key, cert };
 
   it('tunnels through an https:// proxy the process trusts', async () => {
     proxy = await startHttpProxy({ tls });
