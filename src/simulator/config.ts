@@ -82,6 +82,8 @@ export const simulatorTokensSchema = z
     entraClients: z
       .array(z.object({ tenantId: z.string().min(1), clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict())
       .default([]),
+    /** The App Service managed identity endpoint (`GET /msi/token`): the X-IDENTITY-HEADER it wants (none: any). */
+    azureIdentityHeader: z.string().min(1).optional(),
     /** The container credentials endpoint (`GET /_aws/credentials`): the Authorization it wants (none: any). */
     awsContainerAuthorization: z.string().min(1).optional(),
   })

@@ -24,6 +24,9 @@
  *   → `{token_type: "Bearer", expires_in, ext_expires_in, access_token}`; a wrong secret is
  *   `{"error": "invalid_client", "error_description": "AADSTS7000215: ...", "error_codes": [7000215]}` with 401.
  *   Entra's clients take https:// authorities only: start the simulator with `tls` for them.
+ * - `GET /msi/token?api-version=2019-08-01&resource=R`: App Service's managed identity endpoint
+ *   (what IDENTITY_ENDPOINT names), `X-IDENTITY-HEADER` checked when `azureIdentityHeader` is set
+ *   → `{access_token, expires_on (unix seconds), resource, token_type: "Bearer"}`.
  *
  * Their calls are not counted in the providers' stats; `GET /_sim/tokens` has theirs.
  */
@@ -39,10 +42,13 @@ const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const awsContainerPath = '/_aws/credentials';
 const awsRoleArn = 'arn:aws:iam::123456789012:role/relayq-batch';
 
+const managedIdentityPath = '/msi/token';
 const entraPath = /^\/([A-Za-z0-9.-]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/;
 
 export function isTokenEndpoint(path: string): boolean {
-  return path === oauthTokenPath || path === googleTokenPath || path === awsContainerPath || entraPath.test(path);
+  return (
+    path === oauthTokenPath || path === googleTokenPath || path === awsContainerPath || path === managedIdentityPath || entraPath.test(path)
+  );
 }
 
 export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -62,7 +68,9 @@ export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req:
           ? googleTokenAnswer(runtime, req, body)
           : path === awsContainerPath
             ? awsContainerAnswer(runtime, req)
-            : entraAnswer(runtime, req, path, body);
+            : path === managedIdentityPath
+              ? managedIdentityAnswer(runtime, req)
+              : entraAnswer(runtime, req, path, body);
     reply(res, status, answer);
   });
 }
@@ -235,4 +243,29 @@ function entraAnswer(runtime: SimulatorRuntime, req: IncomingMessage, path: stri
     return [400, { error: 'invalid_grant', error_description: 'AADSTS7000112: Application is disabled.', error_codes: [7000112] }];
   const life = runtime.tokens.lifetimeSeconds;
   return [200, { token_type: 'Bearer', expires_in: life, ext_expires_in: life, access_token: issued.secret }];
+}
+
+function managedIdentityAnswer(runtime: SimulatorRuntime, req: IncomingMessage): Reply {
+  if (req.method !== 'GET') return [405, { statusCode: 405, message: 'use GET' }];
+  const wanted = runtime.config.tokens.azureIdentityHeader;
+  if (wanted !== undefined && req.headers['x-identity-header'] !== wanted) {
+    return [401, { statusCode: 401, message: 'Unauthorized: the X-IDENTITY-HEADER is missing or wrong' }];
+  }
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  const resource = query.get('resource');
+  if (query.get('api-version') !== '2019-08-01' || resource === null || resource === '') {
+    return [400, { statusCode: 400, message: 'api-version 2019-08-01 and a resource are required' }];
+  }
+  const issued = runtime.tokens.issueFor('entra:managed-identity', entraAccessTokenPrefix);
+  if ('error' in issued) return [400, { statusCode: 400, message: 'the identity is not available' }];
+  return [
+    200,
+    {
+      access_token: issued.secret,
+      expires_on: String(Math.floor(issued.expiresAt / 1000)),
+      resource,
+      token_type: 'Bearer',
+      client_id: '00000000-0000-0000-0000-00000000beef',
+    },
+  ];
 }

@@ -1,8 +1,11 @@
 /**
- * Entra ID tokens for an Azure OpenAI account with `entra` (an app registration's client secret),
- * through @azure/identity's ClientSecretCredential (loaded only when an account asks), for the
- * `https://cognitiveservices.azure.com/.default` scope. Each refresh makes a new credential, so
- * nothing is cached inside the SDK and a token Azure refused is replaced with a new one.
+ * Entra ID tokens for an Azure OpenAI account with `entra`, through @azure/identity (loaded only
+ * when an account asks), for the `https://cognitiveservices.azure.com/.default` scope: an app
+ * registration's client secret (ClientSecretCredential), or the host's managed identity
+ * (ManagedIdentityCredential: App Service / Functions, Azure Arc, Cloud Shell, the VM's IMDS, as
+ * MSAL detects them). Each refresh makes a new credential; a client secret's then holds no cached
+ * token, so a token Azure refused is replaced with a new one (MSAL keeps managed identity tokens
+ * in one cache per process, renewed 5 minutes before they expire, when relayq asks too).
  * A refusal (a wrong or expired secret, an unknown app: AADSTS errors) disables the account.
  */
 import type { Credential, CredentialSource } from '../../executors/credentials.ts';
@@ -39,21 +42,36 @@ export function entraSource(account: AzureOpenAIAccount): CredentialSource | und
   let source = sources.get(account);
   if (source === undefined) {
     source = {
-      key: credentialKey(account.id, 'entra', entra.authorityHost ?? '', entra.tenantId, entra.clientId, entra.clientSecret),
+      key: credentialKey(
+        account.id,
+        'entra',
+        JSON.stringify(entra.managedIdentity ?? null),
+        entra.authorityHost ?? '',
+        entra.tenantId ?? '',
+        entra.clientId ?? '',
+        entra.clientSecret ?? '',
+      ),
       accountId: account.id,
       provider: 'azure-openai',
-      issue: () => clientSecretToken(account, entra),
+      issue: () => entraToken(account, entra),
     };
     sources.set(account, source);
   }
   return source;
 }
 
-async function clientSecretToken(account: AzureOpenAIAccount, entra: NonNullable<AzureOpenAIAccount['entra']>): Promise<Credential> {
-  const { ClientSecretCredential, AuthenticationError } = await loadLibrary(account.id);
-  const credential = new ClientSecretCredential(entra.tenantId, entra.clientId, entra.clientSecret, {
-    ...(entra.authorityHost === undefined ? {} : { authorityHost: entra.authorityHost, disableInstanceDiscovery: true }),
-  });
+async function entraToken(account: AzureOpenAIAccount, entra: NonNullable<AzureOpenAIAccount['entra']>): Promise<Credential> {
+  const { ClientSecretCredential, ManagedIdentityCredential, AuthenticationError } = await loadLibrary(account.id);
+  const { managedIdentity } = entra;
+  // The schema holds either managedIdentity or all three of tenantId, clientId and clientSecret.
+  const credential =
+    managedIdentity !== undefined
+      ? managedIdentity === true
+        ? new ManagedIdentityCredential()
+        : new ManagedIdentityCredential({ clientId: managedIdentity.clientId })
+      : new ClientSecretCredential(entra.tenantId ?? '', entra.clientId ?? '', entra.clientSecret ?? '', {
+          ...(entra.authorityHost === undefined ? {} : { authorityHost: entra.authorityHost, disableInstanceDiscovery: true }),
+        });
   const sentAt = Date.now();
   try {
     const token = await credential.getToken(azureOpenAIScope);
@@ -65,7 +83,10 @@ async function clientSecretToken(account: AzureOpenAIAccount, entra: NonNullable
     if (error instanceof AuthenticationError && (status === 400 || status === 401 || status === 403 || /AADSTS\d+/.test(message))) {
       throw refreshRefused('azure-openai', account.id, message);
     }
-    if (/AADSTS\d+/.test(message)) throw refreshRefused('azure-openai', account.id, message);
+    // No managed identity on this host (or no app registration answers): a setup to fix.
+    if (/AADSTS\d+/.test(message) || (error as Error).name === 'CredentialUnavailableError') {
+      throw refreshRefused('azure-openai', account.id, message);
+    }
     throw refreshFailed('azure-openai', account.id, message);
   }
 }

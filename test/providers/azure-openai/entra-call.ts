@@ -45,6 +45,10 @@ const stats = (await (await fetch(`${url}/_sim/tokens`)).json()) as Record<strin
 const expiry = Object.values(stats)[0]?.tokens[0]?.expiresAt ?? 0;
 while (Date.now() <= expiry) await new Promise((resolve) => setTimeout(resolve, 50));
 const afterExpiry = await outcome(executor.execute(request('after expiry'), {}, good));
+const managed = accountSchema.parse({ id: 'azure-mi', provider: 'azure-openai', baseUrl: url, entra: { managedIdentity: true } });
+const managedIdentity = await outcome(
+  new AzureOpenAIExecutor({ accounts: () => [] }).execute(request('managed identity call'), {}, managed),
+);
 const badSecret = await outcome(new AzureOpenAIExecutor({ accounts: () => [] }).execute(request('x'), {}, account('a-wrong-secret')));
 await closeDispatchers();
-process.stdout.write(`${JSON.stringify({ first, second, afterExpiry, badSecret })}\n`);
+process.stdout.write(`${JSON.stringify({ first, second, afterExpiry, badSecret, managedIdentity })}\n`);

@@ -31,12 +31,16 @@ afterAll(async () => {
 });
 
 describe('entra config', () => {
-  it('takes client credentials and refuses them beside an apiKey', () => {
+  it('takes client credentials or a managed identity, and refuses them beside an apiKey', () => {
     const base = { id: 'az', provider: 'azure-openai', baseUrl: 'https://r.openai.azure.com' };
     const entra = { tenantId: 't', clientId: 'c', clientSecret: 's' };
     expect(accountSchema.parse({ ...base, entra })).toMatchObject({ entra });
+    expect(accountSchema.parse({ ...base, entra: { managedIdentity: { clientId: 'u' } } })).toMatchObject({
+      entra: { managedIdentity: { clientId: 'u' } },
+    });
     expect(() => accountSchema.parse({ ...base, entra, apiKey: 'k' })).toThrow(/sets both entra and apiKey/);
-    expect(() => accountSchema.parse({ ...base, entra: { tenantId: 't', clientId: 'c' } })).toThrow();
+    expect(() => accountSchema.parse({ ...base, entra: { tenantId: 't', clientId: 'c' } })).toThrow(/missing: clientSecret/);
+    expect(() => accountSchema.parse({ ...base, entra: { ...entra, managedIdentity: true } })).toThrow(/either managedIdentity/);
   });
 });
 
@@ -50,6 +54,9 @@ describe('Entra ID client credentials', () => {
     expect(outcome.badSecret?.error?.message).toMatch(
       /^azure-openai account "azure-entra": the credential refresh was refused: .*AADSTS7000215: Invalid client secret provided/,
     );
+    // The host's managed identity (App Service's endpoint, named by IDENTITY_ENDPOINT and IDENTITY_HEADER).
+    expect(outcome.managedIdentity).toEqual({ text: simulatedAnswer('managed identity call') });
+    expect(simulator.tokens.stats()['entra:managed-identity']?.tokens[0]?.uses).toBe(1);
     const family = simulator.tokens.stats()['entra:relayq-tenant/relayq-app'];
     expect(family?.issued).toBe(2);
     expect(family?.expiredUses).toBe(1);
@@ -58,7 +65,12 @@ describe('Entra ID client credentials', () => {
 });
 
 function runEntraCall(url: string): Promise<unknown> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certPath };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: certificate.certPath,
+    IDENTITY_ENDPOINT: `${url}/msi/token`,
+    IDENTITY_HEADER: 'identity-header-secret',
+  };
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) delete env[name];
   const args = [resolve('bin/run-ts.js'), resolve('test/providers/azure-openai/entra-call.ts'), url];
   return new Promise((done, fail) => {
