@@ -61,18 +61,27 @@ export function serveTokenEndpoint(runtime: SimulatorRuntime, path: string, req:
   req.on('error', () => res.destroy());
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
-    const [status, answer] =
-      path === oauthTokenPath
-        ? oauthTokenAnswer(runtime, req, body)
-        : path === googleTokenPath
-          ? googleTokenAnswer(runtime, req, body)
-          : path === awsContainerPath
-            ? awsContainerAnswer(runtime, req)
-            : path === managedIdentityPath
-              ? managedIdentityAnswer(runtime, req)
-              : entraAnswer(runtime, req, path, body);
+    let status: number;
+    let answer: unknown;
+    try {
+      [status, answer] = tokenAnswer(runtime, path, req, body);
+    } catch (error) {
+      [status, answer] = [500, { error: 'server_error', error_description: `simulator error: ${(error as Error).message}` }];
+    }
     reply(res, status, answer);
   });
+}
+
+function tokenAnswer(runtime: SimulatorRuntime, path: string, req: IncomingMessage, body: string): Reply {
+  return path === oauthTokenPath
+    ? oauthTokenAnswer(runtime, req, body)
+    : path === googleTokenPath
+      ? googleTokenAnswer(runtime, req, body)
+      : path === awsContainerPath
+        ? awsContainerAnswer(runtime, req)
+        : path === managedIdentityPath
+          ? managedIdentityAnswer(runtime, req)
+          : entraAnswer(runtime, req, path, body);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

@@ -45,8 +45,6 @@ interface Family {
   stats: TokenFamilyStats;
   /** The refresh token that works now (OAuth families). */
   refreshToken?: string;
-  /** Refresh tokens rotated away. */
-  retired: Set<string>;
 }
 
 export const oauthAccessTokenPrefix = 'sim-at-';
@@ -94,7 +92,6 @@ export class TokenIssuer {
       family.stats.reusedRefreshTokens += 1;
       return { error: 'invalid_grant', description: 'Refresh token has already been used' };
     }
-    family.retired.add(refreshToken);
     const next = `sim-rt-${randomBytes(18).toString('base64url')}`;
     family.refreshToken = next;
     this.byRefreshToken.set(next, familyName(family));
@@ -193,7 +190,6 @@ export class TokenIssuer {
     if (family === undefined) {
       family = {
         stats: { issued: 0, refused: 0, reusedRefreshTokens: 0, expiredUses: 0, tokens: [], revoked: false },
-        retired: new Set(),
       };
       names.set(family, name);
       this.families.set(name, family);
