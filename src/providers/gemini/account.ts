@@ -16,6 +16,11 @@ export const googleAuthSchema = z
     /** Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's login, or the metadata server on Google Cloud. */
     adc: z.literal(true).optional(),
     scopes: z.array(z.string().min(1)).min(1).default([googleCloudPlatformScope]),
+    /**
+     * Where token requests go instead of Google's (a Private Service Connect endpoint); a key
+     * file's own `token_uri` is used otherwise.
+     */
+    tokenUrl: z.url().optional(),
   })
   .refine((auth) => (auth.keyFile === undefined) !== (auth.adc === undefined), {
     message: 'set either keyFile (a service account key file) or adc: true (Application Default Credentials)',

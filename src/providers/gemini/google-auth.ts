@@ -8,6 +8,7 @@
  *   (its proxy, or the environment's).
  * - `adc: true`: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
  *   login, the metadata server on Google Cloud), as google-auth-library finds them.
+ * - `tokenUrl`: where either sends its token requests instead of Google's token endpoint.
  *
  * A refusal (a revoked or deleted key: `invalid_grant`) disables the account with its reason; a
  * token endpoint that cannot be reached leaves it enabled and the prompt retried.
@@ -60,7 +61,7 @@ export function googleAuthSource(account: GeminiAccount): CredentialSource | und
   let source = sources.get(account);
   if (source === undefined) {
     source = {
-      key: credentialKey(account.id, 'google', auth.keyFile ?? 'adc', ...auth.scopes),
+      key: credentialKey(account.id, 'google', auth.keyFile ?? 'adc', auth.tokenUrl ?? '', ...auth.scopes),
       accountId: account.id,
       provider: 'gemini',
       issue: () => (auth.keyFile === undefined ? applicationDefault(account, auth) : serviceAccount(account, auth, auth.keyFile)),
@@ -99,7 +100,7 @@ async function serviceAccount(account: GeminiAccount, auth: GoogleAuthConfig, ke
     scopes: auth.scopes,
     ...(key.private_key_id === undefined ? {} : { keyId: key.private_key_id }),
   });
-  routeTokenRequests(client.transporter, account, key.token_uri ?? googleTokenUrl);
+  routeTokenRequests(client.transporter, account, auth.tokenUrl ?? key.token_uri ?? googleTokenUrl);
   const sentAt = Date.now();
   try {
     const tokens = await client.authorize();
@@ -114,6 +115,7 @@ async function applicationDefault(account: GeminiAccount, auth: GoogleAuthConfig
   const sentAt = Date.now();
   try {
     const client = await new GoogleAuth({ scopes: auth.scopes }).getClient();
+    if (auth.tokenUrl !== undefined) routeTokenRequests(client.transporter, account, auth.tokenUrl);
     const { token } = await client.getAccessToken();
     return credentialOf(account, token ?? undefined, client.credentials.expiry_date ?? undefined, sentAt);
   } catch (error) {

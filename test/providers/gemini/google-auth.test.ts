@@ -3,9 +3,10 @@
  * Google token endpoint (which verifies the JWT assertion's signature with the key's public half):
  * the token and its use, a key the endpoint does not trust, a key file that cannot be read.
  */
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { accountSchema, type Account } from '../../../src/config/schema.ts';
 import { ProviderError } from '../../../src/executors/errors.ts';
@@ -110,5 +111,30 @@ describe('a service account key file', () => {
     writeFileSync(notKey, '{"type": "authorized_user"}');
     const wrong = await failure(executor.execute(request('x'), {}, vertexAccount(sim, notKey)));
     expect(wrong.message).toContain('is not a service account key file');
+  });
+});
+
+describe('Application Default Credentials', () => {
+  it('finds the key file GOOGLE_APPLICATION_CREDENTIALS names and sends its grant to tokenUrl', async () => {
+    const sim = await start();
+    const file = keyFile(sim, pem(trusted.privateKey));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GOOGLE_APPLICATION_CREDENTIALS: file,
+      GCE_METADATA_HOST: '127.0.0.1:1',
+      NO_GCE_CHECK: 'true',
+    };
+    const args = [resolve('bin/run-ts.js'), resolve('test/providers/gemini/adc-call.ts'), sim.url];
+    const answer = await new Promise<unknown>((done, fail) => {
+      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', fail);
+      child.once('close', (code) => (code === 0 ? done(JSON.parse(stdout)) : fail(new Error(`adc-call.ts exited ${code}: ${stderr}`))));
+    });
+    expect(answer).toEqual({ text: simulatedAnswer('through ADC') });
+    expect(sim.tokens.stats()[`google:${clientEmail}`]?.tokens[0]?.uses).toBe(1);
   });
 });
