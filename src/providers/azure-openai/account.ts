@@ -15,7 +15,11 @@ export const entraSchema = z
     clientSecret: z.string().min(1).optional(),
     /** The Entra ID authority (a sovereign cloud's, e.g. https://login.microsoftonline.us); Azure's public cloud when left out. */
     authorityHost: z.url().optional(),
-    managedIdentity: z.union([z.literal(true), z.strictObject({ clientId: z.string().min(1) })]).optional(),
+    managedIdentity: z
+      .union([z.literal(true), z.strictObject({ clientId: z.string().min(1) })], {
+        error: 'must be true (the host identity) or {clientId: ID} (a user-assigned identity)',
+      })
+      .optional(),
   })
   .superRefine((entra, ctx) => {
     const secretFields = (['tenantId', 'clientId', 'clientSecret'] as const).filter((field) => entra[field] !== undefined);

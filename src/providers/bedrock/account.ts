@@ -20,7 +20,11 @@ export const bedrockAccountSchema = defineAccountSchema('bedrock', {
    * ECS/EKS container or EC2 instance role), refreshed before its keys expire: `true`, or
    * `{profile: NAME}` for one profile of ~/.aws/config.
    */
-  credentialChain: z.union([z.literal(true), z.strictObject({ profile: z.string().min(1) })]).optional(),
+  credentialChain: z
+    .union([z.literal(true), z.strictObject({ profile: z.string().min(1) })], {
+      error: 'must be true (the default chain) or {profile: NAME} (one profile of ~/.aws/config)',
+    })
+    .optional(),
   anthropicBeta: anthropicBetaField,
 }).superRefine((account, ctx) => {
   if (account.credentialChain !== undefined) {
