@@ -96,7 +96,7 @@ async function reportError(error: unknown): Promise<number> {
     import('./context.ts'),
     import('./file-errors.ts'),
     import('../webhooks/address-guard.ts'),
-    import('../webhooks/secret-box.ts'),
+    import('../lib/secret-box.ts'),
   ]);
   const say = (message: string) => process.stderr.write(`relayq: ${message.replace(/\n+$/, '')}\n`);
   if (process.env.RELAYQ_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);

@@ -2,6 +2,7 @@
  * The executor contract (DESIGN.md, "The executor contract"). Every provider implements
  * `Executor`; the worker never branches on the provider.
  */
+import type { CredentialStore } from './credentials.ts';
 import type { ProviderError } from './errors.ts';
 
 /**
@@ -119,6 +120,11 @@ export interface ExecutorContext {
    * `getAvailableAccountsCount` need it (an executor made without one only executes).
    */
   availability?: AvailabilityReader;
+  /**
+   * Where credentials that expire are kept and refreshed (src/accounts/credential-store.ts: in
+   * Redis, once for every worker); an executor made without one keeps them in its own process.
+   */
+  credentials?: CredentialStore;
 }
 
 /** One account of the provider and, when it cannot take calls, why not. */

@@ -27,8 +27,13 @@ export function createHttpProxyDispatcher(proxy: URL, options: HttpProxyDispatch
     uri: proxy.href,
     proxyTls: { timeout: connectMs },
     requestTls: { timeout: connectMs },
-    clientFactory: (origin: URL, clientOptions: object) => new ProxyConnectClient(origin, clientOptions as Pool.Options, connectMs),
+    clientFactory: proxyConnectClientFactory(connectMs),
   });
+}
+
+/** ProxyAgent's `clientFactory`: the pool that sends CONNECT to the proxy, bounded by connectMs. */
+export function proxyConnectClientFactory(connectMs: number): (origin: URL, options: object) => Dispatcher {
+  return (origin, clientOptions) => new ProxyConnectClient(origin, clientOptions as Pool.Options, connectMs);
 }
 
 type ConnectOptions = Omit<Dispatcher.ConnectOptions, 'origin'>;

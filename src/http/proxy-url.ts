@@ -71,8 +71,15 @@ export function proxyUrlProblem(value: string): string | null {
   return null;
 }
 
-/** An account's `proxy`: http(s):// or socks5(h):// with a host, an optional port and percent-encoded credentials. */
+/** An account's `proxy` that opts out of the environment's proxy: connections go direct. */
+export const noProxy = 'none';
+
+/**
+ * An account's `proxy`: http(s):// or socks5(h):// with a host, an optional port and
+ * percent-encoded credentials; or `none` (direct, whatever HTTPS_PROXY says).
+ */
 export const proxyUrlSchema = z.string().superRefine((value, ctx) => {
+  if (value === noProxy) return;
   const problem = proxyUrlProblem(value);
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });

@@ -59,6 +59,15 @@ export interface Keys {
   accountErrors(accountId: string): string;
   /** Hash: dedicated accounts, `batch:<id>` / `tenant:<name>` -> binding JSON. */
   accountBindings(): string;
+  /**
+   * String: an account's current refreshed credential, sealed (src/lib/secret-box.ts: encrypted
+   * when `secrets.key` is set): JSON `{credential: {secret, expiresAt, issuedAt, refreshToken?}}`,
+   * or `{failed, at}` after the issuer refused a refresh. `name` is `<account>:<fingerprint of its
+   * configured source>`.
+   */
+  credential(name: string): string;
+  /** String with a time to live: held by the one process refreshing the credential (its random token). */
+  credentialLock(name: string): string;
   /** Sorted set: worker processes by their last heartbeat (ms). */
   schedWorkers(): string;
   /** Hash: scheduling pools with parked prompts, pool key -> pool description JSON. */
@@ -126,6 +135,8 @@ export function createKeys(prefix: string): Keys {
     accountLeases: (id) => `${tag}:account:${id}:leases`,
     accountErrors: (id) => `${tag}:account:${id}:errors`,
     accountBindings: () => `${tag}:accounts:bindings`,
+    credential: (name) => `${tag}:credential:${name}`,
+    credentialLock: (name) => `${tag}:credential:${name}:lock`,
     schedWorkers: () => `${tag}:sched:workers`,
     schedPools: () => `${tag}:sched:pools`,
     schedPool: (pool) => `${tag}:sched:pool:${pool}`,

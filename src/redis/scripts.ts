@@ -24,6 +24,7 @@ const scriptFiles = {
   settleAccount: 'settleAccount-3.lua',
   parkJob: 'parkJob-4.lua',
   unparkJobs: 'unparkJobs-5.lua',
+  releaseLock: 'releaseLock-1.lua',
 } as const;
 
 type ScriptName = keyof typeof scriptFiles;
@@ -76,6 +77,7 @@ export interface ScriptedRedis extends Redis {
   settleAccount(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<[number, number, string, number]>;
   parkJob(k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]): Promise<[number, number]>;
   unparkJobs(k1: string, k2: string, k3: string, k4: string, k5: string, ...args: (string | number)[]): Promise<(string | number)[]>;
+  releaseLock(key: string, token: string): Promise<number>;
 }
 
 /** Adds relayq's scripts to a connection as commands (idempotent). */

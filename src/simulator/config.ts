@@ -69,6 +69,26 @@ export const simulatorFaultsSchema = z
   );
 export type SimulatorFaults = z.infer<typeof simulatorFaultsSchema>;
 
+/** The token endpoints: what they accept and how long what they issue lives (src/simulator/tokens.ts). */
+export const simulatorTokensSchema = z
+  .object({
+    /** Seconds an issued access token (or AWS key set) lives. */
+    lifetimeSeconds: z.number().positive().default(3600),
+    /** Refresh tokens the OAuth token endpoint (`POST /v1/oauth/token`) accepts at first; each one it rotates. */
+    oauthRefreshTokens: z.array(z.string().min(1)).default([]),
+    /** Service accounts the Google token endpoint (`POST /token`) accepts: JWT assertions signed by their key. */
+    googleServiceAccounts: z.array(z.object({ clientEmail: z.string().min(1), publicKey: z.string().min(1) }).strict()).default([]),
+    /** Entra ID app registrations the Entra token endpoint (`POST /{tenant}/oauth2/v2.0/token`) accepts: client credentials. */
+    entraClients: z
+      .array(z.object({ tenantId: z.string().min(1), clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict())
+      .default([]),
+    /** The App Service managed identity endpoint (`GET /msi/token`): the X-IDENTITY-HEADER it wants (none: any). */
+    azureIdentityHeader: z.string().min(1).optional(),
+    /** The container credentials endpoint (`GET /_aws/credentials`): the Authorization it wants (none: any). */
+    awsContainerAuthorization: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const simulatorConfigSchema = z
   .object({
     /** Milliseconds before the response headers of an admitted request. */
@@ -87,6 +107,7 @@ export const simulatorConfigSchema = z
     faults: simulatorFaultsSchema.prefault({}),
     /** Model names or globs (`claude-*`) the simulator serves; any model when left out. */
     models: z.array(z.string().min(1)).min(1).optional(),
+    tokens: simulatorTokensSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

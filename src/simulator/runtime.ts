@@ -8,6 +8,7 @@ import { modelMatcher, type SimulatorConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
 import { FaultInjector } from './faults.ts';
 import { StatsRecorder } from './stats.ts';
+import { TokenIssuer } from './tokens.ts';
 
 export type ExchangeHandler = (exchange: Exchange, runtime: SimulatorRuntime) => void | Promise<void>;
 
@@ -27,6 +28,8 @@ export interface SimulatorRuntime {
   readonly keys: KeyRegistry;
   readonly faults: FaultInjector;
   readonly stats: StatsRecorder;
+  /** What the token endpoints issued (kept across `reset`). */
+  readonly tokens: TokenIssuer;
   modelAllowed(model: string): boolean;
   /** Resolves after `ms`, or at once when the simulator closes (check `exchange.gone` after). */
   sleep(ms: number): Promise<void>;
@@ -42,6 +45,7 @@ export function createRuntime(config: SimulatorConfig): SimulatorRuntime {
   const keys = new KeyRegistry(config.keys, config.acceptAnyKey, config.defaultLimits, config.burstSeconds);
   const faults = new FaultInjector(config.faults);
   const stats = new StatsRecorder();
+  const tokens = new TokenIssuer(config.tokens.lifetimeSeconds, config.tokens.oauthRefreshTokens);
   const modelAllowed = modelMatcher(config.models);
   const sleepers = new Map<NodeJS.Timeout, () => void>();
   const idPart = randomIdPart();
@@ -52,6 +56,7 @@ export function createRuntime(config: SimulatorConfig): SimulatorRuntime {
     keys,
     faults,
     stats,
+    tokens,
     modelAllowed,
     sleep(ms) {
       return new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@
  * second opinion on the formats relayq's executors speak.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseSimulatorConfig, type SimulatorConfigInput } from './config.ts';
 import { Exchange } from './exchange.ts';
@@ -21,6 +22,8 @@ import { openaiProvider } from './providers/openai.ts';
 import { azureOpenAIProvider } from './providers/azure-openai.ts';
 import { createRuntime, type ExchangeHandler, type SimulatedProvider, type SimulatorRuntime } from './runtime.ts';
 import type { SimulatorStats } from './stats.ts';
+import { isTokenEndpoint, serveTokenEndpoint } from './token-endpoints.ts';
+import type { TokenIssuer } from './tokens.ts';
 
 export type { SimulatorStats, KeyStats } from './stats.ts';
 export type { SimulatorConfig, SimulatorConfigInput } from './config.ts';
@@ -30,6 +33,8 @@ export interface RunningSimulator {
   url: string;
   port: number;
   stats(): SimulatorStats;
+  /** The token endpoints' issuer: its stats per token family, and `revoke`. */
+  tokens: TokenIssuer;
   /** Zeroes the stats, fills every bucket, restarts the fault sequence from its seed. */
   reset(): void;
   close(): Promise<void>;
@@ -40,6 +45,8 @@ export interface SimulatorListenOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** Serve HTTPS with this key and certificate (PEM), for clients that take https:// only (Entra ID's authority). */
+  tls?: { key: string; cert: string };
 }
 
 /** The largest body accepted (Anthropic's Messages limit); bigger ones answer 413. */
@@ -51,7 +58,8 @@ const defaultProvider: SimulatedProvider = anthropicProvider;
 
 export async function startSimulator(config: SimulatorConfigInput = {}, listen: SimulatorListenOptions = {}): Promise<RunningSimulator> {
   const runtime = createRuntime(parseSimulatorConfig(config));
-  const server = createServer((req, res) => onRequest(runtime, req, res));
+  const handle = (req: IncomingMessage, res: ServerResponse): void => onRequest(runtime, req, res);
+  const server = listen.tls === undefined ? createServer(handle) : createTlsServer(listen.tls, handle);
   // Longer than clients' keep-alive so the server is never the side that closes an idle socket
   // a client is about to reuse.
   server.keepAliveTimeout = 65_000;
@@ -71,9 +79,10 @@ export async function startSimulator(config: SimulatorConfigInput = {}, listen: 
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${listen.tls === undefined ? 'http' : 'https'}://${urlHost}:${port}`,
     port,
     stats: () => runtime.stats.snapshot(),
+    tokens: runtime.tokens,
     reset: () => runtime.reset(),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -92,6 +101,10 @@ function onRequest(runtime: SimulatorRuntime, req: IncomingMessage, res: ServerR
   const path = query < 0 ? url : url.slice(0, query);
   if (path.startsWith('/_sim/')) {
     control(runtime, path, req, res);
+    return;
+  }
+  if (isTokenEndpoint(path)) {
+    serveTokenEndpoint(runtime, path, req, res);
     return;
   }
 
@@ -163,6 +176,10 @@ function control(runtime: SimulatorRuntime, path: string, req: IncomingMessage, 
   if (path === '/_sim/reset' && req.method === 'POST') {
     runtime.reset();
     reply(200, { ok: true });
+    return;
+  }
+  if (path === '/_sim/tokens' && req.method === 'GET') {
+    reply(200, runtime.tokens.stats());
     return;
   }
   if (path === '/_sim/health' && req.method === 'GET') {

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keys } from '../redis/keys.ts';
-import { openSecret, sealSecret } from './secret-box.ts';
+import { openSecret, sealSecret } from '../lib/secret-box.ts';
 import { newSigningSecret } from './signing.ts';
 
 /** How long the secret before a rotation still signs. */

@@ -4,6 +4,7 @@ import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
 import { createAvailabilityReader } from '../accounts/availability.ts';
+import { createCredentialStore } from '../accounts/credential-store.ts';
 import { createRedis } from '../redis/connection.ts';
 import { createExecutors } from '../providers/index.ts';
 import { errorEventLogger } from '../log.ts';
@@ -64,7 +65,12 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   });
   await scheduler.start();
   const liveAccounts = () => scheduler.liveAccounts();
-  const executors = createExecutors({ accounts: liveAccounts, availability: createAvailabilityReader(redis, keys, liveAccounts) });
+  const executors = createExecutors({
+    accounts: liveAccounts,
+    availability: createAvailabilityReader(redis, keys, liveAccounts),
+    // Refreshed credentials, shared by every worker (once per account, whoever needs it first).
+    credentials: createCredentialStore(redis, keys, config.secrets.key),
+  });
   // Batch ends go from the outbox into the webhook queue: every half second, and at once when a
   // prompt of this worker ended a batch.
   const webhookQueue = new Queue<WebhookJob>(webhookQueueName, { connection: redis, prefix: keys.bullPrefix });

@@ -12,7 +12,8 @@
  * Both relay bytes both ways and close one side when the other closes, so a client that goes away
  * is seen going away by the server behind the proxy.
  */
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -74,6 +75,8 @@ export interface RunningSocks5Proxy {
 export interface ProxyOptions {
   /** Credentials the proxy requires; none: it lets everyone through. */
   auth?: ProxyCredentials;
+  /** The HTTP proxy speaks TLS to its clients (an `https://` proxy) with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 function proxyUrl(scheme: string, port: number, credentials: ProxyCredentials | undefined): string {
@@ -136,7 +139,7 @@ export async function startHttpProxy(options: ProxyOptions = {}): Promise<Runnin
   const authorized = (req: IncomingMessage): boolean => expected === undefined || req.headers['proxy-authorization'] === expected;
   const authRequired = 'Proxy-Authenticate: Basic realm="relayq-test"';
 
-  const server = createHttpServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     // Absolute-form: the request line carries the whole target URL.
     if (!authorized(req)) {
       stats.rejectedAuth += 1;
@@ -175,9 +178,10 @@ export async function startHttpProxy(options: ProxyOptions = {}): Promise<Runnin
       if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
-  });
+  };
+  const server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer(options.tls, listener);
 
-  server.on('connection', (socket: Socket) => {
+  server.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     stats.connections += 1;
     tracker.add(socket);
   });
@@ -208,7 +212,7 @@ export async function startHttpProxy(options: ProxyOptions = {}): Promise<Runnin
   const port = await listenOnLoopback(server);
   return {
     port,
-    url: (credentials) => proxyUrl('http', port, credentials ?? options.auth),
+    url: (credentials) => proxyUrl(options.tls === undefined ? 'http' : 'https', port, credentials ?? options.auth),
     stats,
     close: () =>
       new Promise<void>((resolve) => {

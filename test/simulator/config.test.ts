@@ -34,6 +34,7 @@ describe('simulator config', () => {
         slowMs: 5000,
         rateLimitRetryAfterSeconds: 1,
       },
+      tokens: { lifetimeSeconds: 3600, oauthRefreshTokens: [], googleServiceAccounts: [], entraClients: [] },
     });
   });
 

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { batchFromRecord } from '../../src/batches/batch-store.ts';
 import { batchEvent, eventTypeOf, newEventId } from '../../src/webhooks/events.ts';
-import { openSecret, sealSecret } from '../../src/webhooks/secret-box.ts';
+import { openSecret, sealSecret } from '../../src/lib/secret-box.ts';
 import { isSigningSecret, newSigningSecret, signedHeaders } from '../../src/webhooks/signing.ts';
 
 const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'batch.completed', created_at: 1, data: { id: 'batch_x' } });

@@ -11,6 +11,9 @@ export const anthropicVersion = '2023-06-01';
 
 export type AnthropicApiAccount = Pick<AnthropicAccount, 'baseUrl' | 'apiKey' | 'authToken' | 'anthropicBeta'>;
 
+/** The `anthropic-beta` flag the Messages API wants with an OAuth access token. */
+export const anthropicOAuthBeta = 'oauth-2025-04-20';
+
 /** `{baseUrl}/v1/messages`; a trailing slash on baseUrl is ignored. */
 export function anthropicMessagesUrl(account: Pick<AnthropicAccount, 'baseUrl'>): string {
   const base = (account.baseUrl ?? anthropicDefaultBaseUrl).replace(/\/+$/, '');
@@ -18,16 +21,23 @@ export function anthropicMessagesUrl(account: Pick<AnthropicAccount, 'baseUrl'>)
 }
 
 /**
- * Request headers for an account. An account with neither apiKey nor authToken sends no auth
- * header (a gateway may add it); Anthropic itself answers 401.
+ * Request headers for an account. An API key goes as `x-api-key`; an OAuth access token (the
+ * account's `authToken`, or `accessToken`, the current one of an `oauth` account) as
+ * `authorization: Bearer` with the OAuth beta flag added to the account's own. An account with
+ * neither sends no auth header (a gateway may add it); Anthropic itself answers 401.
  */
-export function anthropicRequestHeaders(account: AnthropicApiAccount, options: { stream?: boolean } = {}): Record<string, string> {
+export function anthropicRequestHeaders(
+  account: AnthropicApiAccount,
+  options: { stream?: boolean; accessToken?: string } = {},
+): Record<string, string> {
   const headers: Record<string, string> = { ...jsonRequestHeaders(options.stream), 'anthropic-version': anthropicVersion };
-  if (account.apiKey !== undefined) headers['x-api-key'] = account.apiKey;
-  else if (account.authToken !== undefined) headers.authorization = `Bearer ${account.authToken}`;
-  if (account.anthropicBeta !== undefined && account.anthropicBeta.length > 0) {
-    headers['anthropic-beta'] = account.anthropicBeta.join(',');
-  }
+  const betas = [...(account.anthropicBeta ?? [])];
+  const bearer = options.accessToken ?? (account.apiKey === undefined ? account.authToken : undefined);
+  if (bearer !== undefined) {
+    headers.authorization = `Bearer ${bearer}`;
+    if (!betas.includes(anthropicOAuthBeta)) betas.push(anthropicOAuthBeta);
+  } else if (account.apiKey !== undefined) headers['x-api-key'] = account.apiKey;
+  if (betas.length > 0) headers['anthropic-beta'] = betas.join(',');
   return headers;
 }
 

@@ -4,12 +4,15 @@
  * shared (providers/shared/call.ts, stream.ts); this file says where a call goes and how its
  * answers are read.
  */
+import type { Credential, CredentialSource } from '../../executors/credentials.ts';
 import type { Account, ExecuteOptions, ExecuteRequest, JsonObject } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
-import { jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
+import { callErrorContext, jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
 import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
 import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import type { AnswerContext } from '../shared/response.ts';
+import type { AnthropicAccount } from './account.ts';
+import { anthropicOAuthSource } from './oauth.ts';
 import { anthropicMessagesUrl, anthropicRequestHeaders, pickAnthropicHeaders } from './api.ts';
 import { mapAnthropicHttpError, mapAnthropicStreamError } from './map-error.ts';
 import { mapAnthropicMessage } from './map-response.ts';
@@ -27,18 +30,34 @@ export class AnthropicExecutor extends HttpExecutor<ApiCall, SseEvent> {
   readonly provider = 'anthropic' as const;
   protected readonly handlers = handlers;
 
-  protected prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): ApiCall {
+  protected prepare(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+    stream: boolean,
+    credential?: Credential,
+  ): ApiCall {
     const body: JsonObject = { ...executeRequest.body, stream };
     if (body.model === undefined) body.model = executeRequest.model;
     const { context, headers } = perAccount(account);
     return {
       account,
       url: context.url,
-      headers: stream ? headers.stream : headers.json,
+      headers:
+        credential === undefined
+          ? stream
+            ? headers.stream
+            : headers.json
+          : anthropicRequestHeaders(account as AnthropicAccount, { stream, accessToken: credential.secret }),
       body: JSON.stringify(body),
       signal: options.signal,
       errorContext: withSignal(context, options),
     };
+  }
+
+  /** An `oauth` account's access token comes from its refresh token (oauth.ts). */
+  protected override credentialSource(account: Account): CredentialSource | undefined {
+    return anthropicOAuthSource(account as AnthropicAccount);
   }
 
   protected contextBeforeCall(_request: ExecuteRequest, options: ExecuteOptions, account: Account): CallErrorContext {
@@ -72,13 +91,7 @@ function perAccount(account: Account): AccountCall {
   let found = calls.get(account);
   if (found === undefined) {
     found = {
-      context: {
-        provider: 'anthropic',
-        url: anthropicMessagesUrl(account),
-        accountId: account.id,
-        ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
-        timeouts: account.timeouts,
-      },
+      context: callErrorContext('anthropic', account, anthropicMessagesUrl(account), undefined),
       headers: {
         json: anthropicRequestHeaders(account, { stream: false }),
         stream: anthropicRequestHeaders(account, { stream: true }),

@@ -4,18 +4,20 @@
  */
 import type { ExecutorContext } from '../../executors/types.ts';
 import { OpenAICompatibleExecutor, type OpenAIDialect } from '../openai/executor.ts';
+import { entraSource } from './entra.ts';
 import { azureNotFoundHint, azureOpenAIUrl, azureRequestBody, azureRequestHeaders } from './api.ts';
 
 export const azureOpenAIDialect: OpenAIDialect<'azure-openai'> = {
   provider: 'azure-openai',
-  route(request, account, endpoint, stream) {
+  route(request, account, endpoint, stream, credential) {
     return {
       url: azureOpenAIUrl(account, endpoint, request.model),
-      headers: azureRequestHeaders(account, { stream }),
+      headers: azureRequestHeaders(credential === undefined ? account : { authToken: credential.secret }, { stream }),
       body: azureRequestBody(request, account, { endpoint, stream }),
       notFoundHint: azureNotFoundHint(account, endpoint, request.model),
     };
   },
+  credentialSource: entraSource,
 };
 
 export class AzureOpenAIExecutor extends OpenAICompatibleExecutor<'azure-openai'> {

@@ -18,7 +18,7 @@ export interface BedrockCredentials {
   sessionToken?: string;
   region: string;
   /** Where the keys came from, for messages. */
-  source: 'account' | 'environment';
+  source: 'account' | 'environment' | 'chain';
 }
 
 /** An Amazon Bedrock API key (short-term or long-term), sent as `Authorization: Bearer` without SigV4. */
@@ -34,6 +34,13 @@ export type BedrockAuth = BedrockCredentials | BedrockApiKey;
 
 export function isBedrockApiKey(auth: BedrockAuth): auth is BedrockApiKey {
   return 'apiKey' in auth;
+}
+
+/** Keys the AWS credential chain found (credential-chain.ts). */
+export interface ChainedKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
 export type BedrockCredentialAccount = Pick<
@@ -52,7 +59,7 @@ const regionPattern = /^[a-z0-9]+(-[a-z0-9]+)*$/;
  * (`auth` when credentials are missing, `invalid_request` when the region is) that says which
  * setting or variable to add. Messages name settings and variables, never their values.
  */
-export function resolveBedrockAuth(account: BedrockCredentialAccount, env: Environment = process.env): BedrockAuth {
+export function resolveBedrockAuth(account: BedrockCredentialAccount, env: Environment = process.env, chained?: ChainedKeys): BedrockAuth {
   const region = account.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   if (region === undefined) {
     throw credentialError(
@@ -65,6 +72,7 @@ export function resolveBedrockAuth(account: BedrockCredentialAccount, env: Envir
     throw credentialError('invalid_request', account, `"${region}" is not an AWS region name (like us-east-1)`);
   }
 
+  if (chained !== undefined) return { ...chained, region, source: 'chain' };
   // The config refuses an account with both an API key and SigV4 keys.
   if (account.apiKey !== undefined) return { apiKey: account.apiKey, region, source: 'account' };
   if (account.accessKeyId !== undefined || account.secretAccessKey !== undefined) {
@@ -103,8 +111,8 @@ export function resolveBedrockAuth(account: BedrockCredentialAccount, env: Envir
     throw credentialError(
       'auth',
       account,
-      'no AWS credentials: set apiKey (an Amazon Bedrock API key), or accessKeyId and secretAccessKey, on the ' +
-        'account; or AWS_BEARER_TOKEN_BEDROCK, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in the environment ' +
+      'no AWS credentials: set apiKey (an Amazon Bedrock API key), accessKeyId and secretAccessKey, or ' +
+        'credentialChain (profiles, SSO, roles) on the account; or AWS_BEARER_TOKEN_BEDROCK, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, in the environment ' +
         `(missing: ${missing.join(', ')})`,
     );
   }

@@ -6,6 +6,7 @@
  * file addresses and signs the call and splits the event stream into messages.
  */
 import type { Dispatcher } from 'undici';
+import type { Credential, CredentialSource } from '../../executors/credentials.ts';
 import type { Account, ExecuteOptions, ExecuteRequest, ExecutorContext } from '../../executors/types.ts';
 import { ProviderError } from '../../executors/errors.ts';
 import { toProviderError } from '../../http/request-errors.ts';
@@ -17,6 +18,7 @@ import { noParts, streamReader, type StreamReader } from '../shared/stream.ts';
 import { bedrockInvokeUrl, bedrockRequestHeaders, pickBedrockHeaders } from './api.ts';
 import { bedrockRequestBody } from './convert-request.ts';
 import type { BedrockAccount } from './account.ts';
+import { awsChainSource, chainedKeysOf } from './credential-chain.ts';
 import { resolveBedrockAuth, type Environment } from './credentials.ts';
 import { EventStreamFormatError, EventStreamFrameReader, EventStreamTruncatedError, type EventStreamMessage } from './event-stream.ts';
 import { asBedrockError, bedrockMalformedResponseError, mapBedrockHttpError } from './map-error.ts';
@@ -52,10 +54,26 @@ export class BedrockExecutor extends HttpExecutor<ApiCall, EventStreamMessage> {
     return callErrorContext('bedrock', account, '', options.signal);
   }
 
-  protected async prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, anyAccount: Account, stream: boolean): Promise<ApiCall> {
+  /** A `credentialChain` account's keys come from the AWS SDK's chain (credential-chain.ts). */
+  protected override credentialSource(account: Account): CredentialSource | undefined {
+    return awsChainSource(account as BedrockAccount);
+  }
+
+  /** Chained keys that expired or were replaced answer 403 (ExpiredTokenException, UnrecognizedClientException): fetch them anew. */
+  protected override rejectsCredential(error: unknown): boolean {
+    return error instanceof ProviderError && error.kind === 'auth';
+  }
+
+  protected async prepare(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    anyAccount: Account,
+    stream: boolean,
+    credential?: Credential,
+  ): Promise<ApiCall> {
     // HttpExecutor has refused accounts of other providers before this.
     const account = anyAccount as BedrockAccount;
-    const auth = resolveBedrockAuth(account, this.env);
+    const auth = resolveBedrockAuth(account, this.env, credential === undefined ? undefined : chainedKeysOf(credential));
     const url = bedrockInvokeUrl(account, auth.region, executeRequest.model, stream);
     const errorContext = callErrorContext('bedrock', account, url, options.signal);
     const body = JSON.stringify(bedrockRequestBody(executeRequest.body, account));

@@ -6,6 +6,7 @@
  * JSON also when a stream was asked for (embeddings do not stream). The send/read/check sequence
  * is shared (providers/shared/call.ts, stream.ts).
  */
+import type { Credential, CredentialSource } from '../../executors/credentials.ts';
 import type { Account, ExecuteOptions, ExecuteRequest, JsonObject } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { callErrorContext, jsonResponse, type ApiCall, type CallErrorContext } from '../shared/call.ts';
@@ -13,6 +14,8 @@ import { HttpExecutor, type ProviderHandlers } from '../shared/executor.ts';
 import { noParts, stopReading, streamReader, type StreamReader } from '../shared/stream.ts';
 import type { AnswerContext } from '../shared/response.ts';
 import { geminiEmbedUrl, geminiRequestHeaders, geminiUrl, pickGeminiHeaders, resolveGeminiMethod, type GeminiMethod } from './api.ts';
+import type { GeminiAccount } from './account.ts';
+import { googleAuthSource } from './google-auth.ts';
 import { mapGeminiEmbedding } from './map-embedding.ts';
 import { mapGeminiHttpError, mapGeminiStreamError } from './map-error.ts';
 import { mapGeminiResponse } from './map-response.ts';
@@ -40,7 +43,13 @@ export class GeminiExecutor extends HttpExecutor<GeminiCall, SseEvent> {
   readonly provider = 'gemini' as const;
   protected readonly handlers = handlers;
 
-  protected prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): GeminiCall {
+  protected prepare(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+    stream: boolean,
+    credential?: Credential,
+  ): GeminiCall {
     const body: JsonObject = { ...executeRequest.body };
     for (const field of nonGeminiFields) delete body[field];
     const context = errorContext(executeRequest, account, options, stream);
@@ -48,11 +57,16 @@ export class GeminiExecutor extends HttpExecutor<GeminiCall, SseEvent> {
       account,
       method: resolveGeminiMethod(executeRequest),
       url: context.url,
-      headers: geminiRequestHeaders(account, { stream }),
+      headers: geminiRequestHeaders(credential === undefined ? account : { authToken: credential.secret }, { stream }),
       body: JSON.stringify(body),
       signal: options.signal,
       errorContext: context,
     };
+  }
+
+  /** A `googleAuth` account's access tokens come from google-auth-library (google-auth.ts). */
+  protected override credentialSource(account: Account): CredentialSource | undefined {
+    return googleAuthSource(account as GeminiAccount);
   }
 
   protected contextBeforeCall(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account): CallErrorContext {

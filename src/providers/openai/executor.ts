@@ -7,6 +7,7 @@
  * a dialect says where a call goes and how it authenticates (OpenAI here, Azure OpenAI in
  * providers/azure-openai), and the mappers in this folder read the answers of both.
  */
+import type { Credential, CredentialSource } from '../../executors/credentials.ts';
 import type { Account, ExecuteOptions, ExecuteRequest, ExecuteResult, ExecutorContext, JsonObject } from '../../executors/types.ts';
 import type { SseEvent } from '../../http/sse.ts';
 import { callErrorContext, jsonResponse, type Answer, type ApiCall, type CallErrorContext } from '../shared/call.ts';
@@ -43,7 +44,15 @@ export interface OpenAIRoute {
 export interface OpenAIDialect<P extends OpenAIFamilyProvider = OpenAIFamilyProvider> {
   readonly provider: P;
   /** URL, headers and body of a call with one of the provider's accounts; throws a ProviderError when the account cannot make it. */
-  route(request: ExecuteRequest, account: Extract<Account, { provider: P }>, endpoint: OpenAIEndpoint, stream: boolean): OpenAIRoute;
+  route(
+    request: ExecuteRequest,
+    account: Extract<Account, { provider: P }>,
+    endpoint: OpenAIEndpoint,
+    stream: boolean,
+    credential?: Credential,
+  ): OpenAIRoute;
+  /** Where an account's expiring credentials come from (Azure's Entra ID), if it has such. */
+  credentialSource?(account: Extract<Account, { provider: P }>): CredentialSource | undefined;
 }
 
 export const openaiDialect: OpenAIDialect<'openai'> = {
@@ -112,10 +121,20 @@ export class OpenAICompatibleExecutor<P extends OpenAIFamilyProvider = OpenAIFam
     return isEmbeddingsRequest(executeRequest);
   }
 
-  protected prepare(executeRequest: ExecuteRequest, options: ExecuteOptions, account: Account, stream: boolean): OpenAICall {
+  protected override credentialSource(account: Account): CredentialSource | undefined {
+    return this.dialect.credentialSource?.(account as Extract<Account, { provider: P }>);
+  }
+
+  protected prepare(
+    executeRequest: ExecuteRequest,
+    options: ExecuteOptions,
+    account: Account,
+    stream: boolean,
+    credential?: Credential,
+  ): OpenAICall {
     const endpoint = resolveOpenAIEndpoint(executeRequest, this.provider);
     // The provider was checked just above.
-    const route = this.dialect.route(executeRequest, account as Extract<Account, { provider: P }>, endpoint, stream);
+    const route = this.dialect.route(executeRequest, account as Extract<Account, { provider: P }>, endpoint, stream, credential);
     return {
       account,
       provider: this.provider,

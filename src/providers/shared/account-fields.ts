@@ -46,6 +46,10 @@ export const sharedAccountFields = {
   apiKey: z.string().min(1).optional(),
   /** An OAuth access token, sent as `Authorization: Bearer`. */
   authToken: z.string().min(1).optional(),
+  /**
+   * The account's proxy (http://, https://, socks5://, socks5h://), or `none` for direct
+   * connections whatever HTTPS_PROXY / HTTP_PROXY say; left out, the environment's proxy is used.
+   */
   proxy: proxyUrlSchema.optional(),
   /** Model names or globs (`claude-*`) this account serves; all models when left out. */
   models: z.array(z.string().min(1)).optional(),

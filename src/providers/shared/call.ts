@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { ProviderError } from '../../executors/errors.ts';
 import type { Account, ExecuteResult } from '../../executors/types.ts';
 import { dispatcherFor } from '../../http/dispatchers.ts';
+import { noProxy } from '../../http/proxy-url.ts';
 import { toProviderError, type RequestErrorContext } from '../../http/request-errors.ts';
 import { bodyReadError, isSuccess, parseJsonBody, validateBody, type AnswerContext, type HttpErrorInput } from './response.ts';
 
@@ -115,7 +116,7 @@ export function callErrorContext(provider: string, account: Account, url: string
     provider,
     url,
     accountId: account.id,
-    ...(account.proxy === undefined ? {} : { proxy: account.proxy }),
+    ...(account.proxy === undefined || account.proxy === noProxy ? {} : { proxy: account.proxy }),
     ...(signal === undefined ? {} : { signal }),
     timeouts: account.timeouts,
   };

@@ -8,6 +8,7 @@ import type { Exchange } from '../exchange.ts';
 import type { ErrorFaultKind } from '../faults.ts';
 import { acceptRequest, InvalidBody, pipelineHandler, type SimulatedRequest, type WireFormat } from '../pipeline.ts';
 import { bearerTokenOf } from '../request-parts.ts';
+import { oauthAccessTokenPrefix } from '../tokens.ts';
 import type { ExchangeHandler, SimulatedProvider } from '../runtime.ts';
 import { messagesRequestOf, validateMessagesBody } from './anthropic-request.ts';
 import {
@@ -18,6 +19,9 @@ import {
   streamMessage,
   type AnthropicErrorType,
 } from './anthropic-response.ts';
+
+/** The `anthropic-beta` flag a call with an OAuth access token must carry. */
+const oauthBetaFlag = 'oauth-2025-04-20';
 
 /** `count_tokens` takes the same body with `max_tokens` optional. */
 type AnthropicEndpoint = 'messages' | 'count_tokens';
@@ -55,8 +59,26 @@ function refused(exchange: Exchange, type: AnthropicErrorType, message: string):
 const anthropicWire: WireFormat<AnthropicEndpoint, SimulatedRequest> = {
   admitCaller(exchange, runtime) {
     const { headers } = exchange.req;
-    const key = apiKeyOf(headers);
+    let key = apiKeyOf(headers);
     if (key === undefined) return refused(exchange, 'authentication_error', 'x-api-key header is required');
+    if (key.startsWith(oauthAccessTokenPrefix)) {
+      // An OAuth access token of the token endpoint: a bearer token, with the OAuth beta flag.
+      const checked = runtime.tokens.accessToken(key);
+      if (checked.status === 'expired') {
+        return refused(
+          exchange,
+          'authentication_error',
+          'OAuth token has expired. Please obtain a new token or refresh your existing token.',
+        );
+      }
+      if (checked.status !== 'valid') return refused(exchange, 'authentication_error', 'Invalid bearer token');
+      const betas = String(headers['anthropic-beta'] ?? '').split(',');
+      if (bearerTokenOf(headers) !== key || !betas.some((flag) => flag.trim() === oauthBetaFlag)) {
+        return refused(exchange, 'authentication_error', 'OAuth authentication is currently not supported.');
+      }
+      // The account's limits follow the grant, not each short-lived token.
+      key = checked.family;
+    }
     const limiter = runtime.keys.limiterFor(key, Date.now());
     if (limiter === undefined) return refused(exchange, 'authentication_error', 'invalid x-api-key');
     exchange.key = key;

@@ -15,6 +15,7 @@ import type { KeyLimiter } from '../buckets.ts';
 import type { SimulatorConfig, SimulatorKey } from '../config.ts';
 import type { Exchange } from '../exchange.ts';
 import type { SimulatorRuntime } from '../runtime.ts';
+import { awsTemporaryKeyPrefix } from '../tokens.ts';
 import type { BedrockErrorType } from './bedrock-response.ts';
 
 export type BedrockAuthResult =
@@ -115,8 +116,20 @@ export async function verifyBedrockAuth(exchange: Exchange, runtime: SimulatorRu
   const parsed = parseAuthorization(authorization);
   if (typeof parsed === 'string') return { ok: false, type: 'IncompleteSignatureException', message: parsed };
 
-  const entry = entryOf(runtime.config, parsed.accessKeyId);
-  const limiter = entry?.bearer === true ? undefined : runtime.keys.limiterFor(parsed.accessKeyId, now);
+  let entry = entryOf(runtime.config, parsed.accessKeyId);
+  let key = parsed.accessKeyId;
+  if (parsed.accessKeyId.startsWith(awsTemporaryKeyPrefix)) {
+    // Temporary keys of the container credentials endpoint: their secret, their session token, their life.
+    const issued = runtime.tokens.awsKeys(parsed.accessKeyId);
+    if (issued.status === 'expired')
+      return { ok: false, type: 'ExpiredTokenException', message: 'The security token included in the request is expired' };
+    if (issued.status !== 'valid' || headerText(headers['x-amz-security-token']) !== issued.sessionToken) {
+      return { ok: false, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+    }
+    entry = { key: parsed.accessKeyId, secret: issued.secretAccessKey, bearer: false, limits: {} };
+    key = issued.family;
+  }
+  const limiter = entry?.bearer === true ? undefined : runtime.keys.limiterFor(key, now);
   if (limiter === undefined) {
     return { ok: false, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
   }
@@ -170,7 +183,7 @@ export async function verifyBedrockAuth(exchange: Exchange, runtime: SimulatorRu
         'Access Key and signing method. Consult the service documentation for details.',
     };
   }
-  return { ok: true, key: parsed.accessKeyId, limiter };
+  return { ok: true, key, limiter };
 }
 
 /**

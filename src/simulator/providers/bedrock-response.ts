@@ -15,6 +15,7 @@ import { messageHeadEvents, messageTailEvents, textDeltaEvent, type MessageParts
 export type BedrockErrorType =
   | 'ValidationException'
   | 'UnrecognizedClientException'
+  | 'ExpiredTokenException'
   | 'InvalidSignatureException'
   | 'IncompleteSignatureException'
   | 'MissingAuthenticationTokenException'
@@ -30,6 +31,7 @@ export type BedrockErrorType =
 export const bedrockErrorStatus: Readonly<Record<BedrockErrorType, number>> = {
   ValidationException: 400,
   UnrecognizedClientException: 403,
+  ExpiredTokenException: 403,
   InvalidSignatureException: 403,
   IncompleteSignatureException: 403,
   MissingAuthenticationTokenException: 403,
@@ -46,6 +48,7 @@ export const bedrockErrorStatus: Readonly<Record<BedrockErrorType, number>> = {
 /** Errors of the request-signing layer come from a different service namespace than Bedrock's own. */
 const coralTypes: ReadonlySet<BedrockErrorType> = new Set([
   'UnrecognizedClientException',
+  'ExpiredTokenException',
   'InvalidSignatureException',
   'IncompleteSignatureException',
   'MissingAuthenticationTokenException',

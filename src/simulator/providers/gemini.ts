@@ -9,6 +9,7 @@ import type { Exchange } from '../exchange.ts';
 import type { ErrorFaultKind } from '../faults.ts';
 import { InvalidBody, pipelineHandler, type SimulatedRequest, type WireFormat } from '../pipeline.ts';
 import { bearerTokenOf, queryParam } from '../request-parts.ts';
+import { googleAccessTokenPrefix } from '../tokens.ts';
 import type { SimulatedProvider } from '../runtime.ts';
 import { geminiInputTokensOf, geminiPromptTextOf, validateGenerateContentBody } from './gemini-request.ts';
 import { embedContentJson, validateEmbedContentBody, type GeminiEmbedRequest } from './gemini-embed.ts';
@@ -151,9 +152,16 @@ const geminiWire: WireFormat<ModelTarget, GeminiRequest> = {
   admitCaller(exchange, runtime, target) {
     const credential = credentialOf(exchange);
     if (credential === undefined) return refuseCredential(exchange, target, credential);
-    const limiter = runtime.keys.limiterFor(credential.value, Date.now());
+    let key = credential.value;
+    if (credential.kind === 'bearer' && key.startsWith(googleAccessTokenPrefix)) {
+      // An access token of the Google token endpoint: good until it expires; limits per service account.
+      const checked = runtime.tokens.accessToken(key);
+      if (checked.status !== 'valid') return refuseCredential(exchange, target, credential);
+      key = checked.family;
+    }
+    const limiter = runtime.keys.limiterFor(key, Date.now());
     if (limiter === undefined) return refuseCredential(exchange, target, credential);
-    exchange.key = credential.value;
+    exchange.key = key;
     return limiter;
   },
 

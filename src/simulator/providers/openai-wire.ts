@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { LimitDimension } from '../buckets.ts';
+import { entraAccessTokenPrefix } from '../tokens.ts';
 import { pipelineHandler, type WireFormat } from '../pipeline.ts';
 import { bearerTokenOf, queryParam } from '../request-parts.ts';
 import type { ExchangeHandler, SimulatorRuntime } from '../runtime.ts';
@@ -63,7 +64,12 @@ const openaiWire: WireFormat<OpenAITarget, OpenAIRequest> = {
       sendOpenAIError(exchange, flavor, notFoundError(flavor, exchange.path));
       return undefined;
     }
-    const key = apiKeyOf(req.headers, flavor);
+    let key = apiKeyOf(req.headers, flavor);
+    if (key?.startsWith(entraAccessTokenPrefix)) {
+      // An Entra ID token of the simulator's token endpoint: good until it expires; limits per app.
+      const checked = runtime.tokens.accessToken(key);
+      key = checked.status === 'valid' ? checked.family : undefined;
+    }
     const limiter = key === undefined ? undefined : runtime.keys.limiterFor(key, Date.now());
     if (limiter === undefined) {
       sendOpenAIError(exchange, flavor, authError(flavor, key === undefined));
