@@ -8,6 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start simulators and workers; two cores do not gain from many forks.
     maxWorkers: 2,
+    // Tests marked concurrent (the credential refresh cases, three worker processes each) run three at a time.
+    maxConcurrency: 3,
     // `npm run coverage` (scripts/coverage/run.js) turns this on and merges in the coverage of
     // the relayq processes the tests spawn.
     coverage: {

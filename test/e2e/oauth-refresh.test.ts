@@ -123,7 +123,7 @@ function refreshCase(spec: RefreshCase, total = 3000): void {
       const stored = credentialKey === undefined ? '' : ((await redis.get(credentialKey)) ?? '');
       expect(stored.startsWith('gcm1.')).toBe(true);
       expect(stored).not.toMatch(/sim-|ya29|ASIA/);
-    });
+    }, 150_000);
   });
 }
 
@@ -154,203 +154,206 @@ function workerEnv(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-refreshCase({
-  name: 'a Bedrock account on ECS container credentials',
-  simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, awsContainerAuthorization: 'relayq-container-token' } }),
-  account: (simulator) => ({
-    id: 'claude-on-aws',
-    provider: 'bedrock',
-    baseUrl: simulator.url,
-    region: 'us-east-1',
-    credentialChain: true,
-  }),
-  env: (simulator) => ({
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${simulator.url}/_aws/credentials`,
-    AWS_CONTAINER_AUTHORIZATION_TOKEN: 'relayq-container-token',
-  }),
-  line: (n) =>
-    JSON.stringify({
-      custom_id: `b${n}`,
+// The cases run side by side: each has its own simulator, prefix and workers, and mostly waits on latency.
+describe.concurrent('credentials that expire, each case on its own simulator', () => {
+  refreshCase({
+    name: 'a Bedrock account on ECS container credentials',
+    simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, awsContainerAuthorization: 'relayq-container-token' } }),
+    account: (simulator) => ({
+      id: 'claude-on-aws',
       provider: 'bedrock',
-      model: 'anthropic.claude-haiku-4-5-20251001-v1:0',
-      body: { max_tokens: 200, messages: [{ role: 'user', content: promptText(n) }] },
+      baseUrl: simulator.url,
+      region: 'us-east-1',
+      credentialChain: true,
     }),
-  answerText: (record) => anthropicAnswer(record),
-});
-
-const certificate = makeTestCertificate();
-
-refreshCase({
-  name: 'an Azure OpenAI account with Entra ID client credentials',
-  // Entra's client takes https:// authorities only: the simulator serves TLS, the workers trust its certificate.
-  simulator: () =>
-    startSimulator(
-      {
-        latencyMs: 100,
-        tokens: { lifetimeSeconds, entraClients: [{ tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret' }] },
-      },
-      { tls: { key: certificate.key, cert: certificate.cert } },
-    ),
-  account: (simulator) => ({
-    id: 'azure-entra',
-    provider: 'azure-openai',
-    baseUrl: simulator.url,
-    deployments: { 'gpt-4o-mini': 'batch-deployment' },
-    entra: { tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret', authorityHost: simulator.url },
-  }),
-  env: () => ({ NODE_EXTRA_CA_CERTS: certificate.certPath }),
-  line: (n) =>
-    JSON.stringify({
-      custom_id: `z${n}`,
-      provider: 'azure-openai',
-      model: 'gpt-4o-mini',
-      body: { messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
+    env: (simulator) => ({
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${simulator.url}/_aws/credentials`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'relayq-container-token',
     }),
-  answerText: (record) => chatAnswer(record),
-});
-
-const anthropicAnswer = (record: ResultRecord): string | undefined =>
-  (record.response?.body as { content: { text: string }[] }).content[0]?.text;
-const chatAnswer = (record: ResultRecord): string | undefined =>
-  (record.response?.body as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
-
-refreshCase({
-  name: 'an Anthropic OAuth account',
-  // 100 ms a call and 4 calls in flight per worker: the batch lasts at least 25 s, several token lives.
-  simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, oauthRefreshTokens: ['sim-rt-initial-grant'] } }),
-  account: (simulator) => ({
-    id: 'claude-oauth',
-    provider: 'anthropic',
-    baseUrl: simulator.url,
-    oauth: { refreshToken: 'sim-rt-initial-grant', tokenUrl: `${simulator.url}/v1/oauth/token` },
-  }),
-  line: (n) => anthropicBatchLine(`o${n}`, promptText(n)),
-  answerText: anthropicAnswer,
-});
-
-/** A service account of the test's own: its key pair made here, the simulator trusting its public key. */
-const serviceAccount = (() => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    clientEmail: 'relayq-batch@relayq-test.iam.gserviceaccount.com',
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-})();
-
-refreshCase({
-  name: 'a Vertex AI account with a service account key file',
-  simulator: () =>
-    startSimulator({
-      latencyMs: 100,
-      tokens: {
-        lifetimeSeconds,
-        googleServiceAccounts: [{ clientEmail: serviceAccount.clientEmail, publicKey: serviceAccount.publicKey }],
-      },
-    }),
-  account: (simulator) => {
-    const keyFile = join(tempDir('relayq-sa'), 'service-account.json');
-    writeFileSync(
-      keyFile,
+    line: (n) =>
       JSON.stringify({
-        type: 'service_account',
-        project_id: 'relayq-test',
-        private_key_id: 'k1',
-        private_key: serviceAccount.privateKey,
-        client_email: serviceAccount.clientEmail,
-        client_id: '1234567890',
-        token_uri: `${simulator.url}/token`,
+        custom_id: `b${n}`,
+        provider: 'bedrock',
+        model: 'anthropic.claude-haiku-4-5-20251001-v1:0',
+        body: { max_tokens: 200, messages: [{ role: 'user', content: promptText(n) }] },
       }),
-    );
-    return {
-      id: 'vertex-sa',
-      provider: 'gemini',
-      baseUrl: `${simulator.url}/v1/projects/relayq-test/locations/us-central1/publishers/google`,
-      googleAuth: { keyFile },
-    };
-  },
-  line: (n) =>
-    JSON.stringify({
-      custom_id: `g${n}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
-    }),
-  answerText: chatAnswer,
-});
-
-describe('a refresh token revoked mid-batch', () => {
-  let simulator: RunningSimulator;
-  let redis: Redis;
-  const prefix = testPrefix('revoke');
-
-  beforeAll(async () => {
-    simulator = await startSimulator({ latencyMs: 20, tokens: { lifetimeSeconds: 3600, oauthRefreshTokens: ['sim-rt-to-revoke'] } });
-    redis = testRedis();
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await dropPrefix(redis, prefix);
-    redis.disconnect();
+    answerText: (record) => anthropicAnswer(record),
   });
 
-  it('disables the account with the reason, and the batch finishes on the other account', async () => {
-    const dir = tempDir('relayq-revoke');
-    const total = 1500;
-    const file = writePromptFile(
-      dir,
-      Array.from({ length: total }, (_, i) => anthropicBatchLine(`r${i}`, promptText(i))),
-    );
-    const config = writeConfig(dir, {
-      redis: { prefix },
-      worker: { concurrency: 8 },
-      accounts: [
+  const certificate = makeTestCertificate();
+
+  refreshCase({
+    name: 'an Azure OpenAI account with Entra ID client credentials',
+    // Entra's client takes https:// authorities only: the simulator serves TLS, the workers trust its certificate.
+    simulator: () =>
+      startSimulator(
         {
-          id: 'claude-oauth',
-          provider: 'anthropic',
-          baseUrl: simulator.url,
-          priority: 1,
-          oauth: { refreshToken: 'sim-rt-to-revoke', tokenUrl: `${simulator.url}/v1/oauth/token` },
+          latencyMs: 100,
+          tokens: { lifetimeSeconds, entraClients: [{ tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret' }] },
         },
-        { id: 'claude-key', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-other-account' },
-      ],
+        { tls: { key: certificate.key, cert: certificate.cert } },
+      ),
+    account: (simulator) => ({
+      id: 'azure-entra',
+      provider: 'azure-openai',
+      baseUrl: simulator.url,
+      deployments: { 'gpt-4o-mini': 'batch-deployment' },
+      entra: { tenantId: 'relayq-tenant', clientId: 'relayq-app', clientSecret: 'app-secret', authorityHost: simulator.url },
+    }),
+    env: () => ({ NODE_EXTRA_CA_CERTS: certificate.certPath }),
+    line: (n) =>
+      JSON.stringify({
+        custom_id: `z${n}`,
+        provider: 'azure-openai',
+        model: 'gpt-4o-mini',
+        body: { messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
+      }),
+    answerText: (record) => chatAnswer(record),
+  });
+
+  const anthropicAnswer = (record: ResultRecord): string | undefined =>
+    (record.response?.body as { content: { text: string }[] }).content[0]?.text;
+  const chatAnswer = (record: ResultRecord): string | undefined =>
+    (record.response?.body as { choices: { message: { content: string } }[] }).choices[0]?.message.content;
+
+  refreshCase({
+    name: 'an Anthropic OAuth account',
+    // 100 ms a call and 4 calls in flight per worker: the batch lasts at least 25 s, several token lives.
+    simulator: () => startSimulator({ latencyMs: 100, tokens: { lifetimeSeconds, oauthRefreshTokens: ['sim-rt-initial-grant'] } }),
+    account: (simulator) => ({
+      id: 'claude-oauth',
+      provider: 'anthropic',
+      baseUrl: simulator.url,
+      oauth: { refreshToken: 'sim-rt-initial-grant', tokenUrl: `${simulator.url}/v1/oauth/token` },
+    }),
+    line: (n) => anthropicBatchLine(`o${n}`, promptText(n)),
+    answerText: anthropicAnswer,
+  });
+
+  /** A service account of the test's own: its key pair made here, the simulator trusting its public key. */
+  const serviceAccount = (() => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return {
+      clientEmail: 'relayq-batch@relayq-test.iam.gserviceaccount.com',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  })();
+
+  refreshCase({
+    name: 'a Vertex AI account with a service account key file',
+    simulator: () =>
+      startSimulator({
+        latencyMs: 100,
+        tokens: {
+          lifetimeSeconds,
+          googleServiceAccounts: [{ clientEmail: serviceAccount.clientEmail, publicKey: serviceAccount.publicKey }],
+        },
+      }),
+    account: (simulator) => {
+      const keyFile = join(tempDir('relayq-sa'), 'service-account.json');
+      writeFileSync(
+        keyFile,
+        JSON.stringify({
+          type: 'service_account',
+          project_id: 'relayq-test',
+          private_key_id: 'k1',
+          private_key: serviceAccount.privateKey,
+          client_email: serviceAccount.clientEmail,
+          client_id: '1234567890',
+          token_uri: `${simulator.url}/token`,
+        }),
+      );
+      return {
+        id: 'vertex-sa',
+        provider: 'gemini',
+        baseUrl: `${simulator.url}/v1/projects/relayq-test/locations/us-central1/publishers/google`,
+        googleAuth: { keyFile },
+      };
+    },
+    line: (n) =>
+      JSON.stringify({
+        custom_id: `g${n}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: promptText(n) }], max_completion_tokens: 200 },
+      }),
+    answerText: chatAnswer,
+  });
+
+  describe('a refresh token revoked mid-batch', () => {
+    let simulator: RunningSimulator;
+    let redis: Redis;
+    const prefix = testPrefix('revoke');
+
+    beforeAll(async () => {
+      simulator = await startSimulator({ latencyMs: 20, tokens: { lifetimeSeconds: 3600, oauthRefreshTokens: ['sim-rt-to-revoke'] } });
+      redis = testRedis();
     });
-    const keys = createKeys(prefix);
-    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
-    const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
-    const workers = Array.from({ length: 2 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
-    const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
-    const family = () => Object.values(simulator.tokens.stats())[0];
-    try {
-      // The OAuth account (the higher priority) is in use; then its grant is revoked.
-      await until(() => (family()?.tokens[0]?.uses ?? 0) >= 100, 60_000, 'calls on the OAuth account');
-      simulator.tokens.revoke('sim-rt-to-revoke');
-      await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 120_000, 'the batch to complete');
-    } finally {
-      for (const worker of workers) worker.kill('SIGTERM');
-      await Promise.all(exits);
-      await queue.close();
-    }
+    afterAll(async () => {
+      await simulator.close();
+      await dropPrefix(redis, prefix);
+      redis.disconnect();
+    });
 
-    const batch = await getBatch(redis, keys, report.batchId);
-    expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
-    // The token endpoint was asked once after the revocation: the refusal is shared by both workers.
-    expect(family()?.refused).toBe(1);
-    expect(family()?.issued).toBe(1);
-    const byAccount = new Map<string, number>();
-    for await (const line of readResultLines(redis, keys, report.batchId)) {
-      const record = JSON.parse(line) as ResultRecord;
-      byAccount.set(record.account ?? '', (byAccount.get(record.account ?? '') ?? 0) + 1);
-    }
-    expect(byAccount.get('claude-oauth')).toBeGreaterThanOrEqual(100);
-    expect(byAccount.get('claude-key')).toBeGreaterThan(0);
+    it('disables the account with the reason, and the batch finishes on the other account', async () => {
+      const dir = tempDir('relayq-revoke');
+      const total = 1500;
+      const file = writePromptFile(
+        dir,
+        Array.from({ length: total }, (_, i) => anthropicBatchLine(`r${i}`, promptText(i))),
+      );
+      const config = writeConfig(dir, {
+        redis: { prefix },
+        worker: { concurrency: 8 },
+        accounts: [
+          {
+            id: 'claude-oauth',
+            provider: 'anthropic',
+            baseUrl: simulator.url,
+            priority: 1,
+            oauth: { refreshToken: 'sim-rt-to-revoke', tokenUrl: `${simulator.url}/v1/oauth/token` },
+          },
+          { id: 'claude-key', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-other-account' },
+        ],
+      });
+      const keys = createKeys(prefix);
+      const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+      const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
+      const workers = Array.from({ length: 2 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
+      const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
+      const family = () => Object.values(simulator.tokens.stats())[0];
+      try {
+        // The OAuth account (the higher priority) is in use; then its grant is revoked.
+        await until(() => (family()?.tokens[0]?.uses ?? 0) >= 100, 60_000, 'calls on the OAuth account');
+        simulator.tokens.revoke('sim-rt-to-revoke');
+        await until(async () => (await getBatch(redis, keys, report.batchId))?.status === 'completed', 120_000, 'the batch to complete');
+      } finally {
+        for (const worker of workers) worker.kill('SIGTERM');
+        await Promise.all(exits);
+        await queue.close();
+      }
 
-    const listed = await runCli(['accounts', 'list', '--json', '-c', config], { env: { REDIS_URL: testRedisUrl() } });
-    expect(listed.code).toBe(0);
-    const accounts = JSON.parse(listed.stdout) as { accounts: { id: string; health: { status: string; reason: string | null } }[] };
-    const oauth = accounts.accounts.find((account) => account.id === 'claude-oauth');
-    expect(oauth?.health.status).toBe('disabled');
-    expect(oauth?.health.reason).toContain('invalid_grant (Refresh token has been revoked)');
-    expect(accounts.accounts.find((account) => account.id === 'claude-key')?.health.status).toBe('ok');
+      const batch = await getBatch(redis, keys, report.batchId);
+      expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
+      // The token endpoint was asked once after the revocation: the refusal is shared by both workers.
+      expect(family()?.refused).toBe(1);
+      expect(family()?.issued).toBe(1);
+      const byAccount = new Map<string, number>();
+      for await (const line of readResultLines(redis, keys, report.batchId)) {
+        const record = JSON.parse(line) as ResultRecord;
+        byAccount.set(record.account ?? '', (byAccount.get(record.account ?? '') ?? 0) + 1);
+      }
+      expect(byAccount.get('claude-oauth')).toBeGreaterThanOrEqual(100);
+      expect(byAccount.get('claude-key')).toBeGreaterThan(0);
+
+      const listed = await runCli(['accounts', 'list', '--json', '-c', config], { env: { REDIS_URL: testRedisUrl() } });
+      expect(listed.code).toBe(0);
+      const accounts = JSON.parse(listed.stdout) as { accounts: { id: string; health: { status: string; reason: string | null } }[] };
+      const oauth = accounts.accounts.find((account) => account.id === 'claude-oauth');
+      expect(oauth?.health.status).toBe('disabled');
+      expect(oauth?.health.reason).toContain('invalid_grant (Refresh token has been revoked)');
+      expect(accounts.accounts.find((account) => account.id === 'claude-key')?.health.status).toBe('ok');
+    }, 150_000);
   });
 });
