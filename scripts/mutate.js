@@ -15,6 +15,7 @@ const folders = {
   'src/scheduler': [
     'test/scheduler/admission.test.ts',
     'test/scheduler/settlement.test.ts',
+    'test/scheduler/sampling.test.ts',
     'test/scheduler/estimate.test.ts',
     'test/scheduler/rate-meter.test.ts',
     'test/scheduler/overload-reset.test.ts',
