@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createRedis } from '../src/redis/connection.ts';
 import { dropKeys, relayqRun } from './scheduling.ts';
-import { argValue, benchRedis, startSimulatorProcess, table } from './support.ts';
+import { argValue, benchRedis, redisCpuSeconds, startSimulatorProcess, table } from './support.ts';
 
 const targetRatio = 1.5;
 const targetAccounts = 30;
@@ -27,12 +27,6 @@ async function commandStats(redis: ReturnType<typeof createRedis>): Promise<Map<
     stats.set(match[1] as string, { calls: Number(match[2]), usec: Number(match[3]) });
   }
   return stats;
-}
-
-async function redisCpuSeconds(redis: ReturnType<typeof createRedis>): Promise<number> {
-  const info = await redis.info('cpu');
-  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-  return field('used_cpu_sys') + field('used_cpu_user');
 }
 
 export default async function admission(args: string[]): Promise<void> {

@@ -21,7 +21,7 @@ import { createRedis } from '../src/redis/connection.ts';
 import { startEmbeddedRedis } from '../src/redis/embedded.ts';
 import { createKeys } from '../src/redis/keys.ts';
 import { startWorkerProcess, stopProcess } from './scheduling.ts';
-import { argValue, startSimulatorProcess, table } from './support.ts';
+import { argValue, redisCpuSeconds, startSimulatorProcess, table } from './support.ts';
 
 export default async function sizing(args: string[]): Promise<void> {
   const prompts = argValue(args, '--prompts', 20_000);
@@ -34,10 +34,7 @@ export default async function sizing(args: string[]): Promise<void> {
   const simulator = await startSimulatorProcess(simConfig);
   console.error(`bench sizing: ${prompts} prompts of ~${chars} characters, 1 worker x 64, a redis-server of its own at ${own.url}`);
   const memory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
-  const cpu = async (): Promise<number> => {
-    const info = await redis.info('cpu');
-    return ['used_cpu_sys', 'used_cpu_user'].reduce((sum, name) => sum + Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]), 0);
-  };
+  const cpu = (): Promise<number> => redisCpuSeconds(redis);
   try {
     // The floor: raw BullMQ, the same count of jobs added and processed by a worker that does nothing.
     const raw = new Queue('raw', { connection: createRedis(own.url), prefix: '{bench-sizing-raw}' });

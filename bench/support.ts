@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import { resolveRedis, type ResolvedRedis } from '../src/redis/embedded.ts';
 import { freePort } from '../src/lib/free-port.ts';
 
@@ -7,6 +8,13 @@ export function argValue(args: string[], name: string, fallback: number): number
   const value = index >= 0 ? Number(args[index + 1]) : fallback;
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} wants a positive number`);
   return value;
+}
+
+/** Redis's CPU seconds so far, system and user (INFO cpu): a bench's Redis cost is the difference of two readings. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_sys') + field('used_cpu_user');
 }
 
 export async function benchRedis(): Promise<ResolvedRedis> {

@@ -52,11 +52,13 @@ export async function resolveRedis(options: ResolveRedisOptions = {}): Promise<R
     if (probe.state === 'auth-refused') {
       const code = probe.reply.split(' ')[0];
       const what = code === 'NOAUTH' ? 'wants a password and none was given' : 'refused the user name or password';
-      throw new RedisAuthError(`Redis at ${redactRedisUrl(options.url)} ${what} (${code}): fix the credentials in REDIS_URL / redis.url.`);
+      throw new RedisAuthError(
+        `Redis at ${redactRedisUrl(options.url)} ${what} (${code}): fix the credentials in REDIS_URL / redis.url (redis.cluster).`,
+      );
     }
     if (probe.state === 'unreachable') {
       throw new RedisUnavailableError(
-        `Redis at ${redactRedisUrl(options.url)} does not answer (${probe.reason}). Start it, or fix REDIS_URL / redis.url in the config.`,
+        `Redis at ${redactRedisUrl(options.url)} does not answer (${probe.reason}). Start it, or fix REDIS_URL / redis.url (redis.cluster) in the config.`,
       );
     }
     // A redis:// URL naming one node of a Redis Cluster: the node is a seed of a cluster client.

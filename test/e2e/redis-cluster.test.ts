@@ -12,24 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { readAccountStates } from '../../src/accounts/state.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
-import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { freePort } from '../../src/lib/free-port.ts';
 import { createRedis } from '../../src/redis/connection.ts';
 import { createKeys } from '../../src/redis/keys.ts';
-import { simulatedAnswer } from '../../src/simulator/answer.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
-import {
-  clusterUnavailable,
-  dropClusterPrefix,
-  prefixInSlot,
-  reshard,
-  startTestCluster,
-  type TestCluster,
-} from '../helpers/redis-cluster.ts';
-import { testPrefix } from '../helpers/redis.ts';
+import { expectOneAnswerEach } from '../helpers/batch-checks.ts';
+import { clusterUnavailable, prefixInSlot, reshard, startTestCluster, type TestCluster } from '../helpers/redis-cluster.ts';
+import { dropPrefix, testPrefix } from '../helpers/redis.ts';
 import { anthropicLine, startHarness } from '../scheduler/harness.ts';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -58,11 +50,9 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
 
   afterAll(async () => {
     await simulator?.close();
+    if (redis) for (const prefix of prefixes) await dropPrefix(redis, prefix);
     redis?.disconnect();
-    if (cluster) {
-      for (const prefix of prefixes) await dropClusterPrefix(cluster, prefix);
-      await cluster.stop();
-    }
+    await cluster?.stop();
   });
 
   /** Submits `total` prompts under `prefix`, a config for workers, and checks on the finished batch. */
@@ -102,17 +92,7 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
         }
       },
       async expectOneResultEach(): Promise<void> {
-        const batch = await getBatch(redis, keys, report.batchId);
-        expect(batch?.counts).toEqual({ total, succeeded: total, errored: 0, cancelled: 0, expired: 0, pending: 0, rejected: 0 });
-        const seen = new Set<string>();
-        for await (const line of readResultLines(redis, keys, report.batchId)) {
-          const record = JSON.parse(line) as ResultRecord;
-          expect(seen.has(record.custom_id)).toBe(false);
-          seen.add(record.custom_id);
-          const body = record.response?.body as { content: { text: string }[] };
-          expect(body.content[0]?.text).toBe(simulatedAnswer(promptText(Number(record.custom_id.slice(1)))));
-        }
-        expect(seen.size).toBe(total);
+        await expectOneAnswerEach(redis, keys, report.batchId, total);
         const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'failed');
         expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, failed: 0 });
       },

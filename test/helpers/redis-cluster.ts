@@ -214,20 +214,3 @@ export async function reshard(from: ClusterNode, to: ClusterNode, count = 1): Pr
     '--cluster-yes',
   ]);
 }
-
-/** Deletes every key under `{prefix}`, on whichever master holds it. */
-export async function dropClusterPrefix(cluster: TestCluster, prefix: string): Promise<void> {
-  for (const master of await cluster.masters()) {
-    const client = new Redis({ host: '127.0.0.1', port: master.port, maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await client.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      client.disconnect();
-    }
-  }
-}

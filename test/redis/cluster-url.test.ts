@@ -5,10 +5,10 @@ import { clusterUrl, isClusterUrl, parseClusterUrl, redactRedisUrl } from '../..
 
 describe('Redis Cluster URLs', () => {
   it('reads seed nodes, credentials and TLS from a redis+cluster:// URL', () => {
-    expect(parseClusterUrl('redis+cluster://10.0.0.1:7000,10.0.0.2,[::1]:7002/')).toEqual({
+    expect(parseClusterUrl('redis+cluster://node-a:7000,node-b,[::1]:7002/')).toEqual({
       nodes: [
-        { host: '10.0.0.1', port: 7000 },
-        { host: '10.0.0.2', port: 6379 },
+        { host: 'node-a', port: 7000 },
+        { host: 'node-b', port: 6379 },
         { host: '::1', port: 7002 },
       ],
       auth: {},
