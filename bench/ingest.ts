@@ -8,6 +8,7 @@
  * (target < 300 MB). `npm run bench -- ingest --lines 1000000` (default 100,000).
  */
 import { createWriteStream } from 'node:fs';
+import { PromptQueues } from '../src/batches/prompt-queues.ts';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,7 @@ export default async function ingest(args: string[]): Promise<void> {
   // relayq first, so its peak RSS is its own (not the garbage of building a million raw jobs).
   // (b) relayq submitFile from the file.
   const keys = createKeys(`${run}-relayq`);
-  const queue = new Queue(promptQueueName, { connection: createRedis(redisInfo.url), prefix: keys.bullPrefix });
+  const queue = new PromptQueues(keys, createRedis(redisInfo.url));
   const baseRssMb = process.memoryUsage.rss() / 1024 / 1024;
   let started = performance.now();
   const { value: report, peakMb } = await withPeakRss(() => submitFile(redis, queue, keys, file, { attempts: 3 }));

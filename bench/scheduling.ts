@@ -23,6 +23,7 @@
  * within 1.25× of ideal and at most 5% 429s after the first 30 seconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { PromptQueues } from '../src/batches/prompt-queues.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,6 @@ import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
-import { promptQueueName } from '../jobs/prompt/queue.ts';
 import { getBatch } from '../src/batches/batch-store.ts';
 import { submitFile } from '../src/ingest/submit.ts';
 import { createRedis } from '../src/redis/connection.ts';
@@ -383,7 +383,7 @@ export async function relayqRun(
 ): Promise<RunResult> {
   const children = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess(configFile, redisUrl)));
   const keys = createKeys(prefix);
-  const queue = new Queue(promptQueueName, { connection: createRedis(redisUrl), prefix: keys.bullPrefix });
+  const queue = new PromptQueues(keys, createRedis(redisUrl));
   try {
     const probedBefore = probe === undefined ? null : await probe();
     const started = performance.now();

@@ -10,11 +10,11 @@
  * BullMQ-based design pays).
  */
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { PromptQueues } from '../src/batches/prompt-queues.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { stringify } from 'yaml';
-import { promptQueueName } from '../jobs/prompt/queue.ts';
 import { getBatch } from '../src/batches/batch-store.ts';
 import { submitFile } from '../src/ingest/submit.ts';
 import { createRedis } from '../src/redis/connection.ts';
@@ -76,7 +76,7 @@ export default async function sizing(args: string[]): Promise<void> {
         accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-bench' }],
       }),
     );
-    const queue = new Queue(promptQueueName, { connection: createRedis(own.url), prefix: keys.bullPrefix });
+    const queue = new PromptQueues(keys, createRedis(own.url));
     const before = await memory();
     const cpuBefore = await cpu();
     const report = await submitFile(redis, queue, keys, file, { attempts: 5 });

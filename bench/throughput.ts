@@ -7,6 +7,7 @@
  * Targets: relayq processing >= 0.8 x (b); relayq ingest >= 0.7 x raw addBulk.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { PromptQueues } from '../src/batches/prompt-queues.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -81,7 +82,7 @@ export default async function throughput(args: string[]): Promise<void> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const setter = createRedis(redisInfo.url);
   const prefixes = [rawKeys.bullPrefix];
-  const queues = [rawQueue];
+  const queues: { obliterate(options: { force: boolean }): Promise<unknown>; close(): Promise<void> }[] = [rawQueue];
   let baselineMs = Infinity;
   let relayqMs = Infinity;
   let ingestMs = Infinity;
@@ -124,7 +125,7 @@ export default async function throughput(args: string[]): Promise<void> {
       {},
     );
     const keys = createKeys(config.redis.prefix);
-    const queue = new Queue(promptQueueName, { connection: createRedis(redisInfo.url), prefix: keys.bullPrefix });
+    const queue = new PromptQueues(keys, createRedis(redisInfo.url));
     prefixes.push(keys.bullPrefix);
     queues.push(queue);
     let started = performance.now();

@@ -18,16 +18,16 @@ import type { Config } from './config/schema.ts';
 import type { BatchDefaults, BatchInfo, RejectedLine } from './batches/batch-store.ts';
 import type { ResultRecord } from './batches/results.ts';
 import type { SubmitProgress, SubmitReport } from './ingest/submit.ts';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { promptQueueName } from './batches/prompt-job.ts';
+import { PromptQueues } from './batches/prompt-queues.ts';
 import { getBatch as readBatch } from './batches/batch-store.ts';
 import { resultsInInputOrder, scanResults } from './batches/results.ts';
 import { submitFile } from './ingest/submit.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRedis } from './redis/connection.ts';
 import { localRedisUrl } from './redis/embedded.ts';
-import { createKeys, type Keys } from './redis/keys.ts';
+import type { Keys } from './redis/keys.ts';
+import { openKeys } from './redis/shards.ts';
 import { withScripts } from './redis/scripts.ts';
 import { startWorker as startPromptWorker } from './worker/start-worker.ts';
 import type { JobTypes } from './worker/job-types.ts';
@@ -76,9 +76,9 @@ export interface SubmitOptions {
  * on whichever workers (`startWorker`, `relayq worker`) use the same Redis and prefix.
  */
 export async function submit(config: Config, file: string, options: SubmitOptions = {}): Promise<SubmitReport> {
-  const connections = openConnections(config);
+  const connections = await openConnections(config);
   const queueConnection = connections.open();
-  const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: connections.keys.bullPrefix });
+  const queue = new PromptQueues(connections.keys, queueConnection);
   try {
     return await submitFile(connections.redis, queue, connections.keys, file, {
       ...options,
@@ -94,7 +94,7 @@ export async function submit(config: Config, file: string, options: SubmitOption
 
 /** A batch's status, counts, usage and errors; null when there is no such batch. */
 export async function getBatch(config: Config, batchId: string): Promise<BatchInfo | null> {
-  const connections = openConnections(config);
+  const connections = await openConnections(config);
   try {
     return await readBatch(connections.redis, connections.keys, batchId);
   } finally {
@@ -112,7 +112,7 @@ export interface ReadResultsOptions {
  * `relayq results`). Read them once the batch's status is terminal to have all of them.
  */
 export async function* readResults(config: Config, batchId: string, options: ReadResultsOptions = {}): AsyncGenerator<ResultRecord> {
-  const connections = openConnections(config);
+  const connections = await openConnections(config);
   try {
     const read = options.order === 'input' ? resultsInInputOrder : scanResults;
     yield* read(connections.redis, connections.keys, batchId);
@@ -157,13 +157,17 @@ interface Connections {
   close(): Promise<void>;
 }
 
-function openConnections(config: Config): Connections {
+async function openConnections(config: Config): Promise<Connections> {
   const url = redisUrlOf(config);
   const redis = withScripts(createRedis(url));
   const opened: Redis[] = [redis];
+  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
   return {
     redis,
-    keys: createKeys(config.redis.prefix),
+    keys,
     open: () => {
       const connection = createRedis(url);
       opened.push(connection);

@@ -1,12 +1,12 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { promptQueueName } from './batches/prompt-job.ts';
+import { PromptQueues } from './batches/prompt-queues.ts';
 import { loadConfig } from './config/load.ts';
 import type { Account, Config } from './config/schema.ts';
 import { createLogger, errorEventLogger, type Logger } from './log.ts';
 import { createRedis } from './redis/connection.ts';
 import { resolveRedis, type ResolvedRedis } from './redis/embedded.ts';
-import { createKeys, type Keys } from './redis/keys.ts';
+import type { Keys } from './redis/keys.ts';
+import { openKeys } from './redis/shards.ts';
 import { withScripts } from './redis/scripts.ts';
 import type { RunningSimulator } from './simulator/server.ts';
 
@@ -18,7 +18,7 @@ export interface Runtime {
   redisOrigin: ResolvedRedis['origin'];
   redis: Redis;
   keys: Keys;
-  queue: Queue;
+  queue: PromptQueues;
   logger: Logger;
   simulator: RunningSimulator | null;
   close(): Promise<void>;
@@ -62,11 +62,11 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     notice(`relayq: no accounts configured; using the built-in simulator at ${simulator.url} (account "${demoAccountId}")`);
   }
 
-  const keys = createKeys(config.redis.prefix);
   const redis = withScripts(createRedis(resolved.url, {}, logger));
+  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards);
   const queueConnection = createRedis(resolved.url, {}, logger);
-  const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
-  queue.on('error', errorEventLogger(logger, 'prompt queue'));
+  const queue = new PromptQueues(keys, queueConnection);
+  queue.onError(errorEventLogger(logger, 'prompt queue'));
   return {
     config,
     configSource: source,

@@ -99,15 +99,15 @@ export function batchIdTime(id: string): number | null {
 
 /** The records of these ids, in order; ids whose records are gone are removed from `index`. */
 async function readBatches(redis: Redis, keys: Keys, index: string, ids: string[]): Promise<BatchInfo[]> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hgetall(keys.batch(id)).hlen(keys.batchResults(id)).exists(keys.batchIngest(id));
-  const replies = (await pipeline.exec()) ?? [];
+  // Batches live in different shards (on a cluster, different masters): one request each, all sent at once.
+  const replies = await Promise.all(
+    ids.map((id) => Promise.all([redis.hgetall(keys.batch(id)), redis.hlen(keys.batchResults(id)), redis.exists(keys.batchIngest(id))])),
+  );
   const batches: BatchInfo[] = [];
   const gone: string[] = [];
   ids.forEach((id, position) => {
-    const record = replies[position * 3]?.[1] as Record<string, string> | undefined;
-    const results = Number(replies[position * 3 + 1]?.[1] ?? 0);
-    const leased = Number(replies[position * 3 + 2]?.[1] ?? 0) === 1;
+    const [record, results, leasedCount] = replies[position] ?? [{}, 0, 0];
+    const leased = leasedCount === 1;
     if (!record?.id) gone.push(id);
     else batches.push(batchFromRecord(id, record, results, leased));
   });
@@ -120,15 +120,19 @@ async function readBatches(redis: Redis, keys: Keys, index: string, ids: string[
  * entry). Its usage stays counted (what was spent was spent). False when there was no such batch.
  */
 export async function deleteBatch(redis: Redis, keys: Keys, batch: Pick<BatchInfo, 'id' | 'tenant' | 'source_path'>): Promise<boolean> {
-  const tx = redis
-    .multi()
-    .del(keys.batch(batch.id), ...batchDataKeys(keys, batch.id), keys.batchIngest(batch.id), keys.batchOrder(batch.id))
-    .zrem(keys.batches(), batch.id);
+  // The batch's keys (its shard), then its index entries (the control tag).
+  const deleted = await redis.del(
+    keys.batch(batch.id),
+    ...batchDataKeys(keys, batch.id),
+    keys.batchIngest(batch.id),
+    keys.batchOrder(batch.id),
+  );
+  const tx = redis.multi().zrem(keys.batches(), batch.id);
   if (batch.tenant !== null) tx.zrem(keys.tenantBatches(batch.tenant), batch.id);
   // The source file's entry goes only if it still names this batch (a later submit may have taken it).
   if (batch.source_path !== null && (await redis.hget(keys.batchSources(), batch.source_path)) === batch.id)
     tx.hdel(keys.batchSources(), batch.source_path);
   const replies = (await tx.exec()) ?? [];
   for (const [error] of replies) if (error) throw error;
-  return Number(replies[0]?.[1] ?? 0) > 0;
+  return deleted > 0;
 }

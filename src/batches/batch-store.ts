@@ -93,6 +93,20 @@ export function newBatchId(): string {
   return `batch_${Date.now().toString(36)}${randomBytes(8).toString('hex')}`;
 }
 
+/**
+ * A new batch id in the next shard, round robin (a counter in Redis), so batches made one after
+ * another land in different shards, and on a cluster on different masters, rather than where
+ * random ids happen to hash to. Ids are drawn until one hashes to that shard (a few draws).
+ */
+export async function newShardedBatchId(redis: Redis, keys: Keys): Promise<string> {
+  if (keys.shards === 1) return newBatchId();
+  const shard = (await redis.incr(keys.batchSequence())) % keys.shards;
+  for (;;) {
+    const id = newBatchId();
+    if (keys.shardOf(id) === shard) return id;
+  }
+}
+
 /** The id of the webhook event of a batch's end (given when the batch ends, see finalizeBatch). */
 export function newEventId(): string {
   return `evt_${randomBytes(12).toString('hex')}`;
@@ -149,22 +163,25 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
     .hsetnx(key, 'defaults', JSON.stringify(options.defaults ?? {}))
     .hsetnx(key, 'metadata', JSON.stringify(options.metadata ?? {}))
     .hset(key, 'id', id, 'source', options.source, 'ingest', 'running')
-    .zadd(keys.batches(), 'NX', now, id)
     .del(keys.batchRejects(id));
+  // The indexes live under the control tag, apart from the batch's shard: written after the
+  // record (an index entry whose record is missing is dropped by the readers).
+  const indexes = redis.multi().zadd(keys.batches(), 'NX', now, id);
   if (options.ingestLeaseMs !== undefined) tx.set(keys.batchIngest(id), String(process.pid), 'PX', options.ingestLeaseMs);
   if (options.retentionSeconds !== undefined) tx.hset(key, 'retention_s', options.retentionSeconds);
   if (options.windowMs !== undefined) tx.hsetnx(key, 'expires_at', now + options.windowMs);
   if (options.inputFormat !== undefined) tx.hset(key, 'input_format', options.inputFormat);
   if (options.tenant !== undefined) {
     tx.hsetnx(key, 'tenant', options.tenant);
-    tx.zadd(keys.tenantBatches(options.tenant), 'NX', now, id);
+    indexes.zadd(keys.tenantBatches(options.tenant), 'NX', now, id);
   }
   if (options.webhooks !== undefined && options.webhooks.length > 0) tx.hset(key, 'webhooks', JSON.stringify(options.webhooks));
   if (options.sourcePath !== undefined) {
     tx.hset(key, 'source_path', options.sourcePath);
-    tx.hset(keys.batchSources(), options.sourcePath, id);
+    indexes.hset(keys.batchSources(), options.sourcePath, id);
   }
   await tx.exec();
+  await indexes.exec();
   // A finished batch that gets more lines runs again, and is kept until it finishes again.
   await redis.eval(
     `local status = redis.call('HGET', KEYS[1], 'status')
@@ -230,7 +247,7 @@ export async function finalizeBatch(redis: Redis, keys: Keys, id: string): Promi
   return (await withScripts(redis).finalizeBatch(
     keys.batch(id),
     ...batchDataKeys(keys, id),
-    keys.webhookOutbox(),
+    keys.webhookOutbox(keys.shardOf(id)),
     Date.now(),
     newEventId(),
   )) as BatchStatus;

@@ -213,10 +213,10 @@ class ResultWriter {
       batchKeys[0],
       batchKeys[1],
       batchKeys[2],
-      this.keys.usageDay(today(now)),
+      this.keys.usageDay(today(now), this.keys.shardOf(batchId)),
       batchKeys[3],
       batchKeys[4],
-      this.keys.metricsResults(),
+      this.keys.metricsResults(this.keys.shardOf(batchId)),
       now,
       usageDaySeconds,
     ];

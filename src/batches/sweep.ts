@@ -5,7 +5,8 @@
  * cannot be removed) finish and keep their results; the sweep looks at them again until each has
  * a result or is back in the queue (a retry), so nothing of a cancelled batch runs later.
  */
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { PromptQueues } from './prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { promptJobId, promptJobOptions, type PromptJob } from './prompt-job.ts';
 import type { Keys } from '../redis/keys.ts';
@@ -16,8 +17,8 @@ import { ingestSettled } from './batch-store.ts';
 export interface BatchDeps {
   redis: Redis;
   keys: Keys;
-  /** The prompt queue. */
-  queue: Queue;
+  /** The prompt queues. */
+  queue: PromptQueues;
 }
 
 export type SweepAction = 'cancelled' | 'expired' | 'park';

@@ -128,7 +128,13 @@ export const configSchema = z
           .array(z.string().regex(/^rediss?:\/\/[^/,]+\/?$/, 'must be a node URL like redis://host:port'))
           .min(1)
           .optional(),
-        /** Key prefix; wrapped in {braces} so every key lands in one Redis Cluster slot. */
+        /**
+         * Batch shards: each a hash tag of its own holding some batches' keys and one prompt queue,
+         * spread over a cluster's masters. Default 1 on a single Redis, 6 on a cluster. Fixed for a
+         * prefix by the first process that uses it.
+         */
+        shards: positiveInt.max(64).optional(),
+        /** Key prefix: the control keys are `{prefix}:...`, shards and account/scheduling keys `{prefix:...}:...`. */
         prefix: z
           .string()
           .regex(/^[A-Za-z0-9_.-]+$/, 'may use letters, digits, "_", "." and "-" only')

@@ -1,5 +1,5 @@
 /** What the dashboard works with: what `relayq server` gives every route (its DashboardContext has all of it). */
-import type { Queue } from 'bullmq';
+import type { PromptQueues } from '../batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -9,7 +9,7 @@ export interface DashboardContext {
   config: Config;
   redis: Redis;
   keys: Keys;
-  promptQueue: Queue;
+  promptQueue: PromptQueues;
   logger: Logger;
   /** The absolute origin people reach the server at (https here makes the cookies Secure). */
   publicUrl: string;

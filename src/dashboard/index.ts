@@ -59,7 +59,7 @@ function isPublic(url: string): boolean {
 export async function dashboard(app: FastifyInstance, options: { ctx: DashboardContext }): Promise<void> {
   const { ctx } = options;
   const prices = await loadPrices();
-  const webhookQueue = new Queue(webhookQueueName, { connection: ctx.promptQueue.opts.connection, prefix: ctx.keys.bullPrefix });
+  const webhookQueue = new Queue(webhookQueueName, { connection: ctx.promptQueue.connection, prefix: ctx.keys.bullPrefix });
   webhookQueue.on('error', errorEventLogger(ctx.logger, 'webhook queue'));
   const queues = { [ctx.promptQueue.name]: ctx.promptQueue, [webhookQueue.name]: webhookQueue };
   const source = overviewSource(ctx, queues, prices);
@@ -134,7 +134,14 @@ export async function dashboard(app: FastifyInstance, options: { ctx: DashboardC
   const board = new FastifyAdapter();
   board.setBasePath('/queues');
   createBullBoard({
-    queues: Object.values(queues).map((queue) => new BullMQAdapter(queue)),
+    queues: [
+      // One entry per shard's prompt queue ("prompt" alone when there is one).
+      ...ctx.promptQueue.all.map(
+        (queue, shard, all) =>
+          new BullMQAdapter(queue, all.length === 1 ? {} : { prefix: `shard ${shard}: `, description: queue.opts.prefix }),
+      ),
+      new BullMQAdapter(webhookQueue),
+    ],
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'relayq queues', hideRedisDetails: false } },
   });

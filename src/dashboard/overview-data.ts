@@ -7,7 +7,7 @@
  * what one does. One server at a time (a `SET NX` lock) records a sample every 10 s into a
  * sorted set trimmed to the last hour: the sparklines, shared by every server.
  */
-import type { Queue } from 'bullmq';
+import type { JobCounter } from '../metrics/system-state.ts';
 import { listBatches } from '../batches/batch-list.ts';
 import { batchStatuses } from '../batches/batch-store.ts';
 import { accountsOverview, type AccountView } from '../operations/accounts.ts';
@@ -54,7 +54,7 @@ export function accountHealthView(account: AccountView): AccountHealthView {
 
 export async function takeSnapshot(
   ctx: DashboardContext,
-  queues: Record<string, Queue>,
+  queues: Record<string, JobCounter>,
   prices: PriceTable,
   now = Date.now(),
 ): Promise<Snapshot> {
@@ -115,7 +115,7 @@ export interface OverviewSource {
 
 export function overviewSource(
   ctx: DashboardContext,
-  queues: Record<string, Queue>,
+  queues: Record<string, JobCounter>,
   prices: PriceTable,
   options: { sample?: boolean } = {},
 ): OverviewSource {

@@ -1,14 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { promptJobId, promptJobOptions, type PromptJob } from '../batches/prompt-job.ts';
 import {
   batchDataKeys,
   finishIngest,
   ingestLeaseMs,
-  newBatchId,
+  newShardedBatchId,
   openBatch,
   recordRejects,
   renewIngestLease,
@@ -17,6 +16,7 @@ import {
   type RejectedLine,
 } from '../batches/batch-store.ts';
 import { decodeResult } from '../batches/results.ts';
+import type { PromptQueues } from '../batches/prompt-queues.ts';
 import { unparkBatch, type ParkedJob } from '../batches/sweep.ts';
 import type { Keys } from '../redis/keys.ts';
 import { withScripts } from '../redis/scripts.ts';
@@ -110,8 +110,14 @@ type BulkJob = { name: string; data: PromptJob; opts: ReturnType<typeof promptJo
  * batch's ingest lease; a submit that dies midway lets it run out, so the batch can still be
  * cancelled or expired (or resubmitted with `--resume`).
  */
-export async function submitFile(redis: Redis, queue: Queue, keys: Keys, file: string, options: SubmitOptions): Promise<SubmitReport> {
-  const batchId = options.batchId ?? newBatchId();
+export async function submitFile(
+  redis: Redis,
+  queue: PromptQueues,
+  keys: Keys,
+  file: string,
+  options: SubmitOptions,
+): Promise<SubmitReport> {
+  const batchId = options.batchId ?? (await newShardedBatchId(redis, keys));
   const chunkSize = options.chunkSize ?? 1000;
   const jobOptions = promptJobOptions(options.attempts);
   const scripted = withScripts(redis);
@@ -287,7 +293,7 @@ async function reopenErrored(redis: Redis, keys: Keys, batchId: string, lines: P
 }
 
 /** A prompt whose job ended in BullMQ's failed set (a relayq fault) would never run again: clear it first. */
-async function clearFailedJobs(queue: Queue, jobs: BulkJob[]): Promise<void> {
+async function clearFailedJobs(queue: PromptQueues, jobs: BulkJob[]): Promise<void> {
   await Promise.all(
     jobs.map(async ({ opts }) => {
       const job = await queue.getJob(opts.jobId);
@@ -297,7 +303,7 @@ async function clearFailedJobs(queue: Queue, jobs: BulkJob[]): Promise<void> {
 }
 
 /** Lines that arrive while the batch is paused are parked, not queued; a resume meanwhile takes them back. */
-async function park(redis: Redis, keys: Keys, queue: Queue, batchId: string, jobs: BulkJob[]): Promise<void> {
+async function park(redis: Redis, keys: Keys, queue: PromptQueues, batchId: string, jobs: BulkJob[]): Promise<void> {
   const args: string[] = [];
   for (const job of jobs) {
     const parked: ParkedJob = { data: job.data, attempts: job.opts.attempts ?? 1 };

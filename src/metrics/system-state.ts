@@ -3,7 +3,7 @@
  * job counts, batches by status, the accounts' state and the live workers. Read fresh for every
  * scrape, so every process (server or worker) answers with the same, whole-system view.
  */
-import type { JobType, Queue } from 'bullmq';
+import type { JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { knownAccountIds, readAccountStates, type AccountState } from '../accounts/state.ts';
 import { batchStatuses, type BatchStatus } from '../batches/status.ts';
@@ -35,7 +35,12 @@ export interface SystemStateSource {
   keys: Keys;
   config: Config;
   /** The queues whose jobs are counted, by the name shown in the `queue` label. */
-  queues: readonly { name: string; queue: Queue }[];
+  queues: readonly { name: string; queue: JobCounter }[];
+}
+
+/** A queue, or several read as one (the prompt queues), that counts its jobs by state. */
+export interface JobCounter {
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
 }
 
 export interface QueueJobCount {
@@ -81,9 +86,8 @@ async function countBatches(redis: Redis, keys: Keys): Promise<Record<BatchStatu
   for (let start = 0; ; start += chunk) {
     const ids = await redis.zrange(keys.batches(), start, start + chunk - 1);
     if (ids.length === 0) break;
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(keys.batch(id), 'status');
-    for (const [, status] of (await pipeline.exec()) ?? []) {
+    // One request per batch, all sent at once (batches live in different shards).
+    for (const status of await Promise.all(ids.map((id) => redis.hget(keys.batch(id), 'status')))) {
       // An index entry whose record expired has no status; it is not a batch any more.
       if (typeof status === 'string' && status in counts) counts[status as BatchStatus] += 1;
     }

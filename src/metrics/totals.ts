@@ -12,6 +12,7 @@
 import type { Redis } from 'ioredis';
 import { isPromptClass } from '../batches/prompt-class.ts';
 import type { Keys } from '../redis/keys.ts';
+import { sumShards } from '../redis/shards.ts';
 import { emptyCounts, usageMetrics, type UsageCounts, type UsageMetric } from '../usage/usage-store.ts';
 
 export interface PromptTotal {
@@ -67,7 +68,7 @@ function cut(field: string, count: number): string[] | null {
 }
 
 export async function readResultTotals(redis: Redis, keys: Keys): Promise<ResultTotals> {
-  const hash = await redis.hgetall(keys.metricsResults());
+  const hash = await sumShards(redis, keys, (shard) => keys.metricsResults(shard));
   const prompts: PromptTotal[] = [];
   const usage = new Map<string, UsageTotal>();
   for (const [field, value] of Object.entries(hash)) {

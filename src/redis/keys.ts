@@ -1,10 +1,34 @@
+import calculateSlot from 'cluster-key-slot';
+
 /**
- * Every Redis key relayq writes is named here and nowhere else. All keys share one hash tag
- * (`{prefix}`) so Lua scripts that touch several of them run on Redis Cluster too.
+ * Every Redis key relayq writes is named here and nowhere else. Keys are grouped by hash tag,
+ * each group what one Lua script may touch together (on Redis Cluster a tag is one slot):
+ *
+ * - the control tag `{prefix}`: global indexes (batch list, tenants, API keys, files), the
+ *   webhook queue and its events, upstream and webhook counters, credentials, the dashboard;
+ * - `shards` batch shards: a batch's keys, with the usage and result counters and the webhook
+ *   outbox its results and its end write, live in the shard its id hashes to; each shard also
+ *   has a prompt queue, and a prompt's job goes to the queue its job id hashes to, so one batch
+ *   spreads over every queue;
+ * - the account tag (account state, leases, errors, bindings) and the scheduling tag (pools,
+ *   parked prompts, workers).
+ *
+ * With one shard (the default on a single Redis) every group is `{prefix}`, so every key sits in
+ * one slot as before shards existed. With more, shard tags are chosen to spread evenly over the
+ * 16,384 slots, so the masters of a cluster made by `redis-cli --cluster create` (equal,
+ * contiguous slot ranges) each get their share.
  */
 export interface Keys {
-  /** The BullMQ prefix: BullMQ builds its own `{prefix}:<queue>:...` keys from it. */
+  /** The control tag's BullMQ prefix: the webhook queue's keys are `{prefix}:webhook:...`. */
   readonly bullPrefix: string;
+  /** How many batch shards (and prompt queues) there are. */
+  readonly shards: number;
+  /** The BullMQ prefix of each shard's prompt queue. */
+  readonly promptQueuePrefixes: readonly string[];
+  /** The shard a batch's keys live in. */
+  shardOf(batchId: string): number;
+  /** The prompt queue (shard) a prompt's job goes to. */
+  queueOf(jobId: string): number;
   /** Sorted set of batch ids, scored by creation time (ms). */
   batches(): string;
   /** Hash: the batch record and its counters. */
@@ -25,6 +49,8 @@ export interface Keys {
   batchIngest(batchId: string): string;
   /** Sorted set, temporary: custom_ids scored by input line, for exports in input order. */
   batchOrder(batchId: string): string;
+  /** String: a counter that deals new batches out to the shards in turn. */
+  batchSequence(): string;
   /** Hash: absolute input file path -> the latest batch made from it (`submit --resume`). */
   batchSources(): string;
   /** Sorted set of the batch ids of one tenant, scored by creation time (ms). */
@@ -37,11 +63,11 @@ export interface Keys {
   files(): string;
   /** Hash: batch id → what the OpenAI-compatible `POST /v1/batches` was given (input_file_id, endpoint, completion_window). */
   openAiBatches(): string;
-  /** Hash: usage of one UTC day, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD. */
-  usageDay(day: string): string;
+  /** Hash: usage of one UTC day in one shard, `metric|provider|account|batch|model` -> count. `day` is YYYY-MM-DD; readers sum the shards. */
+  usageDay(day: string, shard: number): string;
   // All-time counters behind `/metrics` (src/metrics): never expire, hold no batch ids.
-  /** Hash: final results and their usage, `prompts|status|provider|model` and `metric|provider|account|model[|>N]` -> count. */
-  metricsResults(): string;
+  /** Hash: one shard's final results and their usage, `prompts|status|provider|model` and `metric|provider|account|model[|>N]` -> count; readers sum the shards. */
+  metricsResults(shard: number): string;
   /** Hash: upstream calls by answer, `provider|account|code` -> count (code: the HTTP status, or `error`). */
   metricsUpstream(): string;
   /** Hash: webhook delivery attempts by result (`delivered`, `retrying`, `failed`, `skipped`) -> count. */
@@ -81,8 +107,8 @@ export interface Keys {
   /** String, short-lived: the answer of one call taking parked prompts, kept for a resent call (see unparkJobs-5.lua). */
   schedUnparkAnswer(token: string): string;
   // Webhook state lives under `hooks:`, apart from BullMQ's own keys of the "webhook" queue.
-  /** Sorted set: batch ends whose event is not in the webhook queue yet, `<batch>|<event id>` -> ms (see finalizeBatch-8.lua). */
-  webhookOutbox(): string;
+  /** Sorted set: one shard's batch ends whose event is not in the webhook queue yet, `<batch>|<event id>` -> ms (see finalizeBatch-8.lua). */
+  webhookOutbox(shard: number): string;
   /** Sorted set: webhook event ids by creation time (ms). */
   webhookEvents(): string;
   /** Hash: one webhook event: batch, type, tenant, created_at, payload (the JSON body sent). */
@@ -106,44 +132,95 @@ export interface Keys {
   dashboardSampler(): string;
 }
 
-export function createKeys(prefix: string): Keys {
+/** String: the prefix's shard count, fixed by the first process that used the prefix (src/redis/shards.ts). */
+export function shardCountKey(prefix: string): string {
+  return `{${prefix}}:shards`;
+}
+
+/** Every shard's number, 0 to shards - 1 (for readers that sum per-shard counters). */
+export function allShards(keys: Keys): number[] {
+  return Array.from({ length: keys.shards }, (_, shard) => shard);
+}
+
+/** Redis Cluster's hash slots. */
+const slotCount = 16_384;
+
+/**
+ * The tag of each of `shards` batch shards: `{prefix}` for a single shard; otherwise
+ * `{prefix:s<k>-<n>}`, the first `n` whose slot falls in the middle half of the k-th of `shards`
+ * equal slot ranges (a few tries each; every process computes the same tags).
+ */
+export function shardTags(prefix: string, shards: number): string[] {
+  if (shards === 1) return [`{${prefix}}`];
+  const width = slotCount / shards;
+  return Array.from({ length: shards }, (_, k) => {
+    const low = k * width + width / 4;
+    for (let n = 0; ; n += 1) {
+      const tag = `{${prefix}:s${k}-${n}}`;
+      const slot = calculateSlot(tag);
+      if (slot >= low && slot < low + width / 2) return tag;
+    }
+  });
+}
+
+/** Which of `count` buckets a string hashes to (CRC16, the hash Redis Cluster uses for slots). */
+function bucketOf(value: string, count: number): number {
+  return count === 1 ? 0 : calculateSlot(value.replaceAll('{', '(')) % count;
+}
+
+export function createKeys(prefix: string, shards = 1): Keys {
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`the shard count must be a positive integer, not ${shards}`);
   const tag = `{${prefix}}`;
+  const shardTag = shardTags(prefix, shards);
+  const accountTag = shards === 1 ? tag : `{${prefix}:accounts}`;
+  const schedTag = shards === 1 ? tag : `{${prefix}:sched}`;
+  const batchTag = (id: string) => shardTag[bucketOf(id, shards)] as string;
+  const inShard = (shard: number) => {
+    const found = shardTag[shard];
+    if (found === undefined) throw new Error(`no shard ${shard} of ${shards}`);
+    return found;
+  };
   return {
     bullPrefix: tag,
+    shards,
+    promptQueuePrefixes: shardTag,
+    shardOf: (id) => bucketOf(id, shards),
+    queueOf: (jobId) => bucketOf(jobId, shards),
     batches: () => `${tag}:batches`,
-    batch: (id) => `${tag}:batch:${id}`,
-    batchLines: (id) => `${tag}:batch:${id}:lines`,
-    batchResults: (id) => `${tag}:batch:${id}:results`,
-    batchRejects: (id) => `${tag}:batch:${id}:rejects`,
-    batchDone: (id) => `${tag}:batch:${id}:done`,
-    batchErrored: (id) => `${tag}:batch:${id}:errored`,
-    batchParked: (id) => `${tag}:batch:${id}:parked`,
-    batchIngest: (id) => `${tag}:batch:${id}:ingest`,
-    batchOrder: (id) => `${tag}:batch:${id}:order`,
+    batch: (id) => `${batchTag(id)}:batch:${id}`,
+    batchLines: (id) => `${batchTag(id)}:batch:${id}:lines`,
+    batchResults: (id) => `${batchTag(id)}:batch:${id}:results`,
+    batchRejects: (id) => `${batchTag(id)}:batch:${id}:rejects`,
+    batchDone: (id) => `${batchTag(id)}:batch:${id}:done`,
+    batchErrored: (id) => `${batchTag(id)}:batch:${id}:errored`,
+    batchParked: (id) => `${batchTag(id)}:batch:${id}:parked`,
+    batchIngest: (id) => `${batchTag(id)}:batch:${id}:ingest`,
+    batchOrder: (id) => `${batchTag(id)}:batch:${id}:order`,
+    batchSequence: () => `${tag}:batch-seq`,
     batchSources: () => `${tag}:batch-sources`,
     tenantBatches: (tenant) => `${tag}:tenant:${tenant}:batches`,
     apiKeys: () => `${tag}:api-keys`,
     apiKeyHashes: () => `${tag}:api-key-hashes`,
     files: () => `${tag}:files`,
     openAiBatches: () => `${tag}:openai-batches`,
-    usageDay: (day) => `${tag}:usage:${day}`,
-    metricsResults: () => `${tag}:metrics:results`,
+    usageDay: (day, shard) => `${inShard(shard)}:usage:${day}`,
+    metricsResults: (shard) => `${inShard(shard)}:metrics:results`,
     metricsUpstream: () => `${tag}:metrics:upstream`,
     metricsWebhooks: () => `${tag}:metrics:webhooks`,
-    accountIds: () => `${tag}:accounts:ids`,
-    accountState: (id) => `${tag}:account:${id}:state`,
-    accountLeases: (id) => `${tag}:account:${id}:leases`,
-    accountErrors: (id) => `${tag}:account:${id}:errors`,
-    accountBindings: () => `${tag}:accounts:bindings`,
+    accountIds: () => `${accountTag}:accounts:ids`,
+    accountState: (id) => `${accountTag}:account:${id}:state`,
+    accountLeases: (id) => `${accountTag}:account:${id}:leases`,
+    accountErrors: (id) => `${accountTag}:account:${id}:errors`,
+    accountBindings: () => `${accountTag}:accounts:bindings`,
     credential: (name) => `${tag}:credential:${name}`,
     credentialLock: (name) => `${tag}:credential:${name}:lock`,
-    schedWorkers: () => `${tag}:sched:workers`,
-    schedPools: () => `${tag}:sched:pools`,
-    schedPool: (pool) => `${tag}:sched:pool:${pool}`,
-    schedParked: (pool) => `${tag}:sched:pool:${pool}:parked`,
-    schedWaiting: () => `${tag}:sched:waiting`,
-    schedUnparkAnswer: (token) => `${tag}:sched:unpark:${token}`,
-    webhookOutbox: () => `${tag}:hooks:outbox`,
+    schedWorkers: () => `${schedTag}:sched:workers`,
+    schedPools: () => `${schedTag}:sched:pools`,
+    schedPool: (pool) => `${schedTag}:sched:pool:${pool}`,
+    schedParked: (pool) => `${schedTag}:sched:pool:${pool}:parked`,
+    schedWaiting: () => `${schedTag}:sched:waiting`,
+    schedUnparkAnswer: (token) => `${schedTag}:sched:unpark:${token}`,
+    webhookOutbox: (shard) => `${inShard(shard)}:hooks:outbox`,
     webhookEvents: () => `${tag}:hooks:events`,
     webhookEvent: (id) => `${tag}:hooks:event:${id}`,
     webhookDeliveries: (id) => `${tag}:hooks:event:${id}:deliveries`,

@@ -80,6 +80,11 @@ export interface ScriptedRedis extends Redis {
   releaseLock(key: string, token: string): Promise<number>;
 }
 
+/** Every script's name and source (what EVALSHA's SHA-1 is taken of). */
+export function scriptSources(): { name: ScriptName; lua: string }[] {
+  return (Object.keys(scriptFiles) as ScriptName[]).map((name) => ({ name, lua: source(name).lua }));
+}
+
 /** Adds relayq's scripts to a connection as commands (idempotent). */
 export function withScripts(redis: Redis): ScriptedRedis {
   const scripted = redis as ScriptedRedis;

@@ -93,18 +93,20 @@ export class AccountCache {
 
   async refresh(): Promise<void> {
     const now = Date.now();
-    const pipeline = this.redis
+    // Two pipelines: the workers' heartbeats and the accounts' states have tags of their own.
+    const heartbeat = this.redis
       .pipeline()
       .zadd(this.keys.schedWorkers(), now, this.workerId)
       .zremrangebyscore(this.keys.schedWorkers(), '-inf', now - workerTimeoutMs)
       .zcard(this.keys.schedWorkers());
-    for (const account of this.accounts) pipeline.hmget(this.keys.accountState(account.id), ...fields);
-    const results = await pipeline.exec();
-    if (results === null) return;
-    const workers = results[2]?.[1];
+    const states = this.redis.pipeline();
+    for (const account of this.accounts) states.hmget(this.keys.accountState(account.id), ...fields);
+    const [beats, results] = await Promise.all([heartbeat.exec(), this.accounts.length > 0 ? states.exec() : []]);
+    if (beats === null || results === null) return;
+    const workers = beats[2]?.[1];
     if (typeof workers === 'number' && workers > 0) this.workers = workers;
     this.accounts.forEach((account, index) => {
-      const [error, values] = results[3 + index] ?? [null, []];
+      const [error, values] = results[index] ?? [null, []];
       if (error) return;
       const raw: Partial<Record<CachedField, string>> = {};
       fields.forEach((field, offset) => {

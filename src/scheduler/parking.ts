@@ -94,11 +94,11 @@ export async function parkedPools(redis: Redis, keys: Keys): Promise<Map<string,
  * Moves delayed jobs back to the queue; true for each job that was promoted (a job that is no
  * longer delayed — it came back on its fallback delay, or was removed — is skipped).
  */
-export function createPromoter(queue: Queue): (jobIds: readonly string[]) => Promise<boolean[]> {
+export function createPromoter(queues: { forJob(jobId: string): Queue }): (jobIds: readonly string[]) => Promise<boolean[]> {
   return (jobIds) =>
     Promise.all(
       jobIds.map((id) =>
-        new Job(queue, 'prompt', {}, {}, id).promote().then(
+        new Job(queues.forJob(id), 'prompt', {}, {}, id).promote().then(
           () => true,
           () => false,
         ),

@@ -5,13 +5,12 @@
  * prompts finish too) and the Redis connections close.
  */
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { promptQueueName } from '../batches/prompt-job.ts';
+import { PromptQueues } from '../batches/prompt-queues.ts';
 import type { Config } from '../config/schema.ts';
 import { errorEventLogger, type Logger } from '../log.ts';
 import { createRedis } from '../redis/connection.ts';
-import { createKeys } from '../redis/keys.ts';
+import { openKeys } from '../redis/shards.ts';
 import { withScripts } from '../redis/scripts.ts';
 import type { JobTypes } from '../worker/job-types.ts';
 import { startWorker, type RunningWorker } from '../worker/start-worker.ts';
@@ -43,11 +42,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config, logger } = options;
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
-  const keys = createKeys(config.redis.prefix);
   const redis = withScripts(createRedis(options.redisUrl, {}, logger));
+  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards).catch(async (error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
   const queueConnection = createRedis(options.redisUrl, {}, logger);
-  const promptQueue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
-  promptQueue.on('error', errorEventLogger(logger, 'prompt queue'));
+  const promptQueue = new PromptQueues(keys, queueConnection);
+  promptQueue.onError(errorEventLogger(logger, 'prompt queue'));
   const closeRedis = async () => {
     await promptQueue.close().catch(() => {});
     for (const connection of [queueConnection, redis]) await connection.quit().catch(() => connection.disconnect());

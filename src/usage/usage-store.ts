@@ -5,7 +5,8 @@
  * prompt retried after a 429 is billed once here, as upstream bills it.
  */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../redis/keys.ts';
+import { allShards, type Keys } from '../redis/keys.ts';
+import { addCounts } from '../redis/shards.ts';
 import { utcDay } from '../batches/results.ts';
 import { isPromptClass } from '../batches/prompt-class.ts';
 
@@ -79,10 +80,11 @@ export function daysBetween(since: number, until: number): string[] {
 
 export async function readDailyUsage(redis: Redis, keys: Keys, since: number, until = Date.now()): Promise<UsageRow[]> {
   const days = daysBetween(since, until);
-  const pipeline = redis.pipeline();
-  for (const day of days) pipeline.hgetall(keys.usageDay(day));
-  const replies = (await pipeline.exec()) ?? [];
-  return days.flatMap((day, index) => rowsOfHash((replies[index]?.[1] ?? {}) as Record<string, string>, day));
+  // One request per day and shard, all sent at once (shards may live on different cluster nodes).
+  const hashes = await Promise.all(
+    days.map((day) => Promise.all(allShards(keys).map((shard) => redis.hgetall(keys.usageDay(day, shard))))),
+  );
+  return days.flatMap((day, index) => rowsOfHash(addCounts(hashes[index] ?? []), day));
 }
 
 /** The usage of some batches: the days each ran, their rows only. */

@@ -6,11 +6,17 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Keys } from '../redis/keys.ts';
+import { allShards, type Keys } from '../redis/keys.ts';
 import { eventJobOptions, type WebhookJob } from './webhook-job.ts';
 
+/** Moves up to `max` entries of each shard's outbox into the queue; how many moved. */
 export async function drainOutbox(redis: Redis, keys: Keys, queue: Queue<WebhookJob>, max = 100): Promise<number> {
-  const entries = await redis.zrange(keys.webhookOutbox(), 0, max - 1);
+  const moved = await Promise.all(allShards(keys).map((shard) => drainShardOutbox(redis, keys.webhookOutbox(shard), queue, max)));
+  return moved.reduce((sum, count) => sum + count, 0);
+}
+
+async function drainShardOutbox(redis: Redis, outbox: string, queue: Queue<WebhookJob>, max: number): Promise<number> {
+  const entries = await redis.zrange(outbox, 0, max - 1);
   if (entries.length === 0) return 0;
   const jobs = entries.flatMap((entry) => {
     const at = entry.lastIndexOf('|');
@@ -19,7 +25,7 @@ export async function drainOutbox(redis: Redis, keys: Keys, queue: Queue<Webhook
     return at > 0 ? [{ name: 'event', data: { kind: 'event' as const, eventId, batchId }, opts: eventJobOptions(eventId) }] : [];
   });
   if (jobs.length > 0) await queue.addBulk(jobs);
-  await redis.zrem(keys.webhookOutbox(), ...entries);
+  await redis.zrem(outbox, ...entries);
   return entries.length;
 }
 

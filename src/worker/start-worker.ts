@@ -1,6 +1,7 @@
 import { Queue, Worker, type BackoffStrategy, type Job, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { promptQueueName, type PromptJob } from '../batches/prompt-job.ts';
+import { PromptQueues } from '../batches/prompt-queues.ts';
 import type { Config } from '../config/schema.ts';
 import { startBatchMaintenance } from '../batches/lifecycle.ts';
 import { createAvailabilityReader } from '../accounts/availability.ts';
@@ -10,7 +11,7 @@ import { createExecutors } from '../providers/index.ts';
 import { errorEventLogger } from '../log.ts';
 import { ProviderError } from '../executors/errors.ts';
 import { createUpstreamMeter, type UpstreamMeter } from '../metrics/upstream-meter.ts';
-import { createKeys } from '../redis/keys.ts';
+import { openKeys } from '../redis/shards.ts';
 import { withScripts } from '../redis/scripts.ts';
 import { createPromoter } from '../scheduler/parking.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
@@ -21,7 +22,8 @@ import { webhookBackoff, webhookQueueName, type WebhookJob } from '../webhooks/w
 import type { JobTypes } from './job-types.ts';
 
 export interface RunningWorker {
-  worker: Worker<PromptJob>;
+  /** One BullMQ worker per prompt queue (shard), sharing the process's concurrency. */
+  workers: Worker<PromptJob>[];
   /** Delivers webhooks (queue "webhook"). */
   webhookWorker: Worker<WebhookJob>;
   scheduler: Scheduler;
@@ -45,15 +47,27 @@ export function logFailedAttempt(logger: Logger, job: Job<PromptJob> | undefined
   else logger.warn(fields, 'attempt failed; retrying after the backoff');
 }
 
+/**
+ * The process's concurrency shared out over the prompt queues: as even as it goes, at least one
+ * each. Every batch spreads over every queue, so each queue's share of the work is about even.
+ */
+export function splitConcurrency(total: number, queues: number): number[] {
+  const base = Math.floor(total / queues);
+  return Array.from({ length: queues }, (_, index) => Math.max(1, base + (index < total % queues ? 1 : 0)));
+}
+
 /** Starts a prompt worker: BullMQ Worker + executors + the account scheduler, on the given Redis. */
 export async function startWorker(config: Config, redisUrl: string, logger: Logger, jobs: JobTypes): Promise<RunningWorker> {
-  const keys = createKeys(config.redis.prefix);
   // No auto-pipelining: results are already written in groups (see writeResult), and an ioredis
   // auto-pipeline copies every script command of the connection (BullMQ's too) each time it starts.
   const redis = withScripts(createRedis(redisUrl, {}, logger));
+  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
   // Promotes parked prompts back into the queue (shares the scheduler's connection).
-  const queue = new Queue(promptQueueName, { connection: redis, prefix: keys.bullPrefix });
-  queue.on('error', errorEventLogger(logger, 'prompt queue'));
+  const queue = new PromptQueues(keys, redis);
+  queue.onError(errorEventLogger(logger, 'prompt queue'));
   const scheduler = new Scheduler({
     redis,
     keys,
@@ -91,9 +105,10 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
     connection: WorkerOptions['connection'],
     concurrency: number,
     backoffStrategy: BackoffStrategy,
+    prefix = keys.bullPrefix,
   ): WorkerOptions => ({
     connection,
-    prefix: keys.bullPrefix,
+    prefix,
     concurrency,
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
@@ -111,14 +126,18 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   );
   webhookWorker.on('error', errorEventLogger(logger, 'webhook worker', 'error'));
   const workerConnection = createRedis(redisUrl, {}, logger);
-  const worker = new Worker<PromptJob>(
-    promptQueueName,
-    processor,
-    workerOptions(workerConnection, config.worker.concurrency, promptBackoff),
-  );
-  worker.on('error', errorEventLogger(logger, 'worker', 'error'));
-  worker.on('failed', (job, error) => logFailedAttempt(logger, job, error));
-  await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
+  const shares = splitConcurrency(config.worker.concurrency, keys.shards);
+  const workers = keys.promptQueuePrefixes.map((prefix, shard) => {
+    const worker = new Worker<PromptJob>(
+      promptQueueName,
+      processor,
+      workerOptions(workerConnection, shares[shard] as number, promptBackoff, prefix),
+    );
+    worker.on('error', errorEventLogger(logger, 'worker', 'error'));
+    worker.on('failed', (job, error) => logFailedAttempt(logger, job, error));
+    return worker;
+  });
+  await Promise.all([...workers.map((worker) => worker.waitUntilReady()), webhookWorker.waitUntilReady()]);
   // Expires batches past their window and finishes interrupted cancels, even when nobody looks.
   const maintenance = startBatchMaintenance(
     { redis, keys, queue },
@@ -126,7 +145,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
   );
   let closed = false;
   return {
-    worker,
+    workers,
     webhookWorker,
     scheduler,
     meter,
@@ -136,7 +155,7 @@ export async function startWorker(config: Config, redisUrl: string, logger: Logg
       // Prompts waiting for capacity go back to the queue for other workers instead of holding this one open.
       scheduler.shutdown();
       await maintenance.stop();
-      await worker.close(force);
+      await Promise.all(workers.map((worker) => worker.close(force)));
       await meter.close().catch((error: unknown) => logger.warn({ err: error }, 'the last upstream counts did not reach Redis'));
       await outbox.stop();
       await webhookWorker.close(force);

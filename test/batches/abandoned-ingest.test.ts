@@ -1,12 +1,6 @@
-/**
- * A batch whose submit stopped midway (here: the queue's Redis connection lost after the first
- * chunk, so later chunks are recorded as accepted but never get their jobs) is never left
- * half-open: it can be cancelled, resumed with another submit, or expired.
- */
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch, openBatch, renewIngestLease } from '../../src/batches/batch-store.ts';
 import { cancelBatch, expireBatch, maintainBatches } from '../../src/batches/lifecycle.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -17,7 +11,7 @@ import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
 describe('a batch whose ingest died midway', () => {
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let keys: Keys;
   let prefix: string;
   let file: string;
@@ -26,7 +20,7 @@ describe('a batch whose ingest died midway', () => {
     prefix = testPrefix('abandon');
     keys = createKeys(prefix);
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
     file = writePromptFile(
       tempDir('relayq-abandon'),
       Array.from({ length: 30 }, (_, i) => anthropicBatchLine(`p${i}`, `prompt ${i}`)),
@@ -42,8 +36,8 @@ describe('a batch whose ingest died midway', () => {
   /** Submits the file through a queue whose connection is lost after the first chunk of 10 lines is written. */
   async function diedMidway(options: { windowMs?: number } = {}): Promise<string> {
     const client = testRedis();
-    const doomed = new Queue(promptQueueName, { connection: client, prefix: keys.bullPrefix });
-    doomed.on('error', () => {});
+    const doomed = new PromptQueues(keys, client);
+    doomed.onError(() => {});
     await expect(
       submitFile(redis, doomed, keys, file, {
         attempts: 1,

@@ -1,7 +1,7 @@
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
+import { promptJobId } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { createDispatchGate, recordAttemptError } from '../../src/batches/dispatch-gate.ts';
 import { cancelBatch, expireIfDue, maintainBatches, pauseBatch, resumeBatch } from '../../src/batches/lifecycle.ts';
@@ -29,7 +29,7 @@ function succeeded(id: string, line: number): ResultRecord {
 
 describe('batch lifecycle without a worker', () => {
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let keys: Keys;
   let prefix: string;
 
@@ -37,7 +37,7 @@ describe('batch lifecycle without a worker', () => {
     prefix = testPrefix('life');
     keys = createKeys(prefix);
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
   });
 
   afterEach(async () => {

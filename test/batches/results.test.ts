@@ -196,7 +196,7 @@ describe('result storage', () => {
     expect((await getBatch(redis, keys, otherId))?.counts.succeeded).toBe(1);
     const rows = await readDailyUsage(redis, keys, Date.now());
     expect(rows.find((row) => row.batch === batchId)).toMatchObject({ requests: 300, input_tokens: 2990, output_tokens: 5980 });
-    expect(await redis.ttl(keys.usageDay(utcDay(Date.now())))).toBeGreaterThan(0);
+    expect(await redis.ttl(keys.usageDay(utcDay(Date.now()), keys.shardOf(batchId)))).toBeGreaterThan(0);
   });
 
   it('reads results in input order and in completion order', async () => {

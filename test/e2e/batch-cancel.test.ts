@@ -1,8 +1,7 @@
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { cancelBatch } from '../../src/batches/lifecycle.ts';
 import { scanResults } from '../../src/batches/results.ts';
@@ -23,14 +22,14 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 describe('cancelling a 5,000-prompt batch in the middle', () => {
   let simulator: RunningSimulator;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   const prefix = testPrefix('cancel');
   const keys = createKeys(prefix);
 
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 15 });
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
   });
 
   afterAll(async () => {

@@ -5,15 +5,14 @@
  * against the official `openai` and `@anthropic-ai/sdk` type definitions (tsc checks this file).
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { BatchError } from 'openai/resources/batches';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import type { AnthropicBatchResult, AnthropicResultLine } from '../../src/batches/export/anthropic.ts';
 import { exportResults, type ExportFormat } from '../../src/batches/export/export-results.ts';
@@ -119,7 +118,7 @@ function answerOf(format: string, body: unknown): string | undefined {
 describe('every batch file format, every result format', () => {
   let simulator: RunningSimulator;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let worker: RunningWorker;
   const prefix = testPrefix('formats');
   const keys = createKeys(prefix);
@@ -127,7 +126,7 @@ describe('every batch file format, every result format', () => {
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 1 });
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
     const config = parseConfig(
       {
         redis: { prefix },

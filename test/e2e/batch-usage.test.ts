@@ -1,13 +1,7 @@
-/**
- * Usage totals equal what upstream billed: after a batch spread over Anthropic, OpenAI and Gemini
- * accounts, with injected 429s and overloads that force retries, relayq's usage tables (per day,
- * per account, per batch) equal the simulator's own counters exactly.
- */
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -47,7 +41,7 @@ function line(i: number): string {
 describe('usage after a mixed-provider batch with retries and 429s', () => {
   let simulator: RunningSimulator;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   const prefix = testPrefix('usage');
   const keys = createKeys(prefix);
 
@@ -58,7 +52,7 @@ describe('usage after a mixed-provider batch with retries and 429s', () => {
       faults: { seed: 7, rateLimitRate: 0.2, overloadedRate: 0.1, rateLimitRetryAfterSeconds: 1 },
     });
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
   });
 
   afterAll(async () => {

@@ -6,11 +6,10 @@
  * answer passes `promtool check metrics`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -54,12 +53,12 @@ describe('/metrics after a batch run by two worker processes', () => {
   const keys = createKeys(prefix);
   let simulator: RunningSimulator;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
 
   beforeAll(async () => {
     simulator = await startSimulator({ latencyMs: 50, faults: { seed: 7, rateLimitRate: 0.1, serverErrorRate: 0.05 } });
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
   });
 
   afterAll(async () => {

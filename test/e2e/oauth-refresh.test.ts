@@ -1,16 +1,9 @@
-/**
- * OAuth accounts across a long batch, end to end: relayq worker processes against the
- * simulator, whose token endpoint issues access tokens that expire every 10 seconds and rotates
- * the refresh token on every refresh (so two workers refreshing on their own would break the
- * grant). The simulator's token stats say how many refreshes there were and when.
- */
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { readResultLines, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -75,7 +68,7 @@ function refreshCase(spec: RefreshCase, total = 3000): void {
       const account = spec.account(simulator);
       const config = writeConfig(dir, { redis: { prefix }, worker: { concurrency: 4 }, secrets: { key: secretKey }, accounts: [account] });
       const keys = createKeys(prefix);
-      const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+      const queue = new PromptQueues(keys, testRedis());
       const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
       expect(report.accepted).toBe(total);
       const env = workerEnv(spec.env?.(simulator));
@@ -318,7 +311,7 @@ describe.concurrent('credentials that expire, each case on its own simulator', (
         ],
       });
       const keys = createKeys(prefix);
-      const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+      const queue = new PromptQueues(keys, testRedis());
       const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
       const workers = Array.from({ length: 2 }, () => spawnCli(['worker', '-c', config], { env: { REDIS_URL: testRedisUrl() } }));
       const exits = workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));

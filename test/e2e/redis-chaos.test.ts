@@ -10,11 +10,10 @@
  * counted once per result.
  */
 import type { ChildProcess } from 'node:child_process';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import { rmSync } from 'node:fs';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch, type BatchInfo } from '../../src/batches/batch-store.ts';
 import { scanResults, type ResultRecord } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -102,7 +101,7 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
   let own: OwnRedis;
   let simulator: RunningSimulator;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let queueConnection: Redis;
   const workers: WorkerProcess[] = [];
 
@@ -114,8 +113,8 @@ describe.skipIf(!runnable)('a batch through two workers while Redis is killed wi
     redis.on('error', () => {});
     queueConnection = createRedis(own.url);
     queueConnection.on('error', () => {});
-    queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
-    queue.on('error', () => {});
+    queue = new PromptQueues(keys, queueConnection);
+    queue.onError(() => {});
     // 5xx, dropped connections and cut streams cost the prompt an attempt; 429s and 529s also cool
     // the whole account down (for the retry-after, or a back-off), so they are rarer: at a few
     // percent the accounts would be cooling down most of the time and the batch would take minutes.

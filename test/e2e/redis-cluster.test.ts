@@ -1,26 +1,18 @@
-/**
- * relayq on a Redis Cluster of three masters (started from redis-server, test/helpers/redis-cluster.ts):
- * worker processes seeded by a node that does not serve the prefix's slot, a worker killed
- * mid-batch, the batch's slot moved to another master with `redis-cli --cluster reshard` while
- * it runs, and a cluster that does not answer. Every prompt has exactly one result, the
- * simulator billed each once (more only for answers a killed worker never stored), and no job is
- * left active.
- */
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { readAccountStates } from '../../src/accounts/state.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { freePort } from '../../src/lib/free-port.ts';
 import { createRedis } from '../../src/redis/connection.ts';
-import { createKeys } from '../../src/redis/keys.ts';
+import { openKeys } from '../../src/redis/shards.ts';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { anthropicBatchLine, promptText, tempDir, writeConfig, writePromptFile } from '../helpers/files.ts';
 import { expectOneAnswerEach } from '../helpers/batch-checks.ts';
-import { clusterUnavailable, prefixInSlot, reshard, startTestCluster, type TestCluster } from '../helpers/redis-cluster.ts';
+import { clusterUnavailable, reshard, startTestCluster, type TestCluster } from '../helpers/redis-cluster.ts';
 import { dropPrefix, testPrefix } from '../helpers/redis.ts';
 import { anthropicLine, startHarness } from '../scheduler/harness.ts';
 
@@ -68,8 +60,9 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
       worker: { concurrency: 16, ...worker },
       accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-test' }],
     });
-    const keys = createKeys(prefix);
-    const queue = new Queue(promptQueueName, { connection: createRedis(cluster.url), prefix: keys.bullPrefix });
+    // The prefix's shards as every process will see them (six: the default on a cluster).
+    const keys = await openKeys(redis, prefix);
+    const queue = new PromptQueues(keys, createRedis(cluster.url));
     const billedBefore = simulator.stats().byStatus['200'] ?? 0;
     const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
     expect(report.accepted).toBe(total);
@@ -128,13 +121,15 @@ describe.skipIf(unavailable !== null)('relayq on a Redis Cluster of three master
   });
 
   it("moves the batch's slot to another master while it runs, losing and repeating nothing", async () => {
-    // A prefix in the first slot of a master: `redis-cli --cluster reshard` moves a master's first slots.
-    const masters = await cluster.masters();
-    const source = masters[0]!;
-    const target = masters[1]!;
-    const slot = source.slots[0]![0];
-    const prefix = await prefixInSlot(cluster, slot, testPrefix('cluster-move'));
-    const batch = await batchOf(prefix, 3000, { lockDurationMs: 5000, stalledIntervalMs: 2000 });
+    const batch = await batchOf(testPrefix('cluster-move'), 3000, { lockDurationMs: 5000, stalledIntervalMs: 2000 });
+    // The batch's shard: its keys and one of the prompt queues. `redis-cli --cluster reshard`
+    // moves a master's lowest slots: the slots below it go first, before the workers start.
+    const slot = await cluster.slotOf(batch.keys.batch(batch.batchId));
+    expect(batch.keys.promptQueuePrefixes.map((prefix) => calculateSlot(prefix))).toContain(slot);
+    const source = await cluster.ownerOf(slot);
+    const target = (await cluster.masters()).find((master) => master.id !== source.id)!;
+    const below = source.slots.reduce((sum, [first, last]) => sum + Math.max(0, Math.min(last, slot - 1) - first + 1), 0);
+    if (below > 0) await reshard(source, target, below);
     const workers = [startWorker(batch.config, cluster.url), startWorker(batch.config, cluster.url)];
     try {
       await until(async () => (await batch.results()) >= 300, 30_000, '300 results');

@@ -1,11 +1,10 @@
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobTypes } from '../../jobs/index.ts';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { finalizeBatch, getBatch } from '../../src/batches/batch-store.ts';
 import { cancelBatch, expireBatch } from '../../src/batches/lifecycle.ts';
 import { parseConfig } from '../../src/config/load.ts';
@@ -36,7 +35,7 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
   let simulator: RunningSimulator;
   let receiver: LocalServer;
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   const prefix = testPrefix('webhooks');
   const keys = createKeys(prefix);
   let config: Config;
@@ -55,7 +54,7 @@ describe('webhooks when batches end, to a real receiver on 127.0.0.1', () => {
     simulator = await startSimulator({ latencyMs: 5 });
     receiver = await startLocalServer((_req, res) => void res.writeHead(200).end('ok'));
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
     config = parseConfig(configInput(), {});
   });
 

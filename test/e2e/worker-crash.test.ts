@@ -1,7 +1,6 @@
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch } from '../../src/batches/batch-store.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { createKeys } from '../../src/redis/keys.ts';
@@ -48,7 +47,7 @@ describe('a worker killed with SIGKILL mid-batch', () => {
       accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulator.url, apiKey: 'sk-ant-test' }],
     });
     const keys = createKeys(prefix);
-    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const queue = new PromptQueues(keys, testRedis());
     const report = await submitFile(redis, queue, keys, file, { attempts: 5 });
     expect(report.accepted).toBe(total);
     const env = { REDIS_URL: testRedisUrl() };
@@ -91,7 +90,7 @@ describe('a worker stopped with SIGTERM mid-batch', () => {
     const redis = testRedis();
     const prefix = testPrefix('sigterm');
     const keys = createKeys(prefix);
-    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const queue = new PromptQueues(keys, testRedis());
     try {
       const dir = tempDir('relayq-sigterm');
       const file = writePromptFile(

@@ -23,9 +23,11 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   for (const node of nodes) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      // `{prefix}` and the shard, account and scheduling tags `{prefix:...}`.
+      const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}[}:]*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await node.del(...keys);
+      // One key per DEL: a cluster node refuses a DEL of keys in different slots.
+      if (keys.length > 0) await Promise.all(keys.map((key) => node.del(key)));
     } while (cursor !== '0');
   }
 }

@@ -7,12 +7,11 @@
  * 140 lines; 90 by default) runs more.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getRejects } from '../../src/batches/batch-store.ts';
 import { createLineReader } from '../../src/ingest/formats/line-reader.ts';
 import { LineSplitter } from '../../src/ingest/read-lines.ts';
@@ -105,7 +104,7 @@ describe('ingest fuzzing', () => {
     const prefix = testPrefix('fuzz');
     const keys = createKeys(prefix);
     const redis = testRedis();
-    const queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    const queue = new PromptQueues(keys, testRedis());
     const dir = mkdtempSync(join(tmpdir(), 'relayq-fuzz-'));
     try {
       const lines = fc.sample(lineArb, { numRuns: 3_000 });

@@ -4,12 +4,12 @@
  * batch's reports without bound.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
+import { promptJobId } from '../../jobs/prompt/queue.ts';
 import { getBatch, getRejects, type RejectedLine } from '../../src/batches/batch-store.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { createKeys, type Keys } from '../../src/redis/keys.ts';
@@ -29,7 +29,7 @@ function nestedLine(id: string, depth: number): string {
 
 describe('submitFile with hostile lines', () => {
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let keys: Keys;
   let prefix: string;
   let dir: string;
@@ -44,7 +44,7 @@ describe('submitFile with hostile lines', () => {
     prefix = testPrefix('hostile');
     keys = createKeys(prefix);
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
     dir = mkdtempSync(join(tmpdir(), 'relayq-hostile-'));
   });
 

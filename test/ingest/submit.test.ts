@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { promptJobId, promptQueueName } from '../../jobs/prompt/queue.ts';
+import { promptJobId } from '../../jobs/prompt/queue.ts';
 import { getBatch, getRejects } from '../../src/batches/batch-store.ts';
 import { writeResult } from '../../src/batches/results.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
@@ -24,7 +24,7 @@ function writeFile(lines: string[]): string {
 
 describe('submitFile', () => {
   let redis: Redis;
-  let queue: Queue;
+  let queue: PromptQueues;
   let keys: Keys;
   let prefix: string;
 
@@ -32,7 +32,7 @@ describe('submitFile', () => {
     prefix = testPrefix('ingest');
     keys = createKeys(prefix);
     redis = testRedis();
-    queue = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    queue = new PromptQueues(keys, testRedis());
   });
 
   afterEach(async () => {

@@ -43,7 +43,7 @@ describe('a prompt job that ran before', () => {
       latency_ms: 1,
       line: 1,
     });
-    await harness.redis.hset(harness.queue.toKey(promptJobId(batchId, 'p0')), field, 1);
+    await harness.redis.hset(harness.queue.forJob(promptJobId(batchId, 'p0')).toKey(promptJobId(batchId, 'p0')), field, 1);
 
     await harness.startWorker();
     await until(async () => (await harness!.batch(batchId)).counts.pending === 0, 'the batch to finish');
@@ -84,10 +84,10 @@ describe('pausing a batch while a worker is mid-call', () => {
     const parked = JSON.parse(parkedJson as string) as ParkedJob;
     await h.redis.hdel(h.keys.batchParked(batchId), customId as string);
     const back = parkedToBulkJob(batchId, parked);
-    await h.queue.add(back.name, back.data, back.opts);
+    await h.queue.addBulk([back]);
     const jobId = back.opts.jobId;
     await until(
-      async () => (await h.queue.getJob(jobId))?.attemptsStarted === 1 && (await h.queue.getJobState(jobId)) === 'delayed',
+      async () => (await h.queue.getJob(jobId))?.attemptsStarted === 1 && (await h.queue.forJob(jobId).getJobState(jobId)) === 'delayed',
       'the worker to put the prompt back',
     );
     expect(h.simulator.stats().requests).toBe(2);

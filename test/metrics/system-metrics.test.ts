@@ -5,11 +5,11 @@
  * once give the same answer.
  */
 import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccounts, setAccountEnabled } from '../../src/accounts/state.ts';
 import { skippedResult, writeResult, type ResultRecord } from '../../src/batches/results.ts';
-import { promptQueueName } from '../../src/batches/prompt-job.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createSystemMetrics } from '../../src/metrics/exposition.ts';
@@ -42,7 +42,7 @@ function succeeded(customId: string, usage: ResultRecord['usage']): ResultRecord
 describe('the system metrics', () => {
   let redis: Redis;
   let config: Config;
-  let promptQueue: Queue;
+  let promptQueue: PromptQueues;
   let webhookQueue: Queue;
 
   beforeAll(async () => {
@@ -91,11 +91,11 @@ describe('the system metrics', () => {
     await redis.hset(keys.batch('batch_three'), 'status', 'paused');
     await redis.zadd(keys.schedWorkers(), now, 'worker-alive', now - 60_000, 'worker-gone');
 
-    promptQueue = new Queue(promptQueueName, { connection: redis, prefix: keys.bullPrefix });
+    promptQueue = new PromptQueues(keys, redis);
     webhookQueue = new Queue(webhookQueueName, { connection: redis, prefix: keys.bullPrefix });
     await promptQueue.addBulk([
-      { name: 'prompt', data: {} },
-      { name: 'prompt', data: {} },
+      { name: 'prompt', data: {}, opts: { jobId: 'j1' } },
+      { name: 'prompt', data: {}, opts: { jobId: 'j2' } },
     ]);
   });
 
@@ -138,7 +138,7 @@ describe('the system metrics', () => {
         reasoning_tokens: 0,
       },
     ]);
-    expect(JSON.stringify(await redis.hgetall(keys.metricsResults()))).not.toContain(batchId);
+    expect(JSON.stringify(await redis.hgetall(keys.metricsResults(keys.shardOf(batchId))))).not.toContain(batchId);
     expect(await readWebhookTotals(redis, keys)).toEqual(
       expect.arrayContaining([
         { result: 'delivered', count: 2 },

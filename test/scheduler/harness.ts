@@ -1,17 +1,13 @@
-/**
- * A simulator, in-process relayq workers and a prompt queue on the test Redis under a key prefix
- * of the test's own: what the scheduling tests share.
- */
-import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { getBatch, type BatchInfo } from '../../src/batches/batch-store.ts';
 import { scanResults, type ResultRecord } from '../../src/batches/results.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { submitFile } from '../../src/ingest/submit.ts';
 import { createRedis } from '../../src/redis/connection.ts';
-import { createKeys, type Keys } from '../../src/redis/keys.ts';
+import type { Keys } from '../../src/redis/keys.ts';
+import { openKeys } from '../../src/redis/shards.ts';
 import { withScripts } from '../../src/redis/scripts.ts';
 import { startSimulator, type RunningSimulator, type SimulatorConfigInput } from '../../src/simulator/server.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/start-worker.ts';
@@ -24,7 +20,7 @@ export interface Harness {
   keys: Keys;
   prefix: string;
   simulator: RunningSimulator;
-  queue: Queue;
+  queue: PromptQueues;
   config: ReturnType<typeof parseConfig>;
   workers: RunningWorker[];
   startWorker(): Promise<RunningWorker>;
@@ -42,15 +38,18 @@ export async function startHarness(options: {
   workers?: number;
   /** The Redis (or Redis Cluster) to run on; the test Redis when left out. */
   redisUrl?: string;
+  /** Batch shards of the prefix (the default for the Redis when left out). */
+  shards?: number;
 }): Promise<Harness> {
   const prefix = testPrefix(options.name);
-  const keys = createKeys(prefix);
   const redisUrl = options.redisUrl ?? testRedisUrl();
   const redis = withScripts(createRedis(redisUrl));
+  // The prefix's shards as the workers will see them (one on a single Redis, six on a cluster).
+  const keys = await openKeys(redis, prefix, options.shards);
   const simulator = await startSimulator(options.simulator);
   const raw = options.config(simulator.url);
   const config = parseConfig({ ...raw, redis: { prefix } }, {});
-  const queue = new Queue(promptQueueName, { connection: createRedis(redisUrl), prefix: keys.bullPrefix });
+  const queue = new PromptQueues(keys, createRedis(redisUrl));
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const dir = tempDir(`relayq-${options.name}`);
   let files = 0;

@@ -108,7 +108,7 @@ describe('waiting without blocking others', () => {
     expect(waiting).toMatchObject({ provider: 'anthropic', accounts: ['slow'], prompts: 2, blocked: false });
     // Parked: delayed in BullMQ, not active in a worker's line; only the first prompt was sent.
     expect(await h.queue.getActiveCount()).toBe(0);
-    expect(await h.queue.getDelayedCount()).toBe(2);
+    expect(await h.queue.getJobCountByTypes('delayed')).toBe(2);
     expect(h.simulator.stats().requests).toBe(1);
     expect((await h.batch(batchId)).counts).toEqual({
       total: 3,

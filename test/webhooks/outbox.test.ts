@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
+import { PromptQueues } from '../../src/batches/prompt-queues.ts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptQueueName } from '../../jobs/prompt/queue.ts';
 import { webhookQueueName } from '../../jobs/webhook/queue.ts';
 import { finalizeBatch, newBatchId, openBatch } from '../../src/batches/batch-store.ts';
 import { maintainBatches } from '../../src/batches/lifecycle.ts';
@@ -12,14 +12,14 @@ import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
 
 describe('the webhook outbox', () => {
   let redis: Redis;
-  let prompts: Queue;
+  let prompts: PromptQueues;
   let hooks: Queue<WebhookJob>;
   const prefix = testPrefix('outbox');
   const keys = createKeys(prefix);
 
   beforeAll(() => {
     redis = testRedis();
-    prompts = new Queue(promptQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
+    prompts = new PromptQueues(keys, testRedis());
     hooks = new Queue<WebhookJob>(webhookQueueName, { connection: testRedis(), prefix: keys.bullPrefix });
   });
 
@@ -35,22 +35,22 @@ describe('the webhook outbox', () => {
     await openBatch(redis, keys, id, { source: 'x.jsonl' });
     // Its finisher died right after the result script ended it, before sealing it.
     await redis.hset(keys.batch(id), 'status', 'cancelled', 'cancelled_at', Date.now(), 'ingest', 'done');
-    expect(await redis.zcard(keys.webhookOutbox())).toBe(0);
+    expect(await redis.zcard(keys.webhookOutbox(keys.shardOf(id)))).toBe(0);
     await maintainBatches({ redis, keys, queue: prompts });
     const eventId = await redis.hget(keys.batch(id), 'event_id');
     expect(eventId).toMatch(/^evt_/);
-    expect(await redis.zrange(keys.webhookOutbox(), 0, -1)).toEqual([`${id}|${eventId}`]);
+    expect(await redis.zrange(keys.webhookOutbox(keys.shardOf(id)), 0, -1)).toEqual([`${id}|${eventId}`]);
     // Sealing again, from any number of callers, makes no second event.
     await Promise.all([finalizeBatch(redis, keys, id), finalizeBatch(redis, keys, id), maintainBatches({ redis, keys, queue: prompts })]);
     expect(await redis.hget(keys.batch(id), 'event_id')).toBe(eventId);
-    expect(await redis.zcard(keys.webhookOutbox())).toBe(1);
+    expect(await redis.zcard(keys.webhookOutbox(keys.shardOf(id)))).toBe(1);
 
     expect(await drainOutbox(redis, keys, hooks)).toBe(1);
     // A pump that died after queueing, before clearing its entry: the next one queues it again.
-    await redis.zadd(keys.webhookOutbox(), Date.now(), `${id}|${eventId}`);
+    await redis.zadd(keys.webhookOutbox(keys.shardOf(id)), Date.now(), `${id}|${eventId}`);
     expect(await drainOutbox(redis, keys, hooks)).toBe(1);
     const jobs = await hooks.getJobs(['waiting', 'delayed', 'active', 'completed']);
     expect(jobs.map((job) => [job.id, job.data])).toEqual([[eventId, { kind: 'event', eventId, batchId: id }]]);
-    expect(await redis.zcard(keys.webhookOutbox())).toBe(0);
+    expect(await redis.zcard(keys.webhookOutbox(keys.shardOf(id)))).toBe(0);
   });
 });
