@@ -12,6 +12,7 @@ const scenarios: Record<string, () => Promise<{ default: (args: string[]) => Pro
   dashboard: () => import('./dashboard.ts'),
   admission: () => import('./admission.ts'),
   sizing: () => import('./sizing.ts'),
+  cluster: () => import('./cluster.ts'),
 };
 
 const [name = 'throughput', ...rest] = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));

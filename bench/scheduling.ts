@@ -411,24 +411,35 @@ export async function relayqRun(
   }
 }
 
-/** `relayq worker` in its own process; resolves once it logged that it started. */
-export function startWorkerProcess(configFile: string, redisUrl: string): Promise<ChildProcess> {
+/**
+ * `relayq worker` in its own process; resolves once it logged that it started. One that has not
+ * started within `timeoutMs` (a Redis it cannot reach) is killed and the promise rejects.
+ */
+export function startWorkerProcess(configFile: string, redisUrl: string, timeoutMs = 60_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['bin/run-ts.js', 'cli.ts', 'worker', '-c', configFile], {
     env: { ...process.env, REDIS_URL: redisUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return new Promise((resolve, reject) => {
     let log = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`a worker did not start in ${timeoutMs / 1000} s:\n${log.slice(-2000)}`));
+      child.kill('SIGKILL');
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();
       if (log.includes('"worker started"')) {
+        clearTimeout(timer);
         child.stderr?.off('data', onData);
         child.stderr?.resume();
         resolve(child);
       }
     };
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`a worker exited with ${code} before starting:\n${log.slice(-2000)}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`a worker exited with ${code} before starting:\n${log.slice(-2000)}`));
+    });
   });
 }
 

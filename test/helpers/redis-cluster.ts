@@ -1,8 +1,10 @@
 /**
- * A Redis Cluster of three masters for the tests, started from the installed redis-server and
- * redis-cli (no Docker): each node on a free port of 127.0.0.1 with its data in a temporary
- * directory, joined with `redis-cli --cluster create`. RELAYQ_TEST_CLUSTER (a
- * `redis+cluster://` URL) names one already running instead; its keys are the tests' own.
+ * A Redis Cluster for the tests and benches (three masters unless asked otherwise), started from
+ * the installed redis-server and redis-cli (no Docker): each node on a free port of 127.0.0.1
+ * with its data in a temporary directory, joined with `redis-cli --cluster create` (which wants
+ * three masters at least; a single master is given every slot itself). For the tests,
+ * RELAYQ_TEST_CLUSTER (a `redis+cluster://` URL) names one already running instead; its keys
+ * are the tests' own.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +16,9 @@ import { freePort } from '../../src/lib/free-port.ts';
 import { parseClusterUrl } from '../../src/redis/connection.ts';
 
 const run = promisify(execFile);
+
+/** Hash slots of a Redis Cluster: 0 to 16383. */
+const slotCount = 16_384;
 
 export interface ClusterNode {
   id: string;
@@ -44,7 +49,16 @@ export function clusterUnavailable(): string | null {
   return null;
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export interface ClusterOptions {
+  /** Masters, without replicas: 1, or 3 and more (3 when left out). */
+  masters?: number;
+}
+
+/**
+ * The cluster named by RELAYQ_TEST_CLUSTER when it is set (whatever its masters), else one
+ * started here (startRedisCluster).
+ */
+export async function startTestCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   const given = process.env.RELAYQ_TEST_CLUSTER;
   if (given) {
     const seeds = parseClusterUrl(given);
@@ -55,8 +69,17 @@ export async function startTestCluster(): Promise<TestCluster> {
       async () => {},
     );
   }
+  return startRedisCluster(options);
+}
+
+/** A cluster of `masters` redis-server processes of its own; `stop()` ends them and removes their data. */
+export async function startRedisCluster({ masters = 3 }: ClusterOptions = {}): Promise<TestCluster> {
+  if (!Number.isInteger(masters) || masters < 1 || masters === 2) {
+    throw new Error(`a cluster here has 1 master or 3 and more, not ${masters}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'relayq-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
+  const ports: number[] = [];
+  for (let n = 0; n < masters; n += 1) ports.push(await freePort());
   const children: ChildProcess[] = ports.map((port) =>
     spawn(
       'redis-server',
@@ -77,6 +100,9 @@ export async function startTestCluster(): Promise<TestCluster> {
         'no',
         '--cluster-node-timeout',
         '5000',
+        // A node learns its own address from a peer's MEET; a lone master would announce none (an empty host in CLUSTER SLOTS).
+        '--cluster-announce-ip',
+        '127.0.0.1',
       ],
       { stdio: 'ignore' },
     ),
@@ -96,14 +122,17 @@ export async function startTestCluster(): Promise<TestCluster> {
   };
   try {
     for (const port of ports) await untilAnswers(port);
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...ports.map((port) => `127.0.0.1:${port}`),
-      '--cluster-replicas',
-      '0',
-      '--cluster-yes',
-    ]);
+    if (masters === 1) await addAllSlots(ports[0] as number);
+    else {
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
+    }
     for (const port of ports) await untilClusterOk(port);
   } catch (error) {
     await stop();
@@ -157,6 +186,16 @@ function clusterOf(url: string, ports: number[], stop: () => Promise<void>): Tes
     },
     stop,
   };
+}
+
+/** Gives one node every slot (CLUSTER ADDSLOTS, which Redis before 7 knows too, unlike ADDSLOTSRANGE). */
+async function addAllSlots(port: number): Promise<void> {
+  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+  try {
+    await client.call('CLUSTER', 'ADDSLOTS', ...Array.from({ length: slotCount }, (_, slot) => String(slot)));
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function untilAnswers(port: number): Promise<void> {
