@@ -9,21 +9,21 @@
  * (`used_cpu_sys` + `used_cpu_user` from INFO cpu) per prompt on each master from before the
  * submits to the last batch's end, their total, the busiest master's share of the total,
  * prompts/s and failed prompts. Target: on 3 masters the busiest carries at most 45% of the total.
- * While every key of a prefix carries the one hash tag `{prefix}` (one slot), the master serving
- * that slot carries nearly all of it, whatever the cluster's size.
+ * The prefix gets the cluster's default of six batch shards (src/redis/keys.ts), on 1 master as
+ * on 3: the batches and the prompt queues spread over the shards, the shards over the masters.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { promptQueueName } from '../jobs/prompt/queue.ts';
+import { PromptQueues } from '../src/batches/prompt-queues.ts';
 import { getBatch, isTerminal, type BatchInfo } from '../src/batches/batch-store.ts';
 import { submitFile } from '../src/ingest/submit.ts';
 import { createRedis } from '../src/redis/connection.ts';
-import { createKeys, type Keys } from '../src/redis/keys.ts';
+import type { Keys } from '../src/redis/keys.ts';
+import { openKeys } from '../src/redis/shards.ts';
 import { clusterUnavailable, startRedisCluster } from '../test/helpers/redis-cluster.ts';
 import { startWorkerProcess, stopProcess } from './scheduling.ts';
 import { argValue, redisCpuSeconds, startSimulatorProcess, table } from './support.ts';
@@ -115,9 +115,10 @@ async function clusterRun(
 ): Promise<ClusterRun> {
   const cluster = await startRedisCluster({ masters });
   const redis = createRedis(cluster.url);
-  const keys = createKeys(prefix);
+  // The prefix's shards: the default on a cluster, the same on 1 master as on 3.
+  const keys = await openKeys(redis, prefix);
   const queueConnection = createRedis(cluster.url);
-  const queue = new Queue(promptQueueName, { connection: queueConnection, prefix: keys.bullPrefix });
+  const queue = new PromptQueues(keys, queueConnection);
   const nodes: Redis[] = [];
   const children: ChildProcess[] = [];
   try {
@@ -161,7 +162,7 @@ async function clusterRun(
 }
 
 /** One batch from `file`: the one place that says how the submit reaches the prompt queue. */
-async function submitBatch(redis: Redis, queue: Queue, keys: Keys, file: string): Promise<string> {
+async function submitBatch(redis: Redis, queue: PromptQueues, keys: Keys, file: string): Promise<string> {
   return (await submitFile(redis, queue, keys, file, { attempts: 5 })).batchId;
 }
 
