@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- cluster [--prompts N] [--batches B]`
+ * `npm run bench -- cluster [--prompts N] [--batches B] [--limits]`
  *
  * How relayq's Redis work spreads over the masters of a Redis Cluster. The same workload,
  * B batches (6) of N prompts (2,000) each submitted at once and run by 2 relayq worker
@@ -47,6 +47,9 @@ interface ClusterRun {
 export default async function cluster(args: string[]): Promise<void> {
   const prompts = argValue(args, '--prompts', 2_000);
   const batches = argValue(args, '--batches', 6);
+  // --limits: the account has limits (far above what the run sends), so every call also goes
+  // through the admission and settle scripts, on the accounts' tag.
+  const limits = args.includes('--limits') ? { rpm: 10_000_000, outputTpm: 1_000_000_000, burst: 60 } : undefined;
   const unavailable = clusterUnavailable();
   if (unavailable !== null) throw new Error(`bench cluster: ${unavailable}`);
   const dir = mkdtempSync(join(tmpdir(), 'relayq-cluster-bench-'));
@@ -67,12 +70,12 @@ export default async function cluster(args: string[]): Promise<void> {
   const prefix = `bench-cluster-${Date.now().toString(36)}`;
   console.error(
     `bench cluster: ${batches} batches x ${prompts} prompts at once, ${workers} workers x ${concurrency}, simulator at zero latency, ` +
-      `clusters of ${clusterSizes.join(' and ')} masters of its own, prefix ${prefix}`,
+      `${limits ? 'an account with limits' : 'an account without limits'}, clusters of ${clusterSizes.join(' and ')} masters of its own, prefix ${prefix}`,
   );
   const runs: ClusterRun[] = [];
   try {
     for (const masters of clusterSizes) {
-      runs.push(await clusterRun(masters, prefix, files, prompts, simulator.url, dir));
+      runs.push(await clusterRun(masters, prefix, files, prompts, simulator.url, dir, limits));
     }
   } finally {
     await simulator.stop();
@@ -112,6 +115,7 @@ async function clusterRun(
   prompts: number,
   simulatorUrl: string,
   dir: string,
+  limits?: Record<string, number>,
 ): Promise<ClusterRun> {
   const cluster = await startRedisCluster({ masters });
   const redis = createRedis(cluster.url);
@@ -133,7 +137,7 @@ async function clusterRun(
       stringify({
         redis: { cluster: cluster.ports.map((port) => `redis://127.0.0.1:${port}`), prefix },
         worker: { concurrency, attempts: 5 },
-        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulatorUrl, apiKey: 'sk-bench' }],
+        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulatorUrl, apiKey: 'sk-bench', ...(limits ? { limits } : {}) }],
       }),
     );
     for (let n = 0; n < workers; n += 1) children.push(await startWorkerProcess(configFile, cluster.url));

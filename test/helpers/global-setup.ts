@@ -11,9 +11,17 @@ declare module 'vitest' {
 /**
  * The Redis every test uses: REDIS_URL, else a local redis-server on 127.0.0.1:6379, else one
  * started here from the redis-server binary, else a testcontainers Redis (laptops with Docker).
+ * RELAYQ_TEST_IMAGE (e.g. `valkey/valkey:8-alpine`) runs the suite on a container of that image
+ * whatever else answers (`npm run test:valkey`).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let stop = async () => {};
+  const image = process.env.RELAYQ_TEST_IMAGE;
+  if (image) {
+    const started = await startTestcontainersRedis(image);
+    project.provide('redisUrl', started.url);
+    return started.stop;
+  }
   let url = process.env.REDIS_URL;
   if (!url && (await redisAnswers(localRedisUrl, 500))) url = localRedisUrl;
   if (!url) {
@@ -36,12 +44,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return stop;
 }
 
-async function startTestcontainersRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startTestcontainersRedis(image = 'redis:7-alpine'): Promise<{ url: string; stop: () => Promise<void> }> {
   // Optional: only laptops with a Docker engine install it (npm i -D @testcontainers/redis).
   const moduleName = '@testcontainers/redis';
   const { RedisContainer } = (await import(moduleName)) as {
     RedisContainer: new (image: string) => { start(): Promise<{ getConnectionUrl(): string; stop(): Promise<unknown> }> };
   };
-  const container = await new RedisContainer('redis:7-alpine').start();
+  // Valkey's images keep redis-cli as a link to valkey-cli (the module's readiness probe).
+  const container = await new RedisContainer(image).start();
   return { url: container.getConnectionUrl(), stop: async () => void (await container.stop()) };
 }
