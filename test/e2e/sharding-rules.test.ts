@@ -37,7 +37,7 @@ describe('the sharding rule', () => {
       name: 'shard-rules',
       shards: 6,
       // Some answers fail (one attempt each): the retry has errored prompts to take back.
-      simulator: { latencyMs: 20, faults: { seed: 7, serverErrorRate: 0.3 } },
+      simulator: { latencyMs: 20, faults: { seed: 7, serverErrorRate: 0.5 } },
       config: (url) => ({
         worker: { concurrency: 4, attempts: 1 },
         accounts: [
@@ -80,7 +80,8 @@ describe('the sharding rule', () => {
     await until(async () => (await h.batch(first.batchId)).status === 'completed', 'the retried batch to complete');
 
     const deps = { redis: h.redis, keys: h.keys, queue: h.queue };
-    const paused = await h.submit(Array.from({ length: 40 }, (_, i) => openaiLine(`p${i}`, promptText(i))));
+    // Big enough to be still running when the pause comes (4 at a time, 20 ms each).
+    const paused = await h.submit(Array.from({ length: 400 }, (_, i) => openaiLine(`p${i}`, promptText(i))));
     expect((await pauseBatch(deps, paused, { waitMs: 10_000 })).batch?.status).toBe('paused');
     await resumeBatch(deps, paused);
     expect((await cancelBatch(deps, paused, { waitMs: 10_000 })).batch?.status).toBe('cancelled');
