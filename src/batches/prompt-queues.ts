@@ -34,10 +34,6 @@ export class PromptQueues {
 
   /** Adds jobs, each to its own queue (one addBulk per queue). */
   async addBulk(jobs: readonly PromptBulkJob[]): Promise<void> {
-    if (this.all.length === 1) {
-      await this.forJob('').addBulk([...jobs]);
-      return;
-    }
     const byQueue = new Map<Queue, PromptBulkJob[]>();
     for (const job of jobs) {
       const queue = this.forJob(job.opts.jobId);

@@ -66,8 +66,8 @@ describe('the dispatch gate', () => {
     expect(gate.cached('b1')).toBeUndefined();
     expect(await gate.check('b1')).toBe('paused');
     expect(await gate.check('b2')).toBe('run');
-    // Past the ttl: read again.
-    vi.setSystemTime(Date.now() + 1_001);
+    // At the ttl's end: read again.
+    vi.setSystemTime(Date.now() + 1);
     expect(gate.cached('b2')).toBeUndefined();
     expect(await gate.check('b2')).toBe('cancelled');
     await redis.hset(keys.batch('b1'), 'status', 'in_progress');
@@ -104,8 +104,11 @@ describe('the dispatch gate', () => {
     down.on('error', () => {});
     try {
       const gate = createDispatchGate(down, keys);
+      const reads = vi.spyOn(down, 'hmget');
       await expect(gate.check('e1')).rejects.toThrow();
       expect(gate.cached('e1')).toBeUndefined();
+      await expect(gate.check('e1')).rejects.toThrow();
+      expect(reads).toHaveBeenCalledTimes(2);
     } finally {
       down.disconnect();
     }

@@ -1,4 +1,5 @@
 /** The prompt queues of a sharded prefix, used like one queue: each job in the queue its id hashes to. */
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromptQueues } from '../../src/batches/prompt-queues.ts';
@@ -45,6 +46,47 @@ describe('the prompt queues', () => {
     expect(await queues.getWaitingCount()).toBe(26);
     await queues.obliterate({ force: true });
     expect(await queues.getJobCountByTypes('waiting', 'delayed')).toBe(0);
+  });
+
+  it("counts active and failed jobs over the queues, passes every queue's errors on, and closes them all", async () => {
+    // Two jobs of the first queue: a worker there fails one and holds the other.
+    const ids = Array.from({ length: 100 }, (_, i) => `batch_y.job${i}`).filter((id) => keys.queueOf(id) === 0);
+    const [failing, held] = ids as [string, string];
+    let release = () => {};
+    const holding = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const connection = redis.duplicate();
+    const worker = new Worker(
+      'prompt',
+      async (job) => {
+        if (job.id === failing) throw new Error('failed on purpose');
+        await holding;
+      },
+      { connection, prefix: keys.promptQueuePrefixes[0], concurrency: 2 },
+    );
+    try {
+      await queues.addBulk([
+        { name: 'prompt', data: {}, opts: { jobId: failing } },
+        { name: 'prompt', data: {}, opts: { jobId: held } },
+      ]);
+      for (let tries = 0; tries < 100 && ((await queues.getFailedCount()) < 1 || (await queues.getActiveCount()) < 1); tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect([await queues.getActiveCount(), await queues.getFailedCount()]).toEqual([1, 1]);
+    } finally {
+      release();
+      await worker.close();
+      connection.disconnect();
+    }
+    const errors: string[] = [];
+    const other = new PromptQueues(keys, redis);
+    other.onError((error) => errors.push(error.message));
+    for (const [index, queue] of other.all.entries()) queue.emit('error', new Error(`queue ${index}`));
+    expect(errors).toEqual(['queue 0', 'queue 1', 'queue 2']);
+    expect(other.all.map((queue) => queue.closing)).toEqual([undefined, undefined, undefined]);
+    await other.close();
+    expect(other.all.every((queue) => queue.closing instanceof Promise)).toBe(true);
   });
 
   it('is one queue under {prefix} with one shard', async () => {
