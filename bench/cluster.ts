@@ -4,7 +4,8 @@
  * How relayq's Redis work spreads over the masters of a Redis Cluster. The same workload,
  * B batches (6) of N prompts (2,000) each submitted at once and run by 2 relayq worker
  * processes (concurrency 64 each) against the simulator at zero latency, an account without
- * limits, first on a cluster of 1 master, then on one of 3 masters, each cluster of its own
+ * limits (`--limits`: six accounts with limits far above the load, so every call also runs the
+ * admission and settle scripts), first on a cluster of 1 master, then on one of 3 masters, each cluster of its own
  * (redis-server processes on free ports, test/helpers/redis-cluster.ts). Per run: Redis CPU
  * (`used_cpu_sys` + `used_cpu_user` from INFO cpu) per prompt on each master from before the
  * submits to the last batch's end, their total, the busiest master's share of the total,
@@ -47,8 +48,8 @@ interface ClusterRun {
 export default async function cluster(args: string[]): Promise<void> {
   const prompts = argValue(args, '--prompts', 2_000);
   const batches = argValue(args, '--batches', 6);
-  // --limits: the account has limits (far above what the run sends), so every call also goes
-  // through the admission and settle scripts, on the accounts' tag.
+  // --limits: six accounts with limits (far above what the run sends), so every call also goes
+  // through the admission and settle scripts, on the tag of its account's group.
   const limits = args.includes('--limits') ? { rpm: 10_000_000, outputTpm: 1_000_000_000, burst: 60 } : undefined;
   const unavailable = clusterUnavailable();
   if (unavailable !== null) throw new Error(`bench cluster: ${unavailable}`);
@@ -70,7 +71,7 @@ export default async function cluster(args: string[]): Promise<void> {
   const prefix = `bench-cluster-${Date.now().toString(36)}`;
   console.error(
     `bench cluster: ${batches} batches x ${prompts} prompts at once, ${workers} workers x ${concurrency}, simulator at zero latency, ` +
-      `${limits ? 'an account with limits' : 'an account without limits'}, clusters of ${clusterSizes.join(' and ')} masters of its own, prefix ${prefix}`,
+      `${limits ? 'six accounts with limits' : 'an account without limits'}, clusters of ${clusterSizes.join(' and ')} masters of its own, prefix ${prefix}`,
   );
   const runs: ClusterRun[] = [];
   try {
@@ -137,7 +138,15 @@ async function clusterRun(
       stringify({
         redis: { cluster: cluster.ports.map((port) => `redis://127.0.0.1:${port}`), prefix },
         worker: { concurrency, attempts: 5 },
-        accounts: [{ id: 'sim', provider: 'anthropic', baseUrl: simulatorUrl, apiKey: 'sk-bench', ...(limits ? { limits } : {}) }],
+        accounts: limits
+          ? Array.from({ length: 6 }, (_, n) => ({
+              id: `sim-${n}`,
+              provider: 'anthropic',
+              baseUrl: simulatorUrl,
+              apiKey: `sk-bench-${n}`,
+              limits,
+            }))
+          : [{ id: 'sim', provider: 'anthropic', baseUrl: simulatorUrl, apiKey: 'sk-bench' }],
       }),
     );
     for (let n = 0; n < workers; n += 1) children.push(await startWorkerProcess(configFile, cluster.url));

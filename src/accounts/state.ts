@@ -14,7 +14,8 @@ import { accountStateFields, configFields, type AccountStateField } from './stat
 /** Writes each account's configured limits and whether the config enables it. */
 export async function registerAccounts(redis: Redis, keys: Keys, accounts: readonly Account[]): Promise<void> {
   if (accounts.length === 0) return;
-  const pipeline = redis.pipeline().sadd(keys.accountIds(), ...accounts.map((account) => account.id));
+  // Accounts live in groups of their own (src/redis/keys.ts): one request each, sent at once.
+  const writes: Promise<unknown>[] = [redis.sadd(keys.accountIds(), ...accounts.map((account) => account.id))];
   for (const account of accounts) {
     const set: string[] = [];
     const unset: string[] = [];
@@ -35,10 +36,10 @@ export async function registerAccounts(redis: Redis, keys: Keys, accounts: reado
       if (value === undefined) unset.push(field);
       else set.push(field, value);
     }
-    pipeline.hset(keys.accountState(account.id), ...set);
-    if (unset.length > 0) pipeline.hdel(keys.accountState(account.id), ...unset);
+    writes.push(redis.hset(keys.accountState(account.id), ...set));
+    if (unset.length > 0) writes.push(redis.hdel(keys.accountState(account.id), ...unset));
   }
-  await pipeline.exec();
+  await Promise.all(writes);
 }
 
 export type AccountHealthStatus = 'ok' | 'cooling_down' | 'disabled';
@@ -107,12 +108,10 @@ export async function knownAccountIds(redis: Redis, keys: Keys): Promise<string[
 /** The state of each account, as people read it (`relayq accounts list`). */
 export async function readAccountStates(redis: Redis, keys: Keys, ids: readonly string[], now = Date.now()): Promise<AccountState[]> {
   if (ids.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hmget(keys.accountState(id), ...stateFields);
-  const results = (await pipeline.exec()) ?? [];
+  // One request per account (accounts live in groups of their own), all sent at once.
+  const results = await Promise.all(ids.map((id) => redis.hmget(keys.accountState(id), ...stateFields)));
   return ids.map((id, index) => {
-    const [error, values] = results[index] ?? [new Error('no answer')];
-    if (error) throw error;
+    const values = results[index] ?? [];
     const raw: RawState = {};
     stateFields.forEach((field, offset) => {
       const value = (values as (string | null)[])[offset];

@@ -10,8 +10,10 @@ import calculateSlot from 'cluster-key-slot';
  *   outbox its results and its end write, live in the shard its id hashes to; each shard also
  *   has a prompt queue, and a prompt's job goes to the queue its job id hashes to, so one batch
  *   spreads over every queue;
- * - the account tag (account state, leases, errors, bindings) and the scheduling tag (pools,
- *   parked prompts, workers).
+ * - account groups: an account's state, leases and errors live under the tag of the shard its id
+ *   hashes to, so admission and settlement spread over the masters by account (an admission
+ *   looks at accounts of one group only: src/scheduler/sampling.ts);
+ * - the scheduling tag (pools, parked prompts, the waiting hash, workers' heartbeats).
  *
  * With one shard (the default on a single Redis) every group is `{prefix}`, so every key sits in
  * one slot as before shards existed. With more, shard tags are chosen to spread evenly over the
@@ -29,6 +31,8 @@ export interface Keys {
   shardOf(batchId: string): number;
   /** The prompt queue (shard) a prompt's job goes to. */
   queueOf(jobId: string): number;
+  /** The account group an account's keys live in (one script may touch accounts of one group only). */
+  accountGroupOf(accountId: string): number;
   /** Sorted set of batch ids, scored by creation time (ms). */
   batches(): string;
   /** Hash: the batch record and its counters. */
@@ -72,7 +76,7 @@ export interface Keys {
   metricsUpstream(): string;
   /** Hash: webhook delivery attempts by result (`delivered`, `retrying`, `failed`, `skipped`) -> count. */
   metricsWebhooks(): string;
-  /** Set: the id of every account some worker registered. */
+  /** Set (control tag): the id of every account some worker registered. */
   accountIds(): string;
   /**
    * Hash: one account's scheduling state, field -> value (src/accounts/state-fields.ts). One hash
@@ -83,7 +87,7 @@ export interface Keys {
   accountLeases(accountId: string): string;
   /** List: the account's latest errors, newest first, as JSON. */
   accountErrors(accountId: string): string;
-  /** Hash: dedicated accounts, `batch:<id>` / `tenant:<name>` -> binding JSON. */
+  /** Hash (control tag): dedicated accounts, `batch:<id>` / `tenant:<name>` -> binding JSON. */
   accountBindings(): string;
   /**
    * String: an account's current refreshed credential, sealed (src/lib/secret-box.ts: encrypted
@@ -172,7 +176,7 @@ export function createKeys(prefix: string, shards = 1): Keys {
   if (!Number.isInteger(shards) || shards < 1) throw new Error(`the shard count must be a positive integer, not ${shards}`);
   const tag = `{${prefix}}`;
   const shardTag = shardTags(prefix, shards);
-  const accountTag = shards === 1 ? tag : `{${prefix}:accounts}`;
+  const accountTag = (id: string) => shardTag[bucketOf(`account:${id}`, shards)] as string;
   const schedTag = shards === 1 ? tag : `{${prefix}:sched}`;
   const batchTag = (id: string) => shardTag[bucketOf(id, shards)] as string;
   const inShard = (shard: number) => {
@@ -186,6 +190,7 @@ export function createKeys(prefix: string, shards = 1): Keys {
     promptQueuePrefixes: shardTag,
     shardOf: (id) => bucketOf(id, shards),
     queueOf: (jobId) => bucketOf(jobId, shards),
+    accountGroupOf: (id) => bucketOf(`account:${id}`, shards),
     batches: () => `${tag}:batches`,
     batch: (id) => `${batchTag(id)}:batch:${id}`,
     batchLines: (id) => `${batchTag(id)}:batch:${id}:lines`,
@@ -207,11 +212,11 @@ export function createKeys(prefix: string, shards = 1): Keys {
     metricsResults: (shard) => `${inShard(shard)}:metrics:results`,
     metricsUpstream: () => `${tag}:metrics:upstream`,
     metricsWebhooks: () => `${tag}:metrics:webhooks`,
-    accountIds: () => `${accountTag}:accounts:ids`,
-    accountState: (id) => `${accountTag}:account:${id}:state`,
-    accountLeases: (id) => `${accountTag}:account:${id}:leases`,
-    accountErrors: (id) => `${accountTag}:account:${id}:errors`,
-    accountBindings: () => `${accountTag}:accounts:bindings`,
+    accountIds: () => `${tag}:accounts:ids`,
+    accountState: (id) => `${accountTag(id)}:account:${id}:state`,
+    accountLeases: (id) => `${accountTag(id)}:account:${id}:leases`,
+    accountErrors: (id) => `${accountTag(id)}:account:${id}:errors`,
+    accountBindings: () => `${tag}:accounts:bindings`,
     credential: (name) => `${tag}:credential:${name}`,
     credentialLock: (name) => `${tag}:credential:${name}:lock`,
     schedWorkers: () => `${schedTag}:sched:workers`,

@@ -93,21 +93,25 @@ export class AccountCache {
 
   async refresh(): Promise<void> {
     const now = Date.now();
-    // Two pipelines: the workers' heartbeats and the accounts' states have tags of their own.
+    // The workers' heartbeats (one pipeline, the scheduling tag) and each account's state (its
+    // own group's tag, one request each), all sent at once.
     const heartbeat = this.redis
       .pipeline()
       .zadd(this.keys.schedWorkers(), now, this.workerId)
       .zremrangebyscore(this.keys.schedWorkers(), '-inf', now - workerTimeoutMs)
       .zcard(this.keys.schedWorkers());
-    const states = this.redis.pipeline();
-    for (const account of this.accounts) states.hmget(this.keys.accountState(account.id), ...fields);
-    const [beats, results] = await Promise.all([heartbeat.exec(), this.accounts.length > 0 ? states.exec() : []]);
-    if (beats === null || results === null) return;
+    const [beats, ...results] = await Promise.all([
+      heartbeat.exec(),
+      ...this.accounts.map((account) =>
+        this.redis.hmget(this.keys.accountState(account.id), ...fields).catch((error: unknown) => error as Error),
+      ),
+    ]);
+    if (beats === null) return;
     const workers = beats[2]?.[1];
     if (typeof workers === 'number' && workers > 0) this.workers = workers;
     this.accounts.forEach((account, index) => {
-      const [error, values] = results[index] ?? [null, []];
-      if (error) return;
+      const values = results[index];
+      if (values instanceof Error || values === undefined) return;
       const raw: Partial<Record<CachedField, string>> = {};
       fields.forEach((field, offset) => {
         const value = (values as (string | null)[])[offset];

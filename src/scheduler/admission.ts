@@ -79,12 +79,14 @@ export async function admitSampled(
   lease: { id: string; ttlMs: number },
   view: { cache: AccountCache; hints: RoomHints },
 ): Promise<Admission> {
-  if (candidates.length <= sampleSize) return admitThroughRedis(redis, keys, candidates, cost, lease);
+  const groupOf = (accountId: string) => keys.accountGroupOf(accountId);
+  const oneGroup = candidates.every((candidate) => groupOf(candidate.account.id) === groupOf((candidates[0] as Candidate).account.id));
+  if (candidates.length <= sampleSize && oneGroup) return admitThroughRedis(redis, keys, candidates, cost, lease);
   const { cache, hints } = view;
   const tried = new Set<string>();
   let reason: string | null = null;
   for (let call = 0; call < maxCallsPerAdmission; call += 1) {
-    const sample = sampleCandidates(candidates, cache, hints, tried, Date.now());
+    const sample = sampleCandidates(candidates, cache, hints, tried, Date.now(), sampleSize, Math.random, groupOf);
     if (sample.length === 0) break;
     const admission = await admitThroughRedis(redis, keys, sample, cost, lease);
     if (admission.type === 'admitted') return admission;

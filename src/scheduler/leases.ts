@@ -65,15 +65,16 @@ export class LeaseKeeper {
   async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const expiry = Date.now() + this.ttlMs;
-    const pipeline = this.redis.pipeline();
+    // One request per account and 500 leases (accounts live in groups of their own), all sent at once.
+    const renewals: Promise<unknown>[] = [];
     for (const [accountId, leases] of this.held) {
       const members = [...leases];
       for (let index = 0; index < members.length; index += 500) {
         const args: (string | number)[] = [];
         for (const member of members.slice(index, index + 500)) args.push(expiry, member);
-        pipeline.zadd(this.keys.accountLeases(accountId), 'XX', ...args);
+        renewals.push(this.redis.zadd(this.keys.accountLeases(accountId), 'XX', ...args));
       }
     }
-    await pipeline.exec();
+    await Promise.all(renewals);
   }
 }

@@ -12,6 +12,10 @@
  * here as a hint until that time (a concurrency wait until a lease frees here, or a short poll);
  * a settle on the account clears a hint that waited for concurrency or tokens. When every account has a hint the worker waits for the
  * soonest without asking Redis.
+ *
+ * With several account groups (the account keys of a sharded prefix, src/redis/keys.ts) one
+ * admission call may touch one group only: the first account drawn decides the group, and the
+ * second is drawn among that group's accounts.
  */
 import type { AccountCache } from './account-cache.ts';
 import type { Candidate } from './candidates.ts';
@@ -64,7 +68,8 @@ export class RoomHints {
 
 /**
  * Up to `size` candidates that may have room, best rank first and, within a rank, drawn weighted
- * by weight without replacement. `skip`: accounts already tried for this prompt.
+ * by weight without replacement, all of the first one's group. `skip`: accounts already tried
+ * for this prompt.
  */
 export function sampleCandidates(
   candidates: readonly Candidate[],
@@ -74,6 +79,7 @@ export function sampleCandidates(
   now: number,
   size = sampleSize,
   random: () => number = Math.random,
+  groupOf: (accountId: string) => number = () => 0,
 ): Candidate[] {
   const picked: Candidate[] = [];
   // Candidates come sorted by rank, best first (candidates.ts); walk one rank at a time.
@@ -84,11 +90,17 @@ export function sampleCandidates(
     const open: Candidate[] = [];
     while (end < candidates.length && (candidates[end] as Candidate).rank === rank) {
       const candidate = candidates[end] as Candidate;
-      if (mayHaveRoom(candidate, cache, hints, skip, now)) open.push(candidate);
+      const inGroup = picked.length === 0 || groupOf(candidate.account.id) === groupOf((picked[0] as Candidate).account.id);
+      if (inGroup && mayHaveRoom(candidate, cache, hints, skip, now)) open.push(candidate);
       end += 1;
     }
     while (open.length > 0 && picked.length < size) {
       picked.push(drawWeighted(open, random));
+      // The rest of the sample comes from the first one's group.
+      const group = groupOf((picked[0] as Candidate).account.id);
+      for (let index = open.length - 1; index >= 0; index -= 1) {
+        if (groupOf((open[index] as Candidate).account.id) !== group) open.splice(index, 1);
+      }
     }
     start = end;
   }

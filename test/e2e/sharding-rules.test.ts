@@ -41,7 +41,14 @@ describe('the sharding rule', () => {
       config: (url) => ({
         worker: { concurrency: 4, attempts: 1 },
         accounts: [
-          { id: 'free', provider: 'openai', baseUrl: url, apiKey: 'sk-free' },
+          // Four accounts with room to spare, in different account groups: each admission samples one group's.
+          ...Array.from({ length: 4 }, (_, n) => ({
+            id: `open-${n}`,
+            provider: 'openai',
+            baseUrl: url,
+            apiKey: `sk-open-${n}`,
+            limits: { rpm: 1_000_000 },
+          })),
           // Limited: every call is admitted and settled; 6 a minute parks the second prompt for 10 s.
           { id: 'slow', provider: 'anthropic', baseUrl: url, apiKey: 'sk-slow', limits: { rpm: 6 } },
         ],
@@ -49,6 +56,7 @@ describe('the sharding rule', () => {
     });
     const h = harness;
     expect(h.keys.shards).toBe(6);
+    expect(new Set([0, 1, 2, 3].map((n) => h.keys.accountGroupOf(`open-${n}`))).size).toBeGreaterThan(1);
     const shas = new Map(scriptSources().map(({ name, lua }) => [createHash('sha1').update(lua).digest('hex'), name]));
     // ioredis sends a script's first call on a connection as EVAL with the source, which MONITOR
     // shows escaped: compared without whitespace, quotes and escapes.

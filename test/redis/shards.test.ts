@@ -78,12 +78,19 @@ describe('batch shards', () => {
     ];
     expect(together.map((key) => calculateSlot(key))).toEqual(together.map(() => slot));
     expect(calculateSlot(keys.promptQueuePrefixes[shard] as string)).toBe(slot);
-    // Accounts and scheduling pools have tags of their own, apart from the control tag.
+    // An account's keys share its group's slot; accounts spread over the groups; the account
+    // index and bindings sit with the control keys; scheduling pools have a tag of their own.
     const control = calculateSlot(keys.batches());
-    const accounts = calculateSlot(keys.accountState('a'));
-    expect(calculateSlot(keys.accountLeases('b'))).toBe(accounts);
+    for (const id of ['a', 'b', 'anthropic-team-1']) {
+      const slot = calculateSlot(keys.accountState(id));
+      expect([calculateSlot(keys.accountLeases(id)), calculateSlot(keys.accountErrors(id))]).toEqual([slot, slot]);
+      expect(calculateSlot(keys.promptQueuePrefixes[keys.accountGroupOf(id)] as string)).toBe(slot);
+    }
+    const groups = new Set(Array.from({ length: 60 }, (_, i) => keys.accountGroupOf(`acct-${i}`)));
+    expect(groups.size).toBe(6);
+    expect([calculateSlot(keys.accountIds()), calculateSlot(keys.accountBindings())]).toEqual([control, control]);
     expect(calculateSlot(keys.schedParked('pool'))).toBe(calculateSlot(keys.schedWaiting()));
-    expect(new Set([control, accounts, calculateSlot(keys.schedPools())]).size).toBe(3);
+    expect(new Set([control, calculateSlot(keys.schedPools()), ...keys.promptQueuePrefixes.map((p) => calculateSlot(p))]).size).toBe(8);
     // One batch's jobs use every queue, about evenly.
     const perQueue = new Array<number>(6).fill(0);
     for (let i = 0; i < 6000; i += 1) {

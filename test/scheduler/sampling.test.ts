@@ -81,6 +81,34 @@ describe('sampleCandidates', () => {
     expect(sampleCandidates(list, cache, hints, new Set(['acct-0']), 1_050).map((c) => c.account.id)[0]).toBe('acct-1');
   });
 
+  it("draws the rest of a sample from the first account's group, across ranks too", () => {
+    const all = [account('acct-0', { priority: 5 }), account('acct-1', { priority: 5 }), account('acct-2'), account('acct-3')];
+    const cache = configCache(all);
+    // acct-0 and acct-2 in group 0, acct-1 and acct-3 in group 1.
+    const groupOf = (id: string) => Number(id.slice(5)) % 2;
+    for (let i = 0; i < 40; i += 1) {
+      const ids = sampleCandidates(pool(all), cache, new RoomHints(), new Set(), 0, 2, Math.random, groupOf).map((c) => c.account.id);
+      expect(ids).toHaveLength(2);
+      expect(new Set(ids.map(groupOf)).size).toBe(1);
+      // The best rank's account first; its group's lower-rank account second.
+      expect(ids[1]).toBe(ids[0] === 'acct-0' ? 'acct-2' : 'acct-3');
+    }
+    // One account in its group: a sample of one.
+    const lonely = [account('acct-0'), account('acct-1'), account('acct-3')];
+    const single = (id: string) => (id === 'acct-0' ? 0 : 1);
+    // Evenly spread draws (a fixed sequence), so every account comes first in some.
+    let point = 0;
+    const spread = () => (point = (point + 0.37) % 1);
+    const draws = Array.from({ length: 30 }, () =>
+      sampleCandidates(pool(lonely), configCache(lonely), new RoomHints(), new Set(), 0, 2, spread, single).map((c) => c.account.id),
+    );
+    for (const ids of draws) {
+      if (ids[0] === 'acct-0') expect(ids).toEqual(['acct-0']);
+      else expect([...ids].sort()).toEqual(['acct-1', 'acct-3']);
+    }
+    expect(draws.some((ids) => ids[0] === 'acct-0')).toBe(true);
+  });
+
   it('draws by weight: an account of weight 3 is in about three times as many first picks as one of weight 1', () => {
     const heavy = account('acct-0', { weight: 3 });
     const light = account('acct-1');
