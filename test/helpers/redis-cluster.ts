@@ -218,26 +218,6 @@ async function untilClusterOk(port: number): Promise<void> {
   }
 }
 
-/**
- * A key prefix whose `{prefix}` hash tag falls in `slot`: relayq keeps every key of a prefix in
- * that one slot, so moving the slot moves a whole batch.
- */
-export async function prefixInSlot(cluster: TestCluster, slot: number, base: string): Promise<string> {
-  const client = new Redis({ host: '127.0.0.1', port: cluster.ports[0] as number, maxRetriesPerRequest: 1 });
-  try {
-    for (let start = 0; start < 400_000; start += 4096) {
-      const pipeline = client.pipeline();
-      for (let n = start; n < start + 4096; n += 1) pipeline.call('CLUSTER', 'KEYSLOT', `{${base}-${n}}`);
-      const answers = (await pipeline.exec()) ?? [];
-      const hit = answers.findIndex(([, value]) => Number(value) === slot);
-      if (hit >= 0) return `${base}-${start + hit}`;
-    }
-    throw new Error(`no prefix ${base}-N falls in slot ${slot}`);
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** Moves the first `count` slots of `from` to `to` with `redis-cli --cluster reshard`. */
 export async function reshard(from: ClusterNode, to: ClusterNode, count = 1): Promise<void> {
   await run('redis-cli', [
