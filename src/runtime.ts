@@ -63,7 +63,13 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   }
 
   const redis = withScripts(createRedis(resolved.url, {}, logger));
-  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards);
+  const keys = await openKeys(redis, config.redis.prefix, config.redis.shards).catch(async (error: unknown) => {
+    // Nothing may keep the process alive after the error: the command exits with its message.
+    redis.disconnect();
+    await simulator?.close();
+    await resolved.stop();
+    throw error;
+  });
   const queueConnection = createRedis(resolved.url, {}, logger);
   const queue = new PromptQueues(keys, queueConnection);
   queue.onError(errorEventLogger(logger, 'prompt queue'));

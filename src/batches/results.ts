@@ -209,14 +209,15 @@ class ResultWriter {
 
   private send(batchId: string, writes: PendingWrite[], now: number): void {
     const batchKeys = keysOf(this.keys, batchId);
+    const shard = this.keys.shardOf(batchId);
     const args: (string | number | Buffer)[] = [
       batchKeys[0],
       batchKeys[1],
       batchKeys[2],
-      this.keys.usageDay(today(now), this.keys.shardOf(batchId)),
+      this.keys.usageDay(today(now), shard),
       batchKeys[3],
       batchKeys[4],
-      this.keys.metricsResults(this.keys.shardOf(batchId)),
+      this.keys.metricsResults(shard),
       now,
       usageDaySeconds,
     ];

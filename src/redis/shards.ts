@@ -4,15 +4,21 @@
  * same step that stores it) as one, the shards' hashes summed field by field.
  */
 import type { Redis } from 'ioredis';
+import { ConfigError } from '../lib/config-error.ts';
 import { allShards, createKeys, type Keys, shardCountKey } from './keys.ts';
 
 /** Shards when the config names none: one on a single Redis, six on a cluster (two per master of three). */
-export function defaultShards(cluster: boolean): number {
+function defaultShards(cluster: boolean): number {
   return cluster ? 6 : 1;
 }
 
-/** The prefix's shard count in Redis differs from the configured one. */
-export class ShardCountError extends Error {}
+/** The prefix's shard count in Redis differs from the configured one (a config problem: the CLI exits with status 2). */
+export class ShardCountError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShardCountError';
+  }
+}
 
 /**
  * The keys of a prefix. Its shard count is fixed by the first process that uses the prefix

@@ -9,17 +9,5 @@ describe('batch statuses', () => {
   it('dispatches prompts while validating, in progress or finalizing; cancels, pauses or expires before an end', () => {
     expect(runnableStatuses).toEqual(['validating', 'in_progress', 'finalizing']);
     expect(activeStatuses).toEqual(['validating', 'in_progress', 'paused']);
-    expect(batchStatuses).toEqual([
-      'validating',
-      'in_progress',
-      'paused',
-      'finalizing',
-      'completed',
-      'failed',
-      'cancelling',
-      'cancelled',
-      'expiring',
-      'expired',
-    ]);
   });
 });

@@ -9,7 +9,9 @@ import { newShardedBatchId } from '../../src/batches/batch-store.ts';
 import { promptJobId } from '../../src/batches/prompt-job.ts';
 import { createKeys, shardCountKey, shardTags } from '../../src/redis/keys.ts';
 import { addCounts, openKeys, ShardCountError, sumShards } from '../../src/redis/shards.ts';
-import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir, writeConfig } from '../helpers/files.ts';
+import { dropPrefix, testPrefix, testRedis, testRedisUrl } from '../helpers/redis.ts';
 
 describe('batch shards', () => {
   let redis: Redis;
@@ -117,6 +119,17 @@ describe('batch shards', () => {
     const older = prefix('shards-older');
     await redis.zadd(createKeys(older).batches(), 1, 'batch_old');
     expect((await openKeys(redis, older)).shards).toBe(1);
+  });
+
+  it('refuses a different count from the CLI with what to do, exit status 2, and no process left running', async () => {
+    const made = prefix('shards-cli');
+    await openKeys(redis, made, 3);
+    const config = writeConfig(tempDir('relayq-shards'), { redis: { url: testRedisUrl(), prefix: made, shards: 4 } });
+    const result = await runCli(['accounts', 'list', '-c', config], { timeoutMs: 30_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `relayq: redis.shards is 4, but the keys under prefix "${made}" are laid out in 3 shards ({${made}}:shards); use 3, or a new redis.prefix for a new count\n`,
+    );
   });
 
   it('deals new batches out to the shards in turn', async () => {
