@@ -24,7 +24,16 @@ const folders = {
     'test/scheduler/waiting.test.ts',
   ],
   'src/accounts': ['test/accounts/bindings.test.ts', 'test/accounts/candidates.test.ts', 'test/accounts/routing.test.ts'],
-  jobs: ['test/jobs/*.test.ts', 'test/scheduler/scheduling.test.ts', 'test/batches/*.test.ts'],
+  jobs: [
+    'test/jobs/*.test.ts',
+    'test/scheduler/scheduling.test.ts',
+    'test/batches/*.test.ts',
+    // In-process workers: the webhook processor, usage and result fields, export formats, cancels.
+    'test/e2e/webhooks.test.ts',
+    'test/e2e/batch-usage.test.ts',
+    'test/e2e/batch-formats.test.ts',
+    'test/e2e/batch-cancel.test.ts',
+  ],
   'src/translate': ['test/translate/**/*.test.ts', 'test/providers/*/from-openai-chat.test.ts'],
 };
 
