@@ -171,16 +171,17 @@ export async function openBatch(redis: Redis, keys: Keys, id: string, options: O
   if (options.retentionSeconds !== undefined) tx.hset(key, 'retention_s', options.retentionSeconds);
   if (options.windowMs !== undefined) tx.hsetnx(key, 'expires_at', now + options.windowMs);
   if (options.inputFormat !== undefined) tx.hset(key, 'input_format', options.inputFormat);
-  if (options.tenant !== undefined) {
-    tx.hsetnx(key, 'tenant', options.tenant);
-    indexes.zadd(keys.tenantBatches(options.tenant), 'NX', now, id);
-  }
+  if (options.tenant !== undefined) tx.hsetnx(key, 'tenant', options.tenant);
   if (options.webhooks !== undefined && options.webhooks.length > 0) tx.hset(key, 'webhooks', JSON.stringify(options.webhooks));
   if (options.sourcePath !== undefined) {
     tx.hset(key, 'source_path', options.sourcePath);
     indexes.hset(keys.batchSources(), options.sourcePath, id);
   }
-  await tx.exec();
+  // The batch stays its first tenant's: it goes into the list of that tenant only.
+  tx.hget(key, 'tenant');
+  const replies = (await tx.exec()) ?? [];
+  const tenant = replies.at(-1)?.[1];
+  if (typeof tenant === 'string') indexes.zadd(keys.tenantBatches(tenant), 'NX', now, id);
   await indexes.exec();
   // A finished batch that gets more lines runs again, and is kept until it finishes again.
   await redis.eval(
