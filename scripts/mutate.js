@@ -22,6 +22,7 @@ const folders = {
     'test/scheduler/unpark-resend.test.ts',
     'test/scheduler/scheduling.test.ts',
     'test/scheduler/waiting.test.ts',
+    'test/scheduler/waiting-reasons.test.ts',
   ],
   'src/accounts': ['test/accounts/bindings.test.ts', 'test/accounts/candidates.test.ts', 'test/accounts/routing.test.ts'],
   jobs: [
