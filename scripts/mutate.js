@@ -2,7 +2,8 @@
 // npm run mutate [-- FOLDER]: Stryker over one folder (default src/batches) with the tests that
 // run its code in their own process. Stryker 10 needs Node 22 or newer: on an older Node this
 // runs it under Node 24 from the npm registry (npx -p node@24). Prints Stryker's score table
-// (per file and folder); the full report is reports/mutation/index.html.
+// (per file and folder); the full report is reports/mutation/FOLDER/index.html, and a rerun
+// tests again only what changed (reports/mutation/FOLDER/incremental.json).
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,7 @@ const folders = {
     'test/scheduler/scheduling.test.ts',
     'test/scheduler/waiting.test.ts',
     'test/scheduler/waiting-reasons.test.ts',
+    'test/accounts/candidates.test.ts',
   ],
   'src/accounts': ['test/accounts/bindings.test.ts', 'test/accounts/candidates.test.ts', 'test/accounts/routing.test.ts'],
   jobs: [
@@ -52,6 +54,6 @@ const [bin, args] = nodeMajor >= 22 ? [command[0], command[1]] : command;
 const run = spawnSync(bin, args, {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, RELAYQ_MUTATE_TESTS: tests.join(',') },
+  env: { ...process.env, RELAYQ_MUTATE_TESTS: tests.join(','), RELAYQ_MUTATE_FOLDER: folder },
 });
 process.exit(run.status ?? 1);
